@@ -1,0 +1,114 @@
+// The graph IR. Nodes live in a Boost.Graph adjacency list whose edges run
+// from operand to consumer; Boost's algorithms give the topological order,
+// reachability (for pruning and for autodiff) and cycle rejection. Boost stays
+// inside graph/graph.cpp: nothing outside graph/ includes it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph/node.hpp"
+
+namespace dagrad {
+
+class Graph;
+
+// A handle to a node, the value a user's model code passes around.
+struct Expr {
+  Graph* graph = nullptr;
+  NodeId id = 0;
+
+  bool valid() const { return graph != nullptr; }
+  const Node& node() const;
+  Shape shape() const;
+  const std::string& name() const;
+  // Names the node (Z1, A1); returns *this so a line can end in .named("A1").
+  Expr named(std::string name) const;
+};
+
+class Graph {
+ public:
+  explicit Graph(DType dtype = DType::f64);
+  ~Graph();
+  Graph(Graph&&) noexcept;
+  Graph& operator=(Graph&&) noexcept;
+  Graph(const Graph&);
+  Graph& operator=(const Graph&);
+
+  DType dtype() const { return dtype_; }
+
+  // Leaves of the graph. Names of inputs and params are unique.
+  Expr input(std::string name, Shape shape);
+  Expr param(std::string name, Shape shape);
+  Expr constant(double value, Shape shape);
+
+  // Adds `op(inputs)` after checking shapes with the op's shape rule (a
+  // ShapeError names the op, the operands and their shapes). An identical
+  // node (same op, inputs and attributes) is returned instead of a copy, so
+  // a gradient rule that asks for sigmoid(Z) gets the forward A back.
+  Expr add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs = {},
+           Shape given = {});
+
+  std::size_t size() const;
+  const Node& node(NodeId id) const;
+  Expr expr(NodeId id) { return Expr{this, check_id(id)}; }
+  void set_name(NodeId id, std::string name);
+  std::optional<NodeId> find(std::string_view name) const;
+  std::vector<NodeId> consumers(NodeId id) const;
+  // "W2" or, for an unnamed node, "%17 (add)".
+  std::string describe(NodeId id) const;
+
+  // Role and layer stamped on nodes created from now on (autodiff marks its
+  // nodes as backward; the model builder marks each layer).
+  Role current_role() const { return role_; }
+  void set_current_role(Role r) { role_ = r; }
+  int current_layer() const { return layer_; }
+  void set_current_layer(int l) { layer_ = l; }
+
+  // All nodes in topological order (operands before consumers).
+  std::vector<NodeId> topological_order() const;
+  // The ancestors of `outputs` (outputs included), in topological order: the
+  // schedule an executor runs.
+  std::vector<NodeId> schedule(std::span<const NodeId> outputs) const;
+  // Per node: can it reach one of `targets` (is it an ancestor or a target)?
+  std::vector<bool> ancestors_of(std::span<const NodeId> targets) const;
+  // Per node: is it reachable from one of `sources` (a descendant or source)?
+  std::vector<bool> descendants_of(std::span<const NodeId> sources) const;
+
+  // Rebuilds a graph from a node list whose inputs may refer to any index
+  // (a graph file). Rejects dangling edges and cycles with a GraphError, then
+  // re-checks every shape in topological order.
+  static Graph from_nodes(DType dtype, std::vector<Node> nodes);
+
+ private:
+  struct Impl;
+  NodeId check_id(NodeId id) const;
+  NodeId insert(Node node);
+
+  DType dtype_;
+  Role role_ = Role::forward;
+  int layer_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+// RAII: nodes built in this scope get role `r` and layer `l`.
+class BuildScope {
+ public:
+  BuildScope(Graph& g, Role r, int layer);
+  ~BuildScope();
+  BuildScope(const BuildScope&) = delete;
+  BuildScope& operator=(const BuildScope&) = delete;
+
+ private:
+  Graph& g_;
+  Role saved_role_;
+  int saved_layer_;
+};
+
+}  // namespace dagrad

@@ -1,0 +1,86 @@
+// A node of the graph IR: one op applied to earlier nodes, with its inferred
+// shape, its dtype, an optional name from the notes (Z1, A1, dW1) and the role
+// it plays (forward computation or derived backward computation).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph/types.hpp"
+
+namespace dagrad {
+
+using NodeId = std::uint32_t;
+
+// Every op dagrad knows. The order is the index into the registry's table in
+// ops/registry.cpp, where a static_assert checks the count.
+enum class OpKind : std::uint8_t {
+  input,           // fed at run time (X, Y)
+  param,           // trained parameter (W1, b1)
+  constant,        // every element = attrs.value
+  matmul,          // scale * op(a) op(b), op = transpose when trans_a/trans_b
+  add,             // broadcasting a + b
+  sub,             // broadcasting a - b
+  mul,             // broadcasting element-wise a * b
+  div,             // broadcasting element-wise a / b
+  neg,             // -x
+  affine,          // scale * x + offset
+  exp,
+  log,
+  square,
+  sqrt,
+  sigmoid,
+  tanh,
+  relu,
+  leaky_relu,      // x > 0 ? x : slope * x
+  step,            // x > 0 ? 1 : slope   (the derivative mask of relu / leaky_relu)
+  sum,             // scale * sum over axis (-1 all, 0 rows, 1 columns)
+  broadcast,       // x (n,1), (1,m) or (1,1) repeated to the node's shape
+  transpose,
+  bce,             // -(1/m) sum(y log a + (1-y) log(1-a))
+  bce_logits,      // the same cost from z with a = sigmoid(z), in a stable form
+  softmax,         // column-wise softmax over the rows
+  softmax_ce,      // -(1/m) sum(y log softmax(z)), stable, from the logits z
+  categorical_ce,  // -(1/m) sum(y log a)
+  l2_penalty,      // lambda/(2m) * sum_l ||W[l]||_F^2 over all inputs
+  dropout_mask,    // D = (U < keep_prob), U from a counter-based RNG
+  dropout,         // x * D / keep_prob while training, x in inference
+  count_           // number of ops; not an op
+};
+
+constexpr int op_count = static_cast<int>(OpKind::count_);
+
+// Op attributes. Each op reads the fields it needs; the others stay default so
+// that two nodes with the same op, inputs and attributes are the same value.
+struct Attrs {
+  double value = 0.0;      // constant
+  double scale = 1.0;      // matmul alpha, affine, sum (1/n for a mean), l2 lambda
+  double offset = 0.0;     // affine
+  double slope = 0.01;     // leaky_relu, step
+  double keep_prob = 1.0;  // dropout_mask, dropout
+  std::int64_t count = 0;  // l2_penalty: m
+  std::uint64_t seed = 0;  // dropout_mask
+  std::int8_t axis = -1;   // sum: -1 all elements, 0 over rows, 1 over columns
+  bool keepdims = true;    // sum
+  bool trans_a = false;    // matmul
+  bool trans_b = false;    // matmul
+
+  friend bool operator==(const Attrs&, const Attrs&) = default;
+};
+
+// Where a node came from. Used by the Graphviz export and `explain`.
+enum class Role : std::uint8_t { input, param, constant, forward, backward };
+
+struct Node {
+  OpKind op = OpKind::constant;
+  std::vector<NodeId> inputs;
+  Shape shape;
+  DType dtype = DType::f64;
+  Attrs attrs;
+  std::string name;  // "" when the user gave none
+  Role role = Role::forward;
+  int layer = 0;     // the notes' layer l, 0 when unknown
+};
+
+}  // namespace dagrad

@@ -1,0 +1,26 @@
+#include "graph/types.hpp"
+
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+
+namespace dagrad {
+
+std::string to_string(Shape s) { return fmt::format("({}x{})", s.rows, s.cols); }
+
+std::size_t checked_bytes(Shape s, DType t, std::string_view what) {
+  // One value may not exceed 2^40 bytes (1 TiB): far above any memory here, far
+  // below where rows * cols * 8 could wrap. Refused before anything is allocated.
+  constexpr std::int64_t limit = std::int64_t{1} << 40;
+  const auto elem = static_cast<std::int64_t>(dtype_size(t));
+  if (s.rows <= 0 || s.cols <= 0)
+    throw ShapeError(fmt::format("{}: shape {} has a dimension <= 0", what, to_string(s)));
+  if (s.rows > limit / s.cols || s.rows * s.cols > limit / elem)
+    throw ShapeError(fmt::format("{}: shape {} of {} needs more than 2^40 bytes", what,
+                                 to_string(s), dtype_name(t)));
+  return static_cast<std::size_t>(s.rows * s.cols * elem);
+}
+
+}  // namespace dagrad

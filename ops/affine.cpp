@@ -1,0 +1,25 @@
+// y      = s x + o         scalar arithmetic: 2 * x, x + 1, 1 - x, x / m
+// dy/dx  = s
+// grad_x = s g
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void affine_kernel(const KernelCall& c) {
+  const T s = static_cast<T>(c.node.attrs.scale), o = static_cast<T>(c.node.attrs.offset);
+  map_unary<T>(c, [s, o](T x) { return s * x + o; });
+}
+
+std::vector<Expr> affine_grad(const GradCall& c) { return {c.attrs.scale * c.g}; }
+
+}  // namespace
+
+extern const OpDef affine_op{OpKind::affine, "affine", 1, same_as_input,
+                             DAGRAD_KERNELS(affine_kernel), affine_grad, true};
+
+}  // namespace dagrad::ops

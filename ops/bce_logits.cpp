@@ -1,0 +1,51 @@
+// J      = -(1/m) sum(y log a + (1 - y) log(1 - a)),   a = sigmoid(z)
+//        =  (1/m) sum(max(z, 0) - z y + log(1 + e^-|z|))   (stable: no log 0)
+// dJ/dz  = (1/m) (sigmoid(z) - y) = (1/m) (a - y)
+// grad_z = (g/m) (a - y)
+// grad_y = -(g/m) z
+//
+// This is the notes' dZ[L] = A[L] - Y, reached by a fused rule rather than by
+// chaining dA = -(y/a - (1-y)/(1-a)) through sigmoid'(z). The rule asks for
+// sigmoid(z); the graph's hash-consing hands back the forward node A[L], so
+// nothing is recomputed.
+#include <algorithm>
+#include <cmath>
+
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/labels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void bce_logits_kernel(const KernelCall& c) {
+  check_binary_labels<T>(c, c.in[1]);
+  const T* z = c.in[0].as<T>();
+  const T* y = c.in[1].as<T>();
+  double total = 0.0;
+  for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i) {
+    const double zi = z[i];
+    total += std::max(zi, 0.0) - zi * static_cast<double>(y[i]) + std::log1p(std::exp(-std::abs(zi)));
+  }
+  c.out.as<T>()[0] = static_cast<T>(total / static_cast<double>(c.in[0].shape.cols));
+}
+
+std::vector<Expr> bce_logits_grad(const GradCall& c) {
+  const double m = static_cast<double>(c.x[0].shape().cols);
+  Expr z = c.x[0], y = c.x[1];
+  Expr gz, gy;
+  if (c.wanted[0]) gz = (1.0 / m) * mul(c.g, sigmoid(z) - y);
+  if (c.wanted[1]) gy = (-1.0 / m) * mul(c.g, z);
+  return {gz, gy};
+}
+
+}  // namespace
+
+extern const OpDef bce_logits_op{OpKind::bce_logits, "binary_cross_entropy_logits", 2,
+                                 cost_of_pair, DAGRAD_KERNELS(bce_logits_kernel),
+                                 bce_logits_grad, true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,250 @@
+// The DSL builds nodes through Graph::add. A few algebraic identities are
+// applied as nodes are built, so derived gradients come out in the form the
+// notes write them (no "* 1", no scale chains, transposes inside the GEMM).
+#include "ops/dsl.hpp"
+
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+
+namespace dagrad {
+
+namespace {
+
+Graph& graph_of(Expr a, Expr b) {
+  if (!a.valid() || !b.valid()) throw GraphError("an operand is an empty expression");
+  if (a.graph != b.graph) throw GraphError("operands belong to different graphs");
+  return *a.graph;
+}
+
+Graph& graph_of(Expr x) {
+  if (!x.valid()) throw GraphError("an operand is an empty expression");
+  return *x.graph;
+}
+
+// The constant value of x when x is a constant node.
+std::optional<double> constant_value(Expr x) {
+  const Node& n = x.node();
+  if (n.op != OpKind::constant) return std::nullopt;
+  return n.attrs.value;
+}
+
+// When `c` is the constant `value` and combining it with `other` would not
+// change other's shape, the operation is the identity on `other`.
+bool is_identity_operand(Expr c, Expr other, double value) {
+  auto v = constant_value(c);
+  if (!v || *v != value) return false;
+  const Shape s = c.shape(), o = other.shape();
+  return (s.rows == o.rows || s.rows == 1) && (s.cols == o.cols || s.cols == 1);
+}
+
+// When x = s * x' (an affine node without offset), returns s and sets x = x'.
+// Linear ops use it to move a scale outward, so that the 1/m of a mean cost
+// rides past dZ and dA to the parameter gradients: dW = 1/m dZ A^T with the
+// notes' dZ = A - Y (and an optimizer pass folds it into the GEMM's alpha).
+double peel_scale(Expr& x) {
+  const Node& n = x.node();
+  if (n.op != OpKind::affine || n.attrs.offset != 0.0) return 1.0;
+  const double s = n.attrs.scale;
+  x = x.graph->expr(n.inputs[0]);
+  return s;
+}
+
+Expr binary(OpKind op, Expr a, Expr b) {
+  Graph& g = graph_of(a, b);
+  return g.add(op, {a.id, b.id});
+}
+
+Expr unary(OpKind op, Expr x, const Attrs& attrs = {}) {
+  return graph_of(x).add(op, {x.id}, attrs);
+}
+
+}  // namespace
+
+Expr matmul(Expr a, bool trans_a, Expr b, bool trans_b, double scale) {
+  Graph& g = graph_of(a, b);
+  if (const double s = peel_scale(a) * peel_scale(b); s != 1.0)
+    return affine(matmul(a, trans_a, b, trans_b, scale), s, 0.0);
+  Attrs attrs;
+  attrs.scale = scale;
+  attrs.trans_a = trans_a;
+  attrs.trans_b = trans_b;
+  // Fold an operand's transpose into the GEMM flag; the transpose node then
+  // has no consumer and is never scheduled.
+  if (a.node().op == OpKind::transpose) {
+    attrs.trans_a = !attrs.trans_a;
+    a = g.expr(a.node().inputs[0]);
+  }
+  if (b.node().op == OpKind::transpose) {
+    attrs.trans_b = !attrs.trans_b;
+    b = g.expr(b.node().inputs[0]);
+  }
+  return g.add(OpKind::matmul, {a.id, b.id}, attrs);
+}
+
+Expr matmul(Expr a, Expr b, double scale) { return matmul(a, false, b, false, scale); }
+
+Expr operator*(Expr a, Expr b) { return matmul(a, b); }
+
+Expr operator+(Expr a, Expr b) {
+  graph_of(a, b);
+  if (is_identity_operand(a, b, 0.0)) return b;
+  if (is_identity_operand(b, a, 0.0)) return a;
+  return binary(OpKind::add, a, b);
+}
+
+Expr operator-(Expr a, Expr b) {
+  graph_of(a, b);
+  if (is_identity_operand(b, a, 0.0)) return a;
+  return binary(OpKind::sub, a, b);
+}
+
+Expr mul(Expr a, Expr b) {
+  graph_of(a, b);
+  if (is_identity_operand(a, b, 1.0)) return b;
+  if (is_identity_operand(b, a, 1.0)) return a;
+  if (const double s = peel_scale(a) * peel_scale(b); s != 1.0) return affine(mul(a, b), s, 0.0);
+  return binary(OpKind::mul, a, b);
+}
+
+Expr operator/(Expr a, Expr b) {
+  graph_of(a, b);
+  if (is_identity_operand(b, a, 1.0)) return a;
+  if (const double s = peel_scale(a) / peel_scale(b); s != 1.0) return affine(a / b, s, 0.0);
+  return binary(OpKind::div, a, b);
+}
+
+Expr operator-(Expr x) {
+  const Node& n = graph_of(x).node(x.id);
+  if (n.op == OpKind::neg) return x.graph->expr(n.inputs[0]);
+  if (n.op == OpKind::affine || n.op == OpKind::constant) return affine(x, -1.0, 0.0);
+  return unary(OpKind::neg, x);
+}
+
+Expr affine(Expr x, double scale, double offset) {
+  Graph& g = graph_of(x);
+  if (scale == 1.0 && offset == 0.0) return x;
+  if (auto v = constant_value(x)) return g.constant(scale * *v + offset, x.shape());
+  const Node& n = x.node();
+  if (n.op == OpKind::affine)  // s2 (s1 x + o1) + o2 = (s1 s2) x + (o1 s2 + o2)
+    return affine(g.expr(n.inputs[0]), n.attrs.scale * scale, n.attrs.offset * scale + offset);
+  if (scale == -1.0 && offset == 0.0) return unary(OpKind::neg, x);
+  Attrs attrs;
+  attrs.scale = scale;
+  attrs.offset = offset;
+  return g.add(OpKind::affine, {x.id}, attrs);
+}
+
+Expr operator*(double s, Expr x) { return affine(x, s, 0.0); }
+Expr operator*(Expr x, double s) { return affine(x, s, 0.0); }
+Expr operator/(Expr x, double s) { return affine(x, 1.0 / s, 0.0); }
+Expr operator+(Expr x, double o) { return affine(x, 1.0, o); }
+Expr operator+(double o, Expr x) { return affine(x, 1.0, o); }
+Expr operator-(Expr x, double o) { return affine(x, 1.0, -o); }
+Expr operator-(double o, Expr x) { return affine(x, -1.0, o); }
+
+Expr exp(Expr x) { return unary(OpKind::exp, x); }
+Expr log(Expr x) { return unary(OpKind::log, x); }
+Expr square(Expr x) { return unary(OpKind::square, x); }
+Expr sqrt(Expr x) { return unary(OpKind::sqrt, x); }
+Expr sigmoid(Expr z) { return unary(OpKind::sigmoid, z); }
+Expr tanh(Expr z) { return unary(OpKind::tanh, z); }
+Expr relu(Expr z) { return unary(OpKind::relu, z); }
+
+Expr leaky_relu(Expr z, double slope) {
+  Attrs attrs;
+  attrs.slope = slope;
+  return unary(OpKind::leaky_relu, z, attrs);
+}
+
+Expr step(Expr z, double slope) {
+  Attrs attrs;
+  attrs.slope = slope;
+  return unary(OpKind::step, z, attrs);
+}
+
+Expr sum(Expr x, int axis, bool keepdims) {
+  if (axis < -1 || axis > 1)
+    throw GraphError(fmt::format("sum of {}: axis {} is not -1, 0 or 1",
+                                 graph_of(x).describe(x.id), axis));
+  Attrs attrs;
+  attrs.axis = static_cast<std::int8_t>(axis);
+  attrs.keepdims = keepdims;
+  const Node& n = x.node();
+  if (n.op == OpKind::affine && n.attrs.offset == 0.0) {
+    // sum(s x) = s sum(x): the scale rides on the reduction (db = 1/m sum(dZ)).
+    attrs.scale = n.attrs.scale;
+    x = graph_of(x).expr(n.inputs[0]);
+  }
+  return unary(OpKind::sum, x, attrs);
+}
+
+Expr mean(Expr x, int axis, bool keepdims) {
+  const Shape s = x.shape();
+  const std::int64_t count = axis == -1 ? s.size() : axis == 0 ? s.rows : s.cols;
+  return sum(x * (1.0 / static_cast<double>(count)), axis, keepdims);
+}
+
+Expr broadcast(Expr x, Shape shape) {
+  if (x.shape() == shape) return x;
+  return graph_of(x).add(OpKind::broadcast, {x.id}, {}, shape);
+}
+
+Expr transpose(Expr x) {
+  if (x.node().op == OpKind::transpose) return graph_of(x).expr(x.node().inputs[0]);
+  if (const double s = peel_scale(x); s != 1.0) return affine(transpose(x), s, 0.0);
+  return unary(OpKind::transpose, x);
+}
+
+Expr binary_cross_entropy(Expr A, Expr Y) {
+  Graph& g = graph_of(A, Y);
+  // A = sigmoid(Z): compute the cost from Z so that log(0) never occurs, and
+  // so that the derived dZ is A - Y (ops/bce_logits.cpp).
+  if (A.node().op == OpKind::sigmoid) return binary(OpKind::bce_logits, g.expr(A.node().inputs[0]), Y);
+  return binary(OpKind::bce, A, Y);
+}
+
+Expr softmax(Expr Z) { return unary(OpKind::softmax, Z); }
+
+Expr categorical_cross_entropy(Expr A, Expr Y) {
+  Graph& g = graph_of(A, Y);
+  if (A.node().op == OpKind::softmax) return binary(OpKind::softmax_ce, g.expr(A.node().inputs[0]), Y);
+  return binary(OpKind::categorical_ce, A, Y);
+}
+
+Expr l2_penalty(std::span<const Expr> W, double lambda, std::int64_t m) {
+  if (W.empty()) throw GraphError("l2_penalty needs at least one weight matrix");
+  if (m <= 0) throw GraphError(fmt::format("l2_penalty: m = {} must be positive", m));
+  Graph& g = graph_of(W[0]);
+  std::vector<NodeId> ids;
+  for (Expr w : W) ids.push_back(graph_of(w, W[0]).expr(w.id).id);
+  Attrs attrs;
+  attrs.scale = lambda;
+  attrs.count = m;
+  return g.add(OpKind::l2_penalty, std::move(ids), attrs);
+}
+
+Expr l2_penalty(std::initializer_list<Expr> W, double lambda, std::int64_t m) {
+  return l2_penalty(std::span<const Expr>(W.begin(), W.size()), lambda, m);
+}
+
+Expr dropout_mask(Graph& g, Shape shape, double keep_prob, std::uint64_t seed) {
+  Attrs attrs;
+  attrs.keep_prob = keep_prob;
+  attrs.seed = seed;
+  return g.add(OpKind::dropout_mask, {}, attrs, shape);
+}
+
+Expr dropout(Expr A, Expr D) {
+  Graph& g = graph_of(A, D);
+  if (const double s = peel_scale(A); s != 1.0) return affine(dropout(A, D), s, 0.0);
+  Attrs attrs;
+  attrs.keep_prob = D.node().attrs.keep_prob;
+  return g.add(OpKind::dropout, {A.id, D.id}, attrs);
+}
+
+Expr dropout(Expr A, double keep_prob, std::uint64_t seed) {
+  return dropout(A, dropout_mask(graph_of(A), A.shape(), keep_prob, seed));
+}
+
+}  // namespace dagrad

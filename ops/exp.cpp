@@ -1,0 +1,26 @@
+// y      = e^x
+// dy/dx  = e^x = y
+// grad_x = g * y           reads the output y, not x
+#include <cmath>
+
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void exp_kernel(const KernelCall& c) {
+  map_unary<T>(c, [](T x) { return std::exp(x); });
+}
+
+std::vector<Expr> exp_grad(const GradCall& c) { return {mul(c.g, c.y)}; }
+
+}  // namespace
+
+extern const OpDef exp_op{OpKind::exp, "exp", 1, same_as_input, DAGRAD_KERNELS(exp_kernel),
+                          exp_grad, true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,57 @@
+// Loop skeletons shared by the element-wise kernels. Each inner loop has
+// compile-time strides (0 for a broadcast operand, 1 otherwise) so that the
+// compiler vectorizes it; the per-element function is a lambda.
+#pragma once
+
+#include <cstdint>
+
+#include "ops/op.hpp"
+
+namespace dagrad::ops {
+
+// out[i] = f(x[i]) over the whole matrix.
+template <class T, class F>
+void map_unary(const KernelCall& c, F f) {
+  const T* x = c.in[0].as<T>();
+  T* y = c.out.as<T>();
+  const std::int64_t n = c.out.shape.size();
+  for (std::int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+namespace detail {
+template <class T, int SA, int SB, class F>
+inline void row_loop(const T* a, const T* b, T* y, std::int64_t n, F f) {
+  for (std::int64_t j = 0; j < n; ++j) y[j] = f(a[j * SA], b[j * SB]);
+}
+}  // namespace detail
+
+// out(r, c) = f(a(r', c'), b(r'', c'')) where an operand with one row or one
+// column is repeated across the output (numpy broadcasting in 2-D).
+template <class T, class F>
+void map_binary(const Buffer& A, const Buffer& B, const Buffer& Y, F f) {
+  const T* a = A.as<T>();
+  const T* b = B.as<T>();
+  T* y = Y.as<T>();
+  const std::int64_t rows = Y.shape.rows, cols = Y.shape.cols;
+  const bool ra = A.shape.rows > 1, rb = B.shape.rows > 1;
+  const bool ca = A.shape.cols > 1, cb = B.shape.cols > 1;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* pa = a + (ra ? r * A.shape.cols : 0);
+    const T* pb = b + (rb ? r * B.shape.cols : 0);
+    T* py = y + r * cols;
+    if (ca && cb) detail::row_loop<T, 1, 1>(pa, pb, py, cols, f);
+    else if (ca) detail::row_loop<T, 1, 0>(pa, pb, py, cols, f);
+    else if (cb) detail::row_loop<T, 0, 1>(pa, pb, py, cols, f);
+    else detail::row_loop<T, 0, 0>(pa, pb, py, cols, f);
+  }
+}
+
+template <class T, class F>
+void map_binary(const KernelCall& c, F f) {
+  map_binary<T>(c.in[0], c.in[1], c.out, f);
+}
+
+// The float and double instantiations of a kernel template, for an OpDef.
+#define DAGRAD_KERNELS(fn) &fn<float>, &fn<double>
+
+}  // namespace dagrad::ops

@@ -1,0 +1,38 @@
+// J      = lambda/(2m) sum_l ||W[l]||_F^2          over every operand W[l]
+// dJ/dW  = (lambda/m) W
+// grad_W = g (lambda/m) W                           the notes' + lambda/m W[l]
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+Shape l2_shape(const ShapeCall&) { return Shape{1, 1}; }
+
+template <class T>
+void l2_kernel(const KernelCall& c) {
+  double total = 0.0;
+  for (const Buffer& w : c.in) {
+    const T* p = w.as<T>();
+    for (std::int64_t i = 0; i < w.shape.size(); ++i) total += double(p[i]) * double(p[i]);
+  }
+  const double factor = c.node.attrs.scale / (2.0 * static_cast<double>(c.node.attrs.count));
+  c.out.as<T>()[0] = static_cast<T>(factor * total);
+}
+
+std::vector<Expr> l2_grad(const GradCall& c) {
+  const double factor = c.attrs.scale / static_cast<double>(c.attrs.count);
+  std::vector<Expr> out(c.x.size());
+  for (std::size_t i = 0; i < c.x.size(); ++i)
+    if (c.wanted[i]) out[i] = factor * mul(c.g, c.x[i]);
+  return out;
+}
+
+}  // namespace
+
+extern const OpDef l2_penalty_op{OpKind::l2_penalty, "l2_penalty", -1, l2_shape,
+                                 DAGRAD_KERNELS(l2_kernel), l2_grad, true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,25 @@
+// The leaves of a graph: inputs (X, Y) and parameters (W, b) are bound by the
+// executor to caller memory; a constant fills its buffer with one value.
+// None of them has operands, so none has a gradient rule.
+#include <algorithm>
+
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void fill_constant(const KernelCall& c) {
+  std::fill_n(c.out.as<T>(), c.out.shape.size(), static_cast<T>(c.node.attrs.value));
+}
+
+}  // namespace
+
+extern const OpDef input_op{OpKind::input, "input", 0, given_shape, nullptr, nullptr, nullptr, true};
+extern const OpDef param_op{OpKind::param, "param", 0, given_shape, nullptr, nullptr, nullptr, true};
+extern const OpDef constant_op{OpKind::constant, "constant", 0, given_shape,
+                               DAGRAD_KERNELS(fill_constant), nullptr, true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,29 @@
+// y      = x if x > 0 else slope * x        (slope 0.01 by default)
+// dy/dx  = 1 if x > 0 else slope
+// grad_x = g * step(x, slope)
+//
+// NOTE: the kink at 0 takes the left derivative, slope.
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void leaky_relu_kernel(const KernelCall& c) {
+  const T slope = static_cast<T>(c.node.attrs.slope);
+  map_unary<T>(c, [slope](T x) { return x > T(0) ? x : slope * x; });
+}
+
+std::vector<Expr> leaky_relu_grad(const GradCall& c) {
+  return {mul(c.g, step(c.x[0], c.attrs.slope))};
+}
+
+}  // namespace
+
+extern const OpDef leaky_relu_op{OpKind::leaky_relu, "leaky_relu", 1, same_as_input,
+                                 DAGRAD_KERNELS(leaky_relu_kernel), leaky_relu_grad, false};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,26 @@
+// y      = ln x
+// dy/dx  = 1/x
+// grad_x = g / x
+#include <cmath>
+
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void log_kernel(const KernelCall& c) {
+  map_unary<T>(c, [](T x) { return std::log(x); });
+}
+
+std::vector<Expr> log_grad(const GradCall& c) { return {c.g / c.x[0]}; }
+
+}  // namespace
+
+extern const OpDef log_op{OpKind::log, "log", 1, same_as_input, DAGRAD_KERNELS(log_kernel),
+                          log_grad, true};
+
+}  // namespace dagrad::ops

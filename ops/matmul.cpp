@@ -1,0 +1,66 @@
+// y      = s op(a) op(b)            op(x) = x or x^T (trans_a, trans_b)
+// dy     = s d(op(a)) op(b) + s op(a) d(op(b))
+// grad_a = s g op(b)^T              (transposed back when trans_a)
+// grad_b = s op(a)^T g              (transposed back when trans_b)
+//
+// The transposes are GEMM flags: no transposed copy is ever made.
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+Shape op_shape(Shape s, bool trans) { return trans ? Shape{s.cols, s.rows} : s; }
+
+Shape matmul_shape(const ShapeCall& c) {
+  const Shape a = op_shape(c.graph.node(c.inputs[0]).shape, c.attrs.trans_a);
+  const Shape b = op_shape(c.graph.node(c.inputs[1]).shape, c.attrs.trans_b);
+  if (a.cols != b.rows)
+    throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, "*"), a.cols,
+                                 b.rows));
+  return Shape{a.rows, b.cols};
+}
+
+template <class T>
+void gemm(const KernelCall& c) {
+  const Buffer& A = c.in[0];
+  const Buffer& B = c.in[1];
+  const bool ta = c.node.attrs.trans_a, tb = c.node.attrs.trans_b;
+  const auto M = static_cast<blasint>(c.out.shape.rows);
+  const auto N = static_cast<blasint>(c.out.shape.cols);
+  const auto K = static_cast<blasint>(ta ? A.shape.rows : A.shape.cols);
+  const auto lda = static_cast<blasint>(A.shape.cols), ldb = static_cast<blasint>(B.shape.cols);
+  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  const T alpha = static_cast<T>(c.node.attrs.scale);
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<float>(), lda, B.as<float>(), ldb,
+                0.0f, c.out.as<float>(), N);
+  else
+    cblas_dgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<double>(), lda, B.as<double>(),
+                ldb, 0.0, c.out.as<double>(), N);
+}
+
+std::vector<Expr> matmul_grad(const GradCall& c) {
+  const bool ta = c.attrs.trans_a, tb = c.attrs.trans_b;
+  const double s = c.attrs.scale;
+  Expr a = c.x[0], b = c.x[1], g = c.g;
+  Expr ga, gb;
+  // d(op(a)) = s g op(b)^T; when trans_a, grad_a = (s g op(b)^T)^T = s op(b) g^T.
+  if (c.wanted[0]) ga = ta ? matmul(b, tb, g, true, s) : matmul(g, false, b, !tb, s);
+  // d(op(b)) = s op(a)^T g; when trans_b, grad_b = s g^T op(a).
+  if (c.wanted[1]) gb = tb ? matmul(g, true, a, ta, s) : matmul(a, !ta, g, false, s);
+  return {ga, gb};
+}
+
+}  // namespace
+
+extern const OpDef matmul_op{OpKind::matmul, "matmul", 2, matmul_shape, DAGRAD_KERNELS(gemm),
+                             matmul_grad, true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,49 @@
+// The one table of ops, indexed by OpKind. A new op is a file in ops/ that
+// defines its OpDef, one line here and one enum entry in graph/node.hpp; the
+// static_assert turns a forgotten line into a compile error. The table holds
+// addresses only, so there is no static-initialization order to worry about
+// and nothing a linker could drop.
+#include <array>
+
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+#include "ops/op.hpp"
+
+namespace dagrad::ops {
+
+extern const OpDef input_op, param_op, constant_op, matmul_op, add_op, sub_op, mul_op, div_op,
+    neg_op, affine_op, exp_op, log_op, square_op, sqrt_op, sigmoid_op, tanh_op, relu_op,
+    leaky_relu_op, step_op, sum_op, broadcast_op, transpose_op, bce_op, bce_logits_op,
+    softmax_op, softmax_ce_op, categorical_ce_op, l2_penalty_op, dropout_mask_op, dropout_op;
+
+namespace {
+
+constexpr std::array<const OpDef*, 30> table{
+    &input_op,   &param_op,      &constant_op, &matmul_op,        &add_op,
+    &sub_op,     &mul_op,        &div_op,      &neg_op,           &affine_op,
+    &exp_op,     &log_op,        &square_op,   &sqrt_op,          &sigmoid_op,
+    &tanh_op,    &relu_op,       &leaky_relu_op, &step_op,        &sum_op,
+    &broadcast_op, &transpose_op, &bce_op,     &bce_logits_op,    &softmax_op,
+    &softmax_ce_op, &categorical_ce_op, &l2_penalty_op, &dropout_mask_op, &dropout_op};
+
+static_assert(table.size() == static_cast<std::size_t>(op_count),
+              "every OpKind needs exactly one entry in the registry");
+
+}  // namespace
+
+const OpDef& op_def(OpKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  if (i >= table.size()) throw GraphError(fmt::format("unknown op kind {}", i));
+  return *table[i];
+}
+
+std::span<const OpDef* const> all_ops() { return table; }
+
+OpKind op_from_name(std::string_view name) {
+  for (const OpDef* d : table)
+    if (d->name == name) return d->kind;
+  throw GraphError(fmt::format("unknown op '{}'", name));
+}
+
+}  // namespace dagrad::ops

@@ -1,0 +1,49 @@
+#include "ops/shape_rules.hpp"
+
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+
+namespace dagrad::ops {
+
+std::string operands(const ShapeCall& c, std::string_view symbol) {
+  std::string out(op_def(c.op).name);
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    if (i > 0) out += fmt::format(" {}", symbol);
+    out += fmt::format(" {} {}", c.graph.describe(c.inputs[i]),
+                       to_string(c.graph.node(c.inputs[i]).shape));
+  }
+  return out;
+}
+
+Shape same_as_input(const ShapeCall& c) { return c.graph.node(c.inputs[0]).shape; }
+
+Shape given_shape(const ShapeCall& c) {
+  if (c.given.rows <= 0 || c.given.cols <= 0)
+    throw ShapeError(fmt::format("{}: shape {} has a dimension <= 0", op_def(c.op).name,
+                                 to_string(c.given)));
+  return c.given;
+}
+
+Shape broadcast_binary(const ShapeCall& c) {
+  const Shape a = c.graph.node(c.inputs[0]).shape;
+  const Shape b = c.graph.node(c.inputs[1]).shape;
+  auto dim = [&](std::int64_t x, std::int64_t y, const char* what) {
+    if (x == y || y == 1) return x;
+    if (x == 1) return y;
+    throw ShapeError(fmt::format("{}: {} {} != {} and neither is 1, so they do not broadcast",
+                                 operands(c, ","), what, x, y));
+  };
+  return Shape{dim(a.rows, b.rows, "rows"), dim(a.cols, b.cols, "columns")};
+}
+
+Shape cost_of_pair(const ShapeCall& c) {
+  const Shape a = c.graph.node(c.inputs[0]).shape;
+  const Shape y = c.graph.node(c.inputs[1]).shape;
+  if (a != y)
+    throw ShapeError(fmt::format("{}: predictions and labels must have the same shape",
+                                 operands(c, ",")));
+  return Shape{1, 1};
+}
+
+}  // namespace dagrad::ops

@@ -1,0 +1,30 @@
+// y      = 1 / (1 + exp(-x))
+// dy/dx  = y * (1 - y)
+// grad_x = g * y * (1 - y)      reads the output y, not x
+#include <cmath>
+
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void sigmoid_kernel(const KernelCall& c) {
+  // NOTE: for x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0 exactly,
+  // which is the right limit; no NaN can arise.
+  map_unary<T>(c, [](T x) { return T(1) / (T(1) + std::exp(-x)); });
+}
+
+std::vector<Expr> sigmoid_grad(const GradCall& c) {
+  return {mul(c.g, mul(c.y, 1.0 - c.y))};
+}
+
+}  // namespace
+
+extern const OpDef sigmoid_op{OpKind::sigmoid, "sigmoid", 1, same_as_input,
+                              DAGRAD_KERNELS(sigmoid_kernel), sigmoid_grad, true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,54 @@
+// J      = -(1/m) sum(y log a),  a = softmax(z) per column, y one-hot (K x m)
+//        = -(1/m) sum(y (z - max - log sum e^(z - max)))     (stable)
+// dJ/dz  = (1/m) (a - y)           because each column of y sums to 1
+// grad_z = (g/m) (a - y)
+// grad_y = -(g/m) log a
+//
+// Like bce_logits, the rule asks for softmax(z) and gets the forward A back
+// through hash-consing: the notes' dZ[L] = A[L] - Y.
+#include <algorithm>
+#include <cmath>
+
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/labels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void softmax_ce_kernel(const KernelCall& c) {
+  check_label_columns<T>(c, c.in[1]);
+  const T* z = c.in[0].as<T>();
+  const T* y = c.in[1].as<T>();
+  const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
+  double total = 0.0;
+  for (std::int64_t j = 0; j < cols; ++j) {
+    double top = z[j];
+    for (std::int64_t k = 1; k < rows; ++k) top = std::max(top, double(z[k * cols + j]));
+    double norm = 0.0;
+    for (std::int64_t k = 0; k < rows; ++k) norm += std::exp(z[k * cols + j] - top);
+    const double log_norm = top + std::log(norm);
+    for (std::int64_t k = 0; k < rows; ++k)
+      if (y[k * cols + j] != T(0)) total += y[k * cols + j] * (z[k * cols + j] - log_norm);
+  }
+  c.out.as<T>()[0] = static_cast<T>(-total / static_cast<double>(cols));
+}
+
+std::vector<Expr> softmax_ce_grad(const GradCall& c) {
+  const double m = static_cast<double>(c.x[0].shape().cols);
+  Expr z = c.x[0], y = c.x[1];
+  Expr gz, gy;
+  if (c.wanted[0]) gz = (1.0 / m) * mul(c.g, softmax(z) - y);
+  if (c.wanted[1]) gy = (-1.0 / m) * mul(c.g, log(softmax(z)));
+  return {gz, gy};
+}
+
+}  // namespace
+
+extern const OpDef softmax_ce_op{OpKind::softmax_ce, "softmax_cross_entropy", 2, cost_of_pair,
+                                 DAGRAD_KERNELS(softmax_ce_kernel), softmax_ce_grad, true};
+
+}  // namespace dagrad::ops

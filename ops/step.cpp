@@ -1,0 +1,27 @@
+// y      = 1 if x > 0 else slope     the derivative mask of relu (slope 0)
+//                                    and leaky_relu (slope 0.01)
+// dy/dx  = 0 almost everywhere
+// grad_x = 0                         (a zero constant: nothing flows back)
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void step_kernel(const KernelCall& c) {
+  const T low = static_cast<T>(c.node.attrs.slope);
+  map_unary<T>(c, [low](T x) { return x > T(0) ? T(1) : low; });
+}
+
+std::vector<Expr> step_grad(const GradCall& c) {
+  return {c.graph.constant(0.0, c.x[0].shape())};
+}
+
+}  // namespace
+
+extern const OpDef step_op{OpKind::step, "step", 1, same_as_input, DAGRAD_KERNELS(step_kernel),
+                           step_grad, false};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,65 @@
+// y      = s * sum(x) over all elements (axis -1), over rows (axis 0, 1 x m)
+//          or over columns (axis 1, n x 1; a 1 x n row without keepdims)
+// dy/dx  = s for every element that went into y
+// grad_x = s * g repeated over the summed axis   (broadcast to x's shape)
+//
+// A mean is a sum with s = 1/count, so db = 1/m sum(dZ, axis=1) is one node.
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+Shape sum_shape(const ShapeCall& c) {
+  const Shape x = c.graph.node(c.inputs[0]).shape;
+  switch (c.attrs.axis) {
+    case -1: return Shape{1, 1};
+    case 0: return Shape{1, x.cols};
+    case 1: return c.attrs.keepdims ? Shape{x.rows, 1} : Shape{1, x.rows};
+    default:
+      throw ShapeError(fmt::format("{}: axis {} is not -1, 0 or 1", operands(c, ","),
+                                   c.attrs.axis));
+  }
+}
+
+template <class T>
+void sum_kernel(const KernelCall& c) {
+  const T* x = c.in[0].as<T>();
+  T* y = c.out.as<T>();
+  const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
+  const double s = c.node.attrs.scale;
+  if (c.node.attrs.axis == 0) {  // column sums, accumulated row by row
+    std::fill_n(y, cols, T(0));
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < cols; ++j) y[j] += x[r * cols + j];
+    for (std::int64_t j = 0; j < cols; ++j) y[j] = static_cast<T>(s * y[j]);
+    return;
+  }
+  // Accumulate in double so that a long f32 sum keeps its digits.
+  double total = 0.0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    double acc = 0.0;
+    for (std::int64_t j = 0; j < cols; ++j) acc += x[r * cols + j];
+    if (c.node.attrs.axis == 1) y[r] = static_cast<T>(s * acc);
+    total += acc;
+  }
+  if (c.node.attrs.axis == -1) y[0] = static_cast<T>(s * total);
+}
+
+std::vector<Expr> sum_grad(const GradCall& c) {
+  Expr g = c.g;
+  if (c.attrs.axis == 1 && !c.attrs.keepdims) g = transpose(g);  // back to (n x 1)
+  return {broadcast(c.attrs.scale * g, c.x[0].shape())};
+}
+
+}  // namespace
+
+extern const OpDef sum_op{OpKind::sum, "sum", 1, sum_shape, DAGRAD_KERNELS(sum_kernel), sum_grad,
+                          true};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,36 @@
+// y      = x^T
+// dy/dx  = the same permutation
+// grad_x = g^T
+//
+// A transpose feeding a matmul never runs: the DSL folds it into the GEMM's
+// transpose flag. This kernel is for the other uses.
+#include "ops/dsl.hpp"
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+Shape transpose_shape(const ShapeCall& c) {
+  const Shape x = c.graph.node(c.inputs[0]).shape;
+  return Shape{x.cols, x.rows};
+}
+
+template <class T>
+void transpose_kernel(const KernelCall& c) {
+  const T* x = c.in[0].as<T>();
+  T* y = c.out.as<T>();
+  const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < cols; ++j) y[j * rows + r] = x[r * cols + j];
+}
+
+std::vector<Expr> transpose_grad(const GradCall& c) { return {transpose(c.g)}; }
+
+}  // namespace
+
+extern const OpDef transpose_op{OpKind::transpose, "transpose", 1, transpose_shape,
+                                DAGRAD_KERNELS(transpose_kernel), transpose_grad, true};
+
+}  // namespace dagrad::ops

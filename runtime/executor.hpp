@@ -1,0 +1,66 @@
+// The executor compiles a graph and its requested outputs into a plan: the
+// topological schedule of the outputs' ancestors, one buffer per value
+// placed in an arena allocated once, and a kernel per step. Inputs and
+// parameters are bound to caller memory (no copy); run() executes the plan,
+// and may be called any number of times without allocating.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "ops/op.hpp"
+
+namespace dagrad::runtime {
+
+struct RunOptions {
+  bool training = true;     // dropout active
+  std::uint64_t step = 0;   // dropout RNG counter: same step, same masks
+  bool check_numerics = false;  // stop at the first node that yields NaN/Inf
+};
+
+class Executor {
+ public:
+  Executor(const Graph& graph, std::vector<NodeId> outputs);
+  ~Executor();
+  Executor(Executor&&) noexcept;
+  Executor& operator=(Executor&&) noexcept;
+
+  // Binds an input or parameter to `data`, which must hold shape.size()
+  // elements of the graph's dtype and outlive the runs. A wrong shape or
+  // dtype, or a node that is not a leaf of this plan, is an InputError.
+  void bind(NodeId leaf, const float* data, Shape shape);
+  void bind(NodeId leaf, const double* data, Shape shape);
+  void bind(std::string_view name, const float* data, Shape shape);
+  void bind(std::string_view name, const double* data, Shape shape);
+
+  void run(const RunOptions& options = {});
+
+  // The value of a scheduled node after run(): a row-major matrix.
+  ops::Buffer value(NodeId id) const;
+  template <class T> std::span<const T> values(NodeId id) const {
+    const ops::Buffer b = value(id);
+    return {b.as<const T>(), static_cast<std::size_t>(b.shape.size())};
+  }
+  // A 1x1 value (a cost) as double.
+  double scalar(NodeId id) const;
+
+  const Graph& graph() const { return *graph_ptr_; }
+  std::span<const NodeId> schedule() const;
+  std::size_t arena_bytes() const;
+
+ private:
+  struct Impl;
+  void bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype);
+  const Graph* graph_ptr_;
+
+  std::unique_ptr<Impl> impl_;
+};
+
+// Sets the thread count of OpenBLAS (and of dagrad's element-wise loops).
+void set_threads(int threads);
+int threads();
+
+}  // namespace dagrad::runtime
