@@ -130,6 +130,8 @@ void Executor::bind(NodeId leaf, const double* data, Shape shape) {
   bind_raw(leaf, data, shape, DType::f64);
 }
 
+void Executor::bind(NodeId leaf, const Tensor& t) { bind_raw(leaf, t.raw(), t.shape(), t.dtype()); }
+
 namespace {
 NodeId find_leaf(const Graph& g, std::string_view name) {
   auto id = g.find(name);

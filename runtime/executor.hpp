@@ -12,6 +12,7 @@
 
 #include "graph/graph.hpp"
 #include "ops/op.hpp"
+#include "runtime/tensor.hpp"
 
 namespace dagrad::runtime {
 
@@ -35,6 +36,7 @@ class Executor {
   void bind(NodeId leaf, const double* data, Shape shape);
   void bind(std::string_view name, const float* data, Shape shape);
   void bind(std::string_view name, const double* data, Shape shape);
+  void bind(NodeId leaf, const Tensor& t);
 
   void run(const RunOptions& options = {});
 
