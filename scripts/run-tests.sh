@@ -28,7 +28,7 @@ if [[ -f fuzz/CMakeLists.txt ]]; then
   echo "== fuzz smoke run"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DDAGRAD_FUZZ=ON -DDAGRAD_BUILD_TESTS=OFF -DDAGRAD_BUILD_EXAMPLES=OFF
-  cmake --build build-fuzz -j "$jobs"
+  cmake --build build-fuzz -j "$jobs" --target fuzz_targets
   bash fuzz/smoke.sh "${DAGRAD_FUZZ_SECONDS:-30}" build-fuzz
 fi
 

@@ -1,0 +1,50 @@
+// Data sets for training and evaluation: X is (n_x x m), one column per
+// sample, and Y is (1 x m), as in the notes. Files keep one sample per first
+// axis (HDF5 and npz arrays) or per line (CSV), the way the course ships them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "io/matrix.hpp"
+
+namespace dagrad::io {
+
+struct LoadOptions {
+  // A separate label file: one label per line (text) or an .npy array. With it
+  // every CSV column is a feature; it replaces the labels of .h5 / .npz files.
+  std::optional<std::filesystem::path> labels;
+  // Divide uint8 pixel data by 255 as the course does (off: --no-scale).
+  bool scale = true;
+};
+
+struct Dataset {
+  Matrix X;            // n_x x m
+  Matrix Y;            // 1 x m
+  std::string origin;  // the file name, for messages
+  std::int64_t samples() const { return X.cols(); }
+};
+
+// Dispatches on the extension:
+//  .h5/.hdf5  datasets named x/y, X/Y or *_x/*_y; uint8 images (m,h,w,c) are
+//             flattened per sample in (row, col, channel) order into columns;
+//  .npz       the same names; .npy X with opts.labels;
+//  .csv       one sample per line, label last unless opts.labels is given.
+// A 2-d X stored (n_x, m) instead of (m, n_x) is recognised by the label count.
+// Throws InputError for empty data, NaN/Inf (naming the sample) and a label
+// count that differs from the sample count.
+Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts = {});
+
+// InputError naming `origin` and the first sample whose label is not 0 or 1.
+void check_binary_labels(const Matrix& Y, std::string_view origin);
+
+// A reproducible split: a seeded Fisher-Yates shuffle (mt19937_64) of the
+// sample indices; the first round(m * dev_ratio) go to dev, the rest to train.
+// Returns {train, dev}; dev_ratio must be in [0, 1) and train non-empty.
+std::pair<Dataset, Dataset> split_train_dev(const Dataset& data, double dev_ratio, std::uint64_t seed);
+
+}  // namespace dagrad::io

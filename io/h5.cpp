@@ -1,0 +1,173 @@
+#include "io/h5.hpp"
+
+#include <hdf5.h>
+
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+#include "io/atomic_file.hpp"
+
+namespace dagrad::io {
+namespace {
+
+// Owns one hid_t and closes it with the matching H5?close.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+[[noreturn]] void fail(const std::filesystem::path& path, std::string_view what) {
+  throw InputError(fmt::format("{}: HDF5 error while {}", path.string(), what));
+}
+
+void quiet_hdf5() {
+  // libhdf5 prints its error stack to stderr by default; we report our own.
+  H5open();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+// NOTE: libhdf5 trusts much of a file's metadata, so garbage is refused by its
+// signature before the library sees it (no user block supported).
+void check_signature(const std::filesystem::path& path) {
+  static constexpr char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  char head[8] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
+  in.read(head, sizeof head);
+  if (in.gcount() != 8 || std::memcmp(head, signature, 8) != 0)
+    throw InputError(fmt::format("{}: not an HDF5 file (no HDF5 signature at byte 0)", path.string()));
+}
+
+// "|u1", "<i8", "<f4" ... for an integer or float type; "" for anything else.
+std::string descr_of(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT && (size == 4 || size == 8)) return size == 4 ? "<f4" : "<f8";
+  if (cls != H5T_INTEGER || (size != 1 && size != 2 && size != 4 && size != 8)) return "";
+  const char kind = H5Tget_sign(type) == H5T_SGN_NONE ? 'u' : 'i';
+  return fmt::format("{}{}{}", size == 1 ? '|' : '<', kind, size);
+}
+
+Array read_dataset(const std::filesystem::path& path, hid_t file, const std::string& name,
+                   std::uintmax_t file_size) {
+  const Handle set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!set.ok()) fail(path, fmt::format("opening dataset '{}'", name));
+  const Handle type(H5Dget_type(set.get()), H5Tclose);
+  const Handle space(H5Dget_space(set.get()), H5Sclose);
+  if (!type.ok() || !space.ok()) fail(path, fmt::format("reading the type of '{}'", name));
+  Array a;
+  a.descr = descr_of(type.get());
+  if (a.descr.empty()) return a;
+  const int nd = H5Sget_simple_extent_ndims(space.get());
+  if (nd < 0 || nd > 32) fail(path, fmt::format("reading the shape of '{}'", name));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(nd));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  // Deflate packs at most 1032:1, so a dataset larger than that is corruption.
+  std::uint64_t count = 1;
+  const std::uint64_t limit = (file_size + (1u << 20)) * 1032 / H5Tget_size(type.get());
+  for (const hsize_t d : dims) {
+    if (d != 0 && count > limit / d)
+      throw InputError(fmt::format("{}: dataset '{}' claims more values than the file can hold", path.string(), name));
+    count *= d;
+    a.shape.push_back(static_cast<std::int64_t>(d));
+  }
+  a.dtype = a.descr == "<f4" ? DType::f32 : DType::f64;
+  a.values.resize(count);
+  if (count > 0 && H5Dread(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
+    fail(path, fmt::format("reading dataset '{}'", name));
+  return a;
+}
+
+// Root link names in name order.
+std::vector<std::string> root_names(const std::filesystem::path& path, hid_t file) {
+  H5G_info_t info;
+  if (H5Gget_info(file, &info) < 0) fail(path, "listing the root group");
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t len = H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (len < 0) fail(path, "listing the root group");
+    std::string name(static_cast<std::size_t>(len) + 1, '\0');
+    H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(len));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+}  // namespace
+
+NamedArrays read_h5(const std::filesystem::path& path) {
+  check_signature(path);
+  quiet_hdf5();
+  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) fail(path, "opening the file (corrupt or truncated?)");
+  const std::uintmax_t file_size = std::filesystem::file_size(path);
+  NamedArrays arrays;
+  for (const std::string& name : root_names(path, file.get())) {
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(file.get(), name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+      fail(path, fmt::format("inspecting '{}'", name));
+    if (info.type != H5O_TYPE_DATASET) continue;
+    Array a = read_dataset(path, file.get(), name, file_size);
+    if (!a.descr.empty()) arrays.emplace_back(name, std::move(a));
+  }
+  return arrays;
+}
+
+namespace {
+
+hid_t file_type_of(const std::string& descr) {
+  if (descr == "|u1") return H5T_STD_U8LE;
+  if (descr == "<i4") return H5T_STD_I32LE;
+  if (descr == "<i8") return H5T_STD_I64LE;
+  if (descr == "<f4") return H5T_IEEE_F32LE;
+  return H5T_IEEE_F64LE;
+}
+
+void write_dataset(const std::filesystem::path& path, hid_t file, const std::string& name, const Array& a) {
+  std::size_t count = 1;
+  for (const std::int64_t d : a.shape) count *= static_cast<std::size_t>(d);
+  if (count != a.values.size())
+    throw InputError(fmt::format("{}: dataset '{}' has {} values for its shape's {}", path.string(), name,
+                                 a.values.size(), count));
+  std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+  const Handle space(a.shape.empty() ? H5Screate(H5S_SCALAR)
+                                     : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                     H5Sclose);
+  const Handle set(H5Dcreate2(file, name.c_str(), file_type_of(a.descr), space.get(), H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT),
+                   H5Dclose);
+  if (!space.ok() || !set.ok()) fail(path, fmt::format("creating dataset '{}'", name));
+  if (!a.values.empty() &&
+      H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
+    fail(path, fmt::format("writing dataset '{}'", name));
+}
+
+}  // namespace
+
+void write_h5(const std::filesystem::path& path, const NamedArrays& arrays) {
+  AtomicFile out(path);
+  quiet_hdf5();
+  {
+    const Handle file(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file.ok()) fail(path, "creating the file");
+    for (const auto& [name, a] : arrays) write_dataset(path, file.get(), name, a);
+  }
+  out.commit();
+}
+
+}  // namespace dagrad::io

@@ -1,0 +1,22 @@
+// HDF5 files through the libhdf5 C API: the numeric datasets at the root of a
+// file, such as the course's train_set_x (209,64,64,3) uint8 and train_set_y
+// (209,) int64. libhdf5's own error printing is switched off; failures become
+// InputError naming the file.
+#pragma once
+
+#include <filesystem>
+
+#include "io/npz.hpp"
+
+namespace dagrad::io {
+
+// Every integer or float dataset at the root, in name order, values as double
+// and `descr` saying the stored type ("|u1", "<i8", "<f4", ...). Other
+// datasets (strings such as list_classes) and groups are skipped.
+NamedArrays read_h5(const std::filesystem::path& path);
+
+// Writes each array as a root dataset, stored as the type its `descr` names
+// ("|u1", "<i4", "<i8", "<f4", otherwise "<f8"). Atomic (AtomicFile).
+void write_h5(const std::filesystem::path& path, const NamedArrays& arrays);
+
+}  // namespace dagrad::io
