@@ -10,11 +10,17 @@ Commands& registry() {
 }  // namespace
 
 // Each subcommand file defines one of these.
+void add_gradcheck(CLI::App& app, Commands& out);
+void add_bench(CLI::App& app, Commands& out);
+void add_plan(CLI::App& app, Commands& out);
 
 
 void register_commands(CLI::App& app) {
   Commands& c = registry();
   (void)app; (void)c;
+  add_gradcheck(app, c);
+  add_bench(app, c);
+  add_plan(app, c);
 }
 
 int run_selected(CLI::App&) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <numeric>
+#include <ranges>
 #include <unordered_map>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -253,6 +255,13 @@ Graph Graph::from_nodes(DType dtype, std::vector<Node> nodes) {
     throw GraphError("the graph has a cycle");
   }
   std::reverse(order.begin(), order.end());
+  // Keep the given order when it is already topological (every operand
+  // before its consumer, as save() writes it): ids then survive a
+  // save -> load -> save round trip and the file's bytes do too.
+  const bool ordered = std::ranges::all_of(std::views::iota(std::size_t{0}, count), [&](std::size_t i) {
+    return std::ranges::all_of(nodes[i].inputs, [&](NodeId in) { return in < i; });
+  });
+  if (ordered) std::iota(order.begin(), order.end(), NodeId{0});
 
   // Re-insert in topological order so every operand exists before its use,
   // re-running the shape rules on the way.

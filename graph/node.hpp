@@ -46,6 +46,12 @@ enum class OpKind : std::uint8_t {
   l2_penalty,      // lambda/(2m) * sum_l ||W[l]||_F^2 over all inputs
   dropout_mask,    // D = (U < keep_prob), U from a counter-based RNG
   dropout,         // x * D / keep_prob while training, x in inference
+  // Fused ops: made only by passes::optimize, never by the DSL or autodiff,
+  // so they have no gradient rule (grad = nullptr).
+  matmul_bias,     // scale * op(a) op(b) + broadcast(c)   (one GEMM, beta = 1)
+  step_mul,        // g * (x > 0 ? 1 : slope)              relu / leaky_relu backward
+  tanh_grad_mul,   // g * (1 - y^2)                        tanh backward from y
+  sigmoid_grad_mul,  // g * y * (1 - y)                    sigmoid backward from y
   count_           // number of ops; not an op
 };
 

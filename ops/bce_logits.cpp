@@ -13,6 +13,7 @@
 
 #include "ops/dsl.hpp"
 #include "ops/kernels.hpp"
+#include "ops/vecmath.hpp"
 #include "ops/labels.hpp"
 #include "ops/shape_rules.hpp"
 
@@ -25,10 +26,18 @@ void bce_logits_kernel(const KernelCall& c) {
   check_binary_labels<T>(c, c.in[1]);
   const T* z = c.in[0].as<T>();
   const T* y = c.in[1].as<T>();
+  // The transcendental tail log(1 + e^-|z|) is computed in vectorized blocks.
+  constexpr std::int64_t block = 256;
+  T tail[block];
   double total = 0.0;
-  for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i) {
-    const double zi = z[i];
-    total += std::max(zi, 0.0) - zi * static_cast<double>(y[i]) + std::log1p(std::exp(-std::abs(zi)));
+  const std::int64_t n = c.in[0].shape.size();
+  for (std::int64_t i0 = 0; i0 < n; i0 += block) {
+    const std::int64_t len = std::min(block, n - i0);
+    vec::softplus_neg_abs(z + i0, tail, len);
+    for (std::int64_t k = 0; k < len; ++k) {
+      const double zi = z[i0 + k];
+      total += std::max(zi, 0.0) - zi * static_cast<double>(y[i0 + k]) + double(tail[k]);
+    }
   }
   c.out.as<T>()[0] = static_cast<T>(total / static_cast<double>(c.in[0].shape.cols));
 }

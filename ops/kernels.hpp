@@ -51,6 +51,12 @@ void map_binary(const KernelCall& c, F f) {
   map_binary<T>(c.in[0], c.in[1], c.out, f);
 }
 
+// C = alpha op(A) op(B) + beta C through OpenBLAS (row-major; the transposes
+// are BLAS flags). Defined in ops/matmul.cpp for float and double.
+template <class T>
+void gemm(const Buffer& A, bool trans_a, const Buffer& B, bool trans_b, T alpha, T beta,
+          const Buffer& C);
+
 // The float and double instantiations of a kernel template, for an OpDef.
 #define DAGRAD_KERNELS(fn) &fn<float>, &fn<double>
 

@@ -5,6 +5,7 @@
 
 #include "ops/dsl.hpp"
 #include "ops/kernels.hpp"
+#include "ops/vecmath.hpp"
 #include "ops/shape_rules.hpp"
 
 namespace dagrad::ops {
@@ -13,7 +14,7 @@ namespace {
 
 template <class T>
 void log_kernel(const KernelCall& c) {
-  map_unary<T>(c, [](T x) { return std::log(x); });
+  vec::log(c.in[0].as<T>(), c.out.as<T>(), c.out.shape.size());
 }
 
 std::vector<Expr> log_grad(const GradCall& c) { return {c.g / c.x[0]}; }

@@ -28,22 +28,9 @@ Shape matmul_shape(const ShapeCall& c) {
 }
 
 template <class T>
-void gemm(const KernelCall& c) {
-  const Buffer& A = c.in[0];
-  const Buffer& B = c.in[1];
-  const bool ta = c.node.attrs.trans_a, tb = c.node.attrs.trans_b;
-  const auto M = static_cast<blasint>(c.out.shape.rows);
-  const auto N = static_cast<blasint>(c.out.shape.cols);
-  const auto K = static_cast<blasint>(ta ? A.shape.rows : A.shape.cols);
-  const auto lda = static_cast<blasint>(A.shape.cols), ldb = static_cast<blasint>(B.shape.cols);
-  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
-  const T alpha = static_cast<T>(c.node.attrs.scale);
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<float>(), lda, B.as<float>(), ldb,
-                0.0f, c.out.as<float>(), N);
-  else
-    cblas_dgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<double>(), lda, B.as<double>(),
-                ldb, 0.0, c.out.as<double>(), N);
+void gemm_kernel(const KernelCall& c) {
+  gemm<T>(c.in[0], c.node.attrs.trans_a, c.in[1], c.node.attrs.trans_b,
+          static_cast<T>(c.node.attrs.scale), T(0), c.out);
 }
 
 std::vector<Expr> matmul_grad(const GradCall& c) {
@@ -60,7 +47,26 @@ std::vector<Expr> matmul_grad(const GradCall& c) {
 
 }  // namespace
 
-extern const OpDef matmul_op{OpKind::matmul, "matmul", 2, matmul_shape, DAGRAD_KERNELS(gemm),
+template <class T>
+void gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta, const Buffer& C) {
+  const auto M = static_cast<blasint>(C.shape.rows);
+  const auto N = static_cast<blasint>(C.shape.cols);
+  const auto K = static_cast<blasint>(ta ? A.shape.rows : A.shape.cols);
+  const auto lda = static_cast<blasint>(A.shape.cols), ldb = static_cast<blasint>(B.shape.cols);
+  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<float>(), lda, B.as<float>(), ldb,
+                beta, C.as<float>(), N);
+  else
+    cblas_dgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<double>(), lda, B.as<double>(),
+                ldb, beta, C.as<double>(), N);
+}
+
+template void gemm<float>(const Buffer&, bool, const Buffer&, bool, float, float, const Buffer&);
+template void gemm<double>(const Buffer&, bool, const Buffer&, bool, double, double,
+                           const Buffer&);
+
+extern const OpDef matmul_op{OpKind::matmul, "matmul", 2, matmul_shape, DAGRAD_KERNELS(gemm_kernel),
                              matmul_grad, true};
 
 }  // namespace dagrad::ops

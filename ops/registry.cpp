@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "graph/error.hpp"
+#include "ops/grad_override.hpp"
 #include "ops/op.hpp"
 
 namespace dagrad::ops {
@@ -15,27 +16,43 @@ namespace dagrad::ops {
 extern const OpDef input_op, param_op, constant_op, matmul_op, add_op, sub_op, mul_op, div_op,
     neg_op, affine_op, exp_op, log_op, square_op, sqrt_op, sigmoid_op, tanh_op, relu_op,
     leaky_relu_op, step_op, sum_op, broadcast_op, transpose_op, bce_op, bce_logits_op,
-    softmax_op, softmax_ce_op, categorical_ce_op, l2_penalty_op, dropout_mask_op, dropout_op;
+    softmax_op, softmax_ce_op, categorical_ce_op, l2_penalty_op, dropout_mask_op, dropout_op,
+    matmul_bias_op, step_mul_op, tanh_grad_mul_op, sigmoid_grad_mul_op;
 
 namespace {
 
-constexpr std::array<const OpDef*, 30> table{
+constexpr std::array<const OpDef*, 34> table{
     &input_op,   &param_op,      &constant_op, &matmul_op,        &add_op,
     &sub_op,     &mul_op,        &div_op,      &neg_op,           &affine_op,
     &exp_op,     &log_op,        &square_op,   &sqrt_op,          &sigmoid_op,
     &tanh_op,    &relu_op,       &leaky_relu_op, &step_op,        &sum_op,
     &broadcast_op, &transpose_op, &bce_op,     &bce_logits_op,    &softmax_op,
-    &softmax_ce_op, &categorical_ce_op, &l2_penalty_op, &dropout_mask_op, &dropout_op};
+    &softmax_ce_op, &categorical_ce_op, &l2_penalty_op, &dropout_mask_op, &dropout_op,
+    // fused: appear only after passes::optimize
+    &matmul_bias_op, &step_mul_op, &tanh_grad_mul_op, &sigmoid_grad_mul_op};
 
 static_assert(table.size() == static_cast<std::size_t>(op_count),
               "every OpKind needs exactly one entry in the registry");
+
+// Test-only: the OpDef a live ScopedGradRuleOverride substitutes, else null.
+std::array<const OpDef*, table.size()> overrides{};
 
 }  // namespace
 
 const OpDef& op_def(OpKind kind) {
   const auto i = static_cast<std::size_t>(kind);
   if (i >= table.size()) throw GraphError(fmt::format("unknown op kind {}", i));
-  return *table[i];
+  return overrides[i] ? *overrides[i] : *table[i];
+}
+
+ScopedGradRuleOverride::ScopedGradRuleOverride(OpKind kind, GradRule rule)
+    : def_(op_def(kind)), saved_(overrides[static_cast<std::size_t>(kind)]) {
+  def_.grad = rule;
+  overrides[static_cast<std::size_t>(kind)] = &def_;
+}
+
+ScopedGradRuleOverride::~ScopedGradRuleOverride() {
+  overrides[static_cast<std::size_t>(def_.kind)] = saved_;
 }
 
 std::span<const OpDef* const> all_ops() { return table; }

@@ -5,6 +5,7 @@
 
 #include "ops/dsl.hpp"
 #include "ops/kernels.hpp"
+#include "ops/vecmath.hpp"
 #include "ops/shape_rules.hpp"
 
 namespace dagrad::ops {
@@ -15,7 +16,7 @@ template <class T>
 void sigmoid_kernel(const KernelCall& c) {
   // NOTE: for x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0 exactly,
   // which is the right limit; no NaN can arise.
-  map_unary<T>(c, [](T x) { return T(1) / (T(1) + std::exp(-x)); });
+  vec::sigmoid(c.in[0].as<T>(), c.out.as<T>(), c.out.shape.size());
 }
 
 std::vector<Expr> sigmoid_grad(const GradCall& c) {

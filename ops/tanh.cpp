@@ -5,6 +5,7 @@
 
 #include "ops/dsl.hpp"
 #include "ops/kernels.hpp"
+#include "ops/vecmath.hpp"
 #include "ops/shape_rules.hpp"
 
 namespace dagrad::ops {
@@ -13,7 +14,7 @@ namespace {
 
 template <class T>
 void tanh_kernel(const KernelCall& c) {
-  map_unary<T>(c, [](T x) { return std::tanh(x); });
+  vec::tanh(c.in[0].as<T>(), c.out.as<T>(), c.out.shape.size());
 }
 
 std::vector<Expr> tanh_grad(const GradCall& c) { return {mul(c.g, 1.0 - square(c.y))}; }

@@ -1,5 +1,6 @@
 #include "runtime/executor.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -55,38 +56,38 @@ void check_finite(const Graph& g, NodeId id, const ops::Buffer& out,
 
 struct Executor::Impl {
   std::vector<NodeId> outputs;
-  std::vector<NodeId> schedule;
+  MemoryPlan plan;
   std::vector<ops::Buffer> buffers;          // per node id; data null when unscheduled
   std::vector<bool> bound;                   // per node id, for leaves
+  std::vector<bool> readable;                // per node id: value() may read it
+  std::vector<bool> scheduled;               // per node id
   std::unique_ptr<std::byte, FreeDeleter> arena;
-  std::size_t arena_bytes = 0;
   // Per scheduled step: the operand buffers, gathered once at plan time.
   std::vector<std::vector<ops::Buffer>> operands;
 };
 
-Executor::Executor(const Graph& graph, std::vector<NodeId> outputs)
+Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
+                   const ExecutorOptions& options)
     : graph_ptr_(&graph), impl_(std::make_unique<Impl>()) {
   Impl& p = *impl_;
   p.outputs = std::move(outputs);
-  p.schedule = graph.schedule(p.outputs);
+  p.plan = plan_memory(graph, p.outputs, options.plan);
   p.buffers.assign(graph.size(), ops::Buffer{});
   p.bound.assign(graph.size(), false);
+  p.readable.assign(graph.size(), !options.plan.share);
+  p.scheduled.assign(graph.size(), false);
+  for (NodeId id : p.plan.schedule) p.scheduled[id] = true;
+  for (NodeId o : p.outputs) p.readable[o] = true;
 
-  // One arena slot per computed value, 64-byte aligned.
-  std::vector<std::size_t> offset(graph.size(), 0);
-  for (NodeId id : p.schedule) {
-    const Node& n = graph.node(id);
-    p.buffers[id].shape = n.shape;
-    if (is_bound_leaf(n.op)) continue;
-    offset[id] = p.arena_bytes;
-    p.arena_bytes += round_up(checked_bytes(n.shape, n.dtype, graph.describe(id)));
+  const std::size_t bytes = round_up(std::max<std::size_t>(p.plan.arena_bytes, alignment));
+  p.arena.reset(static_cast<std::byte*>(std::aligned_alloc(alignment, bytes)));
+  if (!p.arena) throw Error(fmt::format("cannot allocate {} bytes for the plan", bytes));
+  for (const PlannedValue& v : p.plan.values) {
+    p.buffers[v.id].shape = graph.node(v.id).shape;
+    if (v.group != no_slot) p.buffers[v.id].data = p.arena.get() + p.plan.groups[v.group].offset;
+    if (is_bound_leaf(graph.node(v.id).op)) p.readable[v.id] = true;
   }
-  p.arena.reset(static_cast<std::byte*>(std::aligned_alloc(alignment, std::max<std::size_t>(p.arena_bytes, alignment))));
-  if (!p.arena) throw Error(fmt::format("cannot allocate {} bytes for the plan", p.arena_bytes));
-  for (NodeId id : p.schedule)
-    if (!is_bound_leaf(graph.node(id).op)) p.buffers[id].data = p.arena.get() + offset[id];
-
-  for (NodeId id : p.schedule) {
+  for (NodeId id : p.plan.schedule) {
     std::vector<ops::Buffer> in;
     for (NodeId x : graph.node(id).inputs) in.push_back(p.buffers[x]);
     p.operands.push_back(std::move(in));
@@ -116,8 +117,8 @@ void Executor::bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype)
   p.buffers[leaf].data = const_cast<void*>(data);
   p.bound[leaf] = true;
   // Refresh the operand lists that read this leaf.
-  for (std::size_t s = 0; s < p.schedule.size(); ++s) {
-    const auto& ins = graph_.node(p.schedule[s]).inputs;
+  for (std::size_t s = 0; s < p.plan.schedule.size(); ++s) {
+    const auto& ins = graph_.node(p.plan.schedule[s]).inputs;
     for (std::size_t k = 0; k < ins.size(); ++k)
       if (ins[k] == leaf) p.operands[s][k].data = p.buffers[leaf].data;
   }
@@ -147,12 +148,18 @@ void Executor::bind(std::string_view name, const double* data, Shape shape) {
   bind(find_leaf(*graph_ptr_, name), data, shape);
 }
 
-void Executor::run(const RunOptions& options) {
+void Executor::run(const RunOptions& options) { run(options, {}); }
+
+void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
   Impl& p = *impl_;
   const Graph& graph_ = *graph_ptr_;
   const ops::RunContext ctx{options.training, options.step, g_threads};
-  for (std::size_t s = 0; s < p.schedule.size(); ++s) {
-    const NodeId id = p.schedule[s];
+  const bool timed = !step_seconds.empty();
+  if (timed && step_seconds.size() != p.plan.schedule.size())
+    throw GraphError(fmt::format("run: {} step timers for {} steps", step_seconds.size(),
+                                 p.plan.schedule.size()));
+  for (std::size_t s = 0; s < p.plan.schedule.size(); ++s) {
+    const NodeId id = p.plan.schedule[s];
     const Node& n = graph_.node(id);
     if (is_bound_leaf(n.op)) {
       if (!p.bound[id])
@@ -163,7 +170,10 @@ void Executor::run(const RunOptions& options) {
     }
     const ops::OpDef& def = ops::op_def(n.op);
     const ops::Kernel k = n.dtype == DType::f32 ? def.f32 : def.f64;
+    const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     k(ops::KernelCall{graph_, id, n, p.operands[s], p.buffers[id], ctx});
+    if (timed)
+      step_seconds[s] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.check_numerics) {
       if (n.dtype == DType::f32) check_finite<float>(graph_, id, p.buffers[id], p.operands[s]);
       else check_finite<double>(graph_, id, p.buffers[id], p.operands[s]);
@@ -173,8 +183,17 @@ void Executor::run(const RunOptions& options) {
 
 ops::Buffer Executor::value(NodeId id) const {
   const Graph& graph_ = *graph_ptr_;
-  if (id >= graph_.size() || impl_->buffers[id].data == nullptr)
-    throw GraphError(fmt::format("value: node %{} is not part of this plan", id));
+  if (id >= graph_.size())
+    throw GraphError(fmt::format("value: unknown node %{} (the graph has {} nodes)", id,
+                                 graph_.size()));
+  if (!impl_->scheduled[id] || !impl_->readable[id] || impl_->buffers[id].data == nullptr) {
+    if (impl_->scheduled[id] && !impl_->readable[id])
+      throw GraphError(fmt::format("value: {} is not an output of this plan, so its buffer is "
+                                   "reused by later nodes; list it among the outputs",
+                                   graph_.describe(id)));
+    throw GraphError(fmt::format("value: {} is not part of this plan{}", graph_.describe(id),
+                                 is_bound_leaf(graph_.node(id).op) ? " or was never bound" : ""));
+  }
   return impl_->buffers[id];
 }
 
@@ -186,8 +205,9 @@ double Executor::scalar(NodeId id) const {
   return graph_.node(id).dtype == DType::f32 ? double(*b.as<float>()) : *b.as<double>();
 }
 
-std::span<const NodeId> Executor::schedule() const { return impl_->schedule; }
-std::size_t Executor::arena_bytes() const { return impl_->arena_bytes; }
+std::span<const NodeId> Executor::schedule() const { return impl_->plan.schedule; }
+std::size_t Executor::arena_bytes() const { return impl_->plan.arena_bytes; }
+const MemoryPlan& Executor::plan() const { return impl_->plan; }
 
 void set_threads(int threads) {
   if (threads < 1) throw InputError(fmt::format("--threads {} must be at least 1", threads));

@@ -1,6 +1,7 @@
 // The executor compiles a graph and its requested outputs into a plan: the
-// topological schedule of the outputs' ancestors, one buffer per value
-// placed in an arena allocated once, and a kernel per step. Inputs and
+// topological schedule of the outputs' ancestors, buffers placed in one arena
+// allocated once by the memory planner (runtime/planner.hpp: values that are
+// never live together share bytes; outputs persist), and a kernel per step. Inputs and
 // parameters are bound to caller memory (no copy); run() executes the plan,
 // and may be called any number of times without allocating.
 #pragma once
@@ -12,6 +13,7 @@
 
 #include "graph/graph.hpp"
 #include "ops/op.hpp"
+#include "runtime/planner.hpp"
 #include "runtime/tensor.hpp"
 
 namespace dagrad::runtime {
@@ -22,9 +24,13 @@ struct RunOptions {
   bool check_numerics = false;  // stop at the first node that yields NaN/Inf
 };
 
+struct ExecutorOptions {
+  PlanOptions plan;  // plan.share = false keeps every intermediate readable
+};
+
 class Executor {
  public:
-  Executor(const Graph& graph, std::vector<NodeId> outputs);
+  Executor(const Graph& graph, std::vector<NodeId> outputs, const ExecutorOptions& options = {});
   ~Executor();
   Executor(Executor&&) noexcept;
   Executor& operator=(Executor&&) noexcept;
@@ -39,8 +45,13 @@ class Executor {
   void bind(NodeId leaf, const Tensor& t);
 
   void run(const RunOptions& options = {});
+  // As run(), and adds each step's kernel time in seconds to step_seconds
+  // (one entry per schedule step): for `dagrad bench --profile`.
+  void run(const RunOptions& options, std::span<double> step_seconds);
 
-  // The value of a scheduled node after run(): a row-major matrix.
+  // The value of an output (or a bound leaf) after run(): a row-major matrix.
+  // Other scheduled nodes share buffers and are refused with a GraphError
+  // unless the plan was made with share = false.
   ops::Buffer value(NodeId id) const;
   template <class T> std::span<const T> values(NodeId id) const {
     const ops::Buffer b = value(id);
@@ -52,6 +63,7 @@ class Executor {
   const Graph& graph() const { return *graph_ptr_; }
   std::span<const NodeId> schedule() const;
   std::size_t arena_bytes() const;
+  const MemoryPlan& plan() const;
 
  private:
   struct Impl;
