@@ -9,7 +9,8 @@ namespace dagrad::ops {
 std::string operands(const ShapeCall& c, std::string_view symbol) {
   std::string out(op_def(c.op).name);
   for (std::size_t i = 0; i < c.inputs.size(); ++i) {
-    if (i > 0) out += fmt::format(" {}", symbol);
+    // "a (2x3) * b (3x4)" but "a (2x3), b (3x2)": a comma takes no space before it.
+    if (i > 0) out += symbol == "," ? std::string(",") : fmt::format(" {}", symbol);
     out += fmt::format(" {} {}", c.graph.describe(c.inputs[i]),
                        to_string(c.graph.node(c.inputs[i]).shape));
   }
