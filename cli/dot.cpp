@@ -1,0 +1,78 @@
+// dagrad dot: the forward and derived backward graph as a Graphviz picture.
+//
+//   dagrad dot --layers 2,4,1 --hidden tanh -o g.svg
+//   dagrad dot --graph model.json --forward-only -o forward.dot
+//   dagrad dot --layers 12288,20,7,5,1 --collapse -o deep.png
+//
+// Without -o the DOT text goes to stdout. .svg/.png/.pdf are rendered by
+// Graphviz's `dot`; without it the command says how to install it (exit 2).
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/model_spec.hpp"
+#include "graph/error.hpp"
+#include "graph/graph_file.hpp"
+#include "viz/dot.hpp"
+
+namespace dagrad::cli {
+
+namespace {
+
+struct DotCliOptions {
+  SpecOptions spec;
+  std::string graph;
+  std::string output;
+  viz::DotOptions dot;
+  bool no_legend = false;
+};
+
+viz::Derivation load_model(const SpecOptions& spec, const std::string& graph) {
+  if (!graph.empty() && !spec.layers.empty())
+    throw InputError("give the model either as --layers ... or as --graph FILE, not both");
+  if (!graph.empty()) return viz::derivation_of(load(graph));
+  if (spec.layers.empty()) throw InputError("give the model as --layers n0,n1,... or --graph FILE");
+  return viz::derive_mlp(to_model_spec(spec), to_dtype(spec));
+}
+
+int run_dot(DotCliOptions& o) {
+  viz::Derivation d = load_model(o.spec, o.graph);
+  o.dot.notation = d.notation;
+  o.dot.legend = !o.no_legend;
+  std::vector<NodeId> outputs = d.outputs();
+  // Forward only: the cost and the prediction A[L], which the fused
+  // cross-entropy does not need but a reader expects to see.
+  if (o.dot.forward_only) {
+    outputs = {d.J};
+    if (d.prediction) outputs.push_back(*d.prediction);
+  }
+  const std::string text = viz::to_dot(d.graph, outputs, d.updates, o.dot);
+  if (o.output.empty() || o.output == "-") {
+    fmt::print("{}", text);
+    return 0;
+  }
+  viz::write_dot_file(o.output, text);
+  return 0;
+}
+
+}  // namespace
+
+void add_dot(CLI::App& app, Commands& out) {
+  auto o = std::make_shared<DotCliOptions>();
+  CLI::App* cmd = app.add_subcommand("dot", "draw the forward and derived backward graph (Graphviz)");
+  add_spec_options(cmd, o->spec, false);
+  cmd->add_option("--graph", o->graph, "a graph file (JSON) instead of --layers");
+  cmd->add_option("-o,--out", o->output,
+                  "output .dot/.gv, or .svg/.png/.pdf via Graphviz (default: stdout)");
+  cmd->add_flag("--forward-only", o->dot.forward_only, "draw the forward pass and the loss only");
+  cmd->add_option("--layer", o->dot.layer, "draw one layer's slice (its operands dashed)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--collapse", o->dot.collapse, "one box per layer and role (for deep nets)");
+  cmd->add_flag("--show-dead", o->dot.show_dead,
+                "also draw nodes that are never scheduled (dimmed); default: omitted");
+  cmd->add_option("--rankdir", o->dot.rankdir, "layout direction")
+      ->check(CLI::IsMember({"TB", "LR", "BT", "RL"}));
+  cmd->add_flag("--no-legend", o->no_legend, "leave out the legend of roles");
+  out.push_back({cmd, [o] { return run_dot(*o); }});
+}
+
+}  // namespace dagrad::cli
