@@ -1,0 +1,46 @@
+// Shuffled mini-batches without copying the data set: every epoch draws a
+// fresh permutation of the sample indices 0..m-1 and cuts it into
+// ceil(m / B) batches of B; when B does not divide m the last batch keeps the
+// m mod B samples left over (as the notes' random_mini_batches does). A batch
+// is gathered column by column into a buffer the caller reuses.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace dagrad::train {
+
+class BatchSampler {
+ public:
+  // Throws InputError unless 1 <= batch_size and m >= 1.
+  BatchSampler(std::int64_t m, std::int64_t batch_size, std::uint64_t seed);
+
+  // Starts an epoch: reshuffles the permutation in place (no allocation).
+  void shuffle();
+  std::int64_t batches() const { return (m_ + batch_size_ - 1) / batch_size_; }
+  std::int64_t batch_size() const { return batch_size_; }
+  // The sample indices of batch k of the current epoch.
+  std::span<const std::int64_t> batch(std::int64_t k) const;
+
+ private:
+  std::int64_t m_, batch_size_;
+  std::vector<std::int64_t> order_;
+  std::mt19937_64 rng_;
+};
+
+// dst(r, j) = src(r, idx[j]) for a (rows x m) row-major src and a
+// (rows x idx.size()) dst: the columns of one mini-batch.
+template <class T>
+void gather_columns(const T* src, std::int64_t rows, std::int64_t m,
+                    std::span<const std::int64_t> idx, T* dst) {
+  const auto b = static_cast<std::int64_t>(idx.size());
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* row = src + r * m;
+    T* out = dst + r * b;
+    for (std::int64_t j = 0; j < b; ++j) out[j] = row[idx[static_cast<std::size_t>(j)]];
+  }
+}
+
+}  // namespace dagrad::train

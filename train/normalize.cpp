@@ -1,0 +1,69 @@
+#include "train/normalize.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "graph/error.hpp"
+
+namespace dagrad::train {
+
+Normalizer Normalizer::fit(const io::Matrix& X) {
+  const std::int64_t n = X.rows(), m = X.cols();
+  if (m < 1) throw InputError("normalize: the training set has no samples");
+  Normalizer z;
+  z.mu.assign(static_cast<std::size_t>(n), 0.0);
+  z.sigma.assign(static_cast<std::size_t>(n), 1.0);
+  for (std::int64_t r = 0; r < n; ++r) {
+    double sum = 0.0;
+    for (std::int64_t c = 0; c < m; ++c) sum += X(r, c);
+    const double mu = sum / static_cast<double>(m);
+    double sq = 0.0;
+    for (std::int64_t c = 0; c < m; ++c) sq += (X(r, c) - mu) * (X(r, c) - mu);
+    const double sigma = std::sqrt(sq / static_cast<double>(m));
+    z.mu[static_cast<std::size_t>(r)] = mu;
+    // NOTE: a constant feature has sigma 0; dividing would give NaN, so it is
+    // only centred.
+    z.sigma[static_cast<std::size_t>(r)] = sigma > 0.0 ? sigma : 1.0;
+  }
+  return z;
+}
+
+void Normalizer::apply(io::Matrix& X) const {
+  if (static_cast<std::size_t>(X.rows()) != mu.size())
+    throw InputError(fmt::format("normalize: data has {} features but mu/sigma were computed for {}",
+                                 X.rows(), mu.size()));
+  for (std::int64_t r = 0; r < X.rows(); ++r) {
+    const double mu_r = mu[static_cast<std::size_t>(r)], inv = 1.0 / sigma[static_cast<std::size_t>(r)];
+    for (std::int64_t c = 0; c < X.cols(); ++c) X(r, c) = (X(r, c) - mu_r) * inv;
+  }
+}
+
+io::NamedMatrices Normalizer::to_named() const {
+  const Shape s{static_cast<std::int64_t>(mu.size()), 1};
+  io::Matrix a(s), b(s);
+  a.values = mu;
+  b.values = sigma;
+  return {{"norm_mu", std::move(a)}, {"norm_sigma", std::move(b)}};
+}
+
+std::optional<Normalizer> Normalizer::extract(io::NamedMatrices& params, std::string_view origin) {
+  std::optional<io::Matrix> mu, sigma;
+  std::erase_if(params, [&](auto& p) {
+    if (p.first == "norm_mu") mu = std::move(p.second);
+    else if (p.first == "norm_sigma") sigma = std::move(p.second);
+    else return false;
+    return true;
+  });
+  if (!mu && !sigma) return std::nullopt;
+  if (!mu || !sigma || mu->shape != sigma->shape || mu->cols() != 1)
+    throw InputError(fmt::format("{}: norm_mu and norm_sigma must both be present as (n x 1) arrays",
+                                 origin));
+  for (std::size_t i = 0; i < sigma->values.size(); ++i)
+    if (!(sigma->values[i] > 0.0) || !std::isfinite(mu->values[i]))
+      throw InputError(fmt::format("{}: norm_sigma[{}] = {} is not a positive number", origin, i,
+                                   sigma->values[i]));
+  return Normalizer{mu->values, sigma->values};
+}
+
+}  // namespace dagrad::train

@@ -1,0 +1,30 @@
+// Input normalization (C2W1): per feature j, over the training set only,
+//   mu_j    = (1/m) sum_i X(j, i)
+//   sigma_j = sqrt((1/m) sum_i (X(j, i) - mu_j)^2)      (1 when the feature is constant)
+// then X := (X - mu) / sigma on train, dev and test alike, so all three see
+// the same transformation. Saved beside the weights as norm_mu / norm_sigma.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "io/matrix.hpp"
+#include "io/params.hpp"
+
+namespace dagrad::train {
+
+struct Normalizer {
+  std::vector<double> mu, sigma;  // one per feature (row of X)
+
+  // mu and sigma of the (n_x x m) training matrix X.
+  static Normalizer fit(const io::Matrix& X);
+  // X := (X - mu) / sigma in place; InputError when X has another feature count.
+  void apply(io::Matrix& X) const;
+
+  // As two (n_x x 1) arrays named norm_mu and norm_sigma, for the params file.
+  io::NamedMatrices to_named() const;
+  // Removes norm_mu / norm_sigma from `params` and returns them, if present.
+  static std::optional<Normalizer> extract(io::NamedMatrices& params, std::string_view origin);
+};
+
+}  // namespace dagrad::train
