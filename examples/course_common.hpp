@@ -1,0 +1,101 @@
+// Shared by the examples/course_*.cpp programs: each reproduces one of the
+// notes' experiments on the course data and prints the notes' number beside
+// dagrad's. Usage: course_<name> DATA_DIR [INIT_DIR]
+//   DATA_DIR  the course data folder (holding csv/ and orig/)
+//   INIT_DIR  optional: .npz files written by peers/course_init.py, so the
+//             run starts from the notebook's own numpy weights
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "io/params.hpp"
+#include "runtime/executor.hpp"
+#include "train/data.hpp"
+#include "train/fit.hpp"
+#include "train/plan.hpp"
+
+namespace course {
+
+using namespace dagrad;
+
+struct Args {
+  std::filesystem::path data;
+  std::optional<std::filesystem::path> init_dir;
+};
+
+inline Args parse_args(int argc, char** argv) {
+  if (argc < 2) {
+    fmt::print(stderr, "usage: {} DATA_DIR [INIT_DIR]\n", argv[0]);
+    std::exit(2);
+  }
+  // One thread, as `dagrad train` defaults to: OpenBLAS's sum order then
+  // never changes from run to run (the planar run is chaotic after ~7700
+  // iterations at lr 1.2 and would show it).
+  runtime::set_threads(1);
+  Args a{argv[1], std::nullopt};
+  if (argc > 2) a.init_dir = argv[2];
+  return a;
+}
+
+// csv/<stem>_x.csv with labels csv/<stem>_y.csv, one sample per row.
+inline io::Dataset csv(const Args& a, const std::string& stem, double scale = 0.0) {
+  train::DataOptions o;
+  o.labels = a.data / "csv" / (stem + "_y.csv");
+  o.scale = scale;
+  return train::load_data(a.data / "csv" / (stem + "_x.csv"), o);
+}
+
+inline models::ModelSpec spec(std::vector<std::int64_t> layers, models::Activation hidden) {
+  models::ModelSpec s;
+  s.layers = std::move(layers);
+  s.hidden = hidden;
+  return s;
+}
+
+// The options shared by every run: f64, cost lines every `print_every`.
+inline train::FitOptions options(double lr, std::int64_t iterations, train::Init init,
+                                 std::int64_t print_every) {
+  train::FitOptions o;
+  o.learning_rate = lr;
+  o.iterations = iterations;
+  o.init = init;
+  o.print_every = print_every;
+  o.progress = false;
+  return o;
+}
+
+// Uses INIT_DIR/<name>.npz when given and present; says which init is used.
+inline void course_init(const Args& a, const std::string& name, const models::ModelSpec& s,
+                        train::FitOptions& o) {
+  if (a.init_dir && std::filesystem::exists(*a.init_dir / (name + ".npz"))) {
+    const auto path = *a.init_dir / (name + ".npz");
+    o.initial = train::params_from_named(io::load_params(path), s, DType::f64, path.string());
+    fmt::print("init: the notebook's numpy weights from {}\n", path.string());
+  } else {
+    fmt::print("init: dagrad's own seeded {} init (seed {}); the notebook's numpy draws differ\n",
+               train::name_of(o.init), o.seed);
+  }
+}
+
+inline double percent(double fraction) { return 100.0 * fraction; }
+
+inline void row(const std::string& what, const std::string& notes, const std::string& ours) {
+  fmt::print("  {:<34} notes {:>10}   dagrad {:>10}\n", what, notes, ours);
+}
+
+// The cost of iteration i, or "-" when training stopped before it.
+inline std::string cost_at(const train::FitResult& r, std::size_t i) {
+  return i < r.costs.size() ? fmt::format("{:.6f}", r.costs[i]) : std::string("-");
+}
+
+inline std::string acc(const models::ModelSpec& s, const train::FitResult& r, const io::Dataset& d) {
+  return fmt::format("{:.2f}%", percent(train::evaluate(s, r.params, d).accuracy));
+}
+
+}  // namespace course
