@@ -24,7 +24,10 @@ void bce_kernel(const KernelCall& c) {
   check_binary_labels<T>(c, c.in[1]);
   const T* a = c.in[0].as<T>();
   const T* y = c.in[1].as<T>();
-  double total = 0.0;
+  // NOTE: the cost is accumulated in long double. A gradient check
+  // differences two costs 2 eps apart; a double sum's rounding (~sqrt(m) ulps
+  // of the running total) would otherwise be most of that difference.
+  long double total = 0.0L;
   for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i)
     total += y[i] == T(1) ? std::log(static_cast<double>(a[i]))
                           : std::log1p(-static_cast<double>(a[i]));

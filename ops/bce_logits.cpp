@@ -29,7 +29,10 @@ void bce_logits_kernel(const KernelCall& c) {
   // The transcendental tail log(1 + e^-|z|) is computed in vectorized blocks.
   constexpr std::int64_t block = 256;
   T tail[block];
-  double total = 0.0;
+  // NOTE: the cost is accumulated in long double. A gradient check
+  // differences two costs 2 eps apart; a double sum's rounding (~sqrt(m) ulps
+  // of the running total) would otherwise be most of that difference.
+  long double total = 0.0L;
   const std::int64_t n = c.in[0].shape.size();
   for (std::int64_t i0 = 0; i0 < n; i0 += block) {
     const std::int64_t len = std::min(block, n - i0);

@@ -19,7 +19,10 @@ template <class T>
 void categorical_ce_kernel(const KernelCall& c) {
   const T* a = c.in[0].as<T>();
   const T* y = c.in[1].as<T>();
-  double total = 0.0;
+  // NOTE: the cost is accumulated in long double. A gradient check
+  // differences two costs 2 eps apart; a double sum's rounding (~sqrt(m) ulps
+  // of the running total) would otherwise be most of that difference.
+  long double total = 0.0L;
   for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i)
     if (y[i] != T(0)) total += y[i] * std::log(static_cast<double>(a[i]));
   c.out.as<T>()[0] = static_cast<T>(-total / static_cast<double>(c.in[0].shape.cols));

@@ -165,8 +165,8 @@ Expr step(Expr z, double slope) {
 
 Expr sum(Expr x, int axis, bool keepdims) {
   if (axis < -1 || axis > 1)
-    throw GraphError(fmt::format("sum of {}: axis {} is not -1, 0 or 1",
-                                 graph_of(x).describe(x.id), axis));
+    throw ShapeError(fmt::format("sum {} {}: axis {} is not -1, 0 or 1",
+                                 graph_of(x).describe(x.id), to_string(x.shape()), axis));
   Attrs attrs;
   attrs.axis = static_cast<std::int8_t>(axis);
   attrs.keepdims = keepdims;

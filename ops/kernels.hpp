@@ -10,18 +10,34 @@
 namespace dagrad::ops {
 
 // out[i] = f(x[i]) over the whole matrix.
+// NOTE: the memory planner runs element-wise nodes in place (y == x). GCC's
+// vectorizer guards a loop over two pointers with an overlap check that
+// equal pointers fail, so the in-place case gets its own one-pointer loop;
+// otherwise it would run scalar, with a mispredicted branch per element in
+// relu-like selects.
 template <class T, class F>
 void map_unary(const KernelCall& c, F f) {
   const T* x = c.in[0].as<T>();
   T* y = c.out.as<T>();
   const std::int64_t n = c.out.shape.size();
+  if (static_cast<const T*>(y) == x) {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = f(y[i]);
+    return;
+  }
   for (std::int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
 namespace detail {
 template <class T, int SA, int SB, class F>
 inline void row_loop(const T* a, const T* b, T* y, std::int64_t n, F f) {
-  for (std::int64_t j = 0; j < n; ++j) y[j] = f(a[j * SA], b[j * SB]);
+  // In place over a full-width operand: one pointer fewer (see map_unary).
+  if (SA == 1 && static_cast<const T*>(y) == a) {
+    for (std::int64_t j = 0; j < n; ++j) y[j] = f(y[j], b[j * SB]);
+  } else if (SB == 1 && static_cast<const T*>(y) == b) {
+    for (std::int64_t j = 0; j < n; ++j) y[j] = f(a[j * SA], y[j]);
+  } else {
+    for (std::int64_t j = 0; j < n; ++j) y[j] = f(a[j * SA], b[j * SB]);
+  }
 }
 }  // namespace detail
 
@@ -51,11 +67,18 @@ void map_binary(const KernelCall& c, F f) {
   map_binary<T>(c.in[0], c.in[1], c.out, f);
 }
 
-// C = alpha op(A) op(B) + beta C through OpenBLAS (row-major; the transposes
-// are BLAS flags). Defined in ops/matmul.cpp for float and double.
+// C = alpha op(A) op(B) + beta C (row-major; the transposes are flags, beta
+// is 0 or 1). Tiny products (M N K <= small_gemm_limit) run in a plain loop,
+// since OpenBLAS's per-call setup costs more than their arithmetic; the
+// rest go to OpenBLAS. Defined in ops/matmul.cpp for float and double.
+inline constexpr std::int64_t small_gemm_limit = 16384;
 template <class T>
 void gemm(const Buffer& A, bool trans_a, const Buffer& B, bool trans_b, T alpha, T beta,
           const Buffer& C);
+// The same product always through cblas_?gemm (the GEMM-only baseline).
+template <class T>
+void blas_gemm(const Buffer& A, bool trans_a, const Buffer& B, bool trans_b, T alpha, T beta,
+               const Buffer& C);
 
 // The float and double instantiations of a kernel template, for an OpDef.
 #define DAGRAD_KERNELS(fn) &fn<float>, &fn<double>

@@ -13,7 +13,10 @@ Shape l2_shape(const ShapeCall&) { return Shape{1, 1}; }
 
 template <class T>
 void l2_kernel(const KernelCall& c) {
-  double total = 0.0;
+  // NOTE: the cost is accumulated in long double. A gradient check
+  // differences two costs 2 eps apart; a double sum's rounding (~sqrt(m) ulps
+  // of the running total) would otherwise be most of that difference.
+  long double total = 0.0L;
   for (const Buffer& w : c.in) {
     const T* p = w.as<T>();
     for (std::int64_t i = 0; i < w.shape.size(); ++i) total += double(p[i]) * double(p[i]);

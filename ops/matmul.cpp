@@ -4,6 +4,8 @@
 // grad_b = s op(a)^T g              (transposed back when trans_b)
 //
 // The transposes are GEMM flags: no transposed copy is ever made.
+#include <algorithm>
+
 #include <cblas.h>
 #include <fmt/format.h>
 
@@ -48,7 +50,8 @@ std::vector<Expr> matmul_grad(const GradCall& c) {
 }  // namespace
 
 template <class T>
-void gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta, const Buffer& C) {
+void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
+               const Buffer& C) {
   const auto M = static_cast<blasint>(C.shape.rows);
   const auto N = static_cast<blasint>(C.shape.cols);
   const auto K = static_cast<blasint>(ta ? A.shape.rows : A.shape.cols);
@@ -62,9 +65,71 @@ void gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta, c
                 ldb, beta, C.as<double>(), N);
 }
 
+namespace {
+
+// dot(a, b) over n elements with 8 independent partial sums, so that the
+// compiler vectorizes it without reassociating one long chain.
+template <class T>
+T dot8(const T* a, const T* b, std::int64_t n) {
+  T acc[8] = {};
+  std::int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[k + l] * b[k + l];
+  T tail = 0;
+  for (; k < n; ++k) tail += a[k] * b[k];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+// The tiny-GEMM loop. With op(B) = B each row of C is a sum of scaled rows
+// of B (contiguous, vectorized over j); with op(B) = B^T and op(A) = A each
+// element is a dot product of two contiguous rows.
+template <class T>
+void small_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
+                const Buffer& C) {
+  const std::int64_t M = C.shape.rows, N = C.shape.cols;
+  const std::int64_t K = ta ? A.shape.rows : A.shape.cols;
+  const std::int64_t lda = A.shape.cols, ldb = B.shape.cols;
+  const T* a = A.as<T>();
+  const T* b = B.as<T>();
+  T* c = C.as<T>();
+  auto a_at = [&](std::int64_t i, std::int64_t k) { return ta ? a[k * lda + i] : a[i * lda + k]; };
+  for (std::int64_t i = 0; i < M; ++i) {
+    T* row = c + i * N;
+    if (beta == T(0)) std::fill_n(row, N, T(0));
+    if (!tb) {
+      for (std::int64_t k = 0; k < K; ++k) {
+        const T s = alpha * a_at(i, k);
+        const T* brow = b + k * ldb;
+        for (std::int64_t j = 0; j < N; ++j) row[j] += s * brow[j];
+      }
+    } else if (!ta) {
+      for (std::int64_t j = 0; j < N; ++j) row[j] += alpha * dot8(a + i * lda, b + j * ldb, K);
+    } else {
+      for (std::int64_t j = 0; j < N; ++j) {
+        T acc = 0;
+        for (std::int64_t k = 0; k < K; ++k) acc += a_at(i, k) * b[j * ldb + k];
+        row[j] += alpha * acc;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta, const Buffer& C) {
+  const std::int64_t K = ta ? A.shape.rows : A.shape.cols;
+  if (C.shape.size() * K <= small_gemm_limit) return small_gemm<T>(A, ta, B, tb, alpha, beta, C);
+  blas_gemm<T>(A, ta, B, tb, alpha, beta, C);
+}
+
 template void gemm<float>(const Buffer&, bool, const Buffer&, bool, float, float, const Buffer&);
 template void gemm<double>(const Buffer&, bool, const Buffer&, bool, double, double,
                            const Buffer&);
+template void blas_gemm<float>(const Buffer&, bool, const Buffer&, bool, float, float,
+                               const Buffer&);
+template void blas_gemm<double>(const Buffer&, bool, const Buffer&, bool, double, double,
+                                const Buffer&);
 
 extern const OpDef matmul_op{OpKind::matmul, "matmul", 2, matmul_shape, DAGRAD_KERNELS(gemm_kernel),
                              matmul_grad, true};

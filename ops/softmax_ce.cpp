@@ -24,7 +24,10 @@ void softmax_ce_kernel(const KernelCall& c) {
   const T* z = c.in[0].as<T>();
   const T* y = c.in[1].as<T>();
   const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
-  double total = 0.0;
+  // NOTE: the cost is accumulated in long double. A gradient check
+  // differences two costs 2 eps apart; a double sum's rounding (~sqrt(m) ulps
+  // of the running total) would otherwise be most of that difference.
+  long double total = 0.0L;
   for (std::int64_t j = 0; j < cols; ++j) {
     double top = z[j];
     for (std::int64_t k = 1; k < rows; ++k) top = std::max(top, double(z[k * cols + j]));

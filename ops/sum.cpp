@@ -40,11 +40,17 @@ void sum_kernel(const KernelCall& c) {
     for (std::int64_t j = 0; j < cols; ++j) y[j] = static_cast<T>(s * y[j]);
     return;
   }
-  // Accumulate in double so that a long f32 sum keeps its digits.
+  // Accumulate in double so that a long f32 sum keeps its digits, in four
+  // independent partial sums so that the adds pipeline (and vectorize).
   double total = 0.0;
   for (std::int64_t r = 0; r < rows; ++r) {
-    double acc = 0.0;
-    for (std::int64_t j = 0; j < cols; ++j) acc += x[r * cols + j];
+    const T* row = x + r * cols;
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
+    std::int64_t j = 0;
+    for (; j + 4 <= cols; j += 4)
+      for (int l = 0; l < 4; ++l) part[l] += static_cast<double>(row[j + l]);
+    double acc = (part[0] + part[1]) + (part[2] + part[3]);
+    for (; j < cols; ++j) acc += row[j];
     if (c.node.attrs.axis == 1) y[r] = static_cast<T>(s * acc);
     total += acc;
   }

@@ -64,6 +64,9 @@ struct Executor::Impl {
   std::unique_ptr<std::byte, FreeDeleter> arena;
   // Per scheduled step: the operand buffers, gathered once at plan time.
   std::vector<std::vector<ops::Buffer>> operands;
+  // Per bound leaf: the (step, operand slot) pairs that read it, so that
+  // bind() refreshes them without scanning the schedule.
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> leaf_readers;
 };
 
 Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
@@ -87,9 +90,14 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
     if (v.group != no_slot) p.buffers[v.id].data = p.arena.get() + p.plan.groups[v.group].offset;
     if (is_bound_leaf(graph.node(v.id).op)) p.readable[v.id] = true;
   }
-  for (NodeId id : p.plan.schedule) {
+  p.leaf_readers.resize(graph.size());
+  for (std::size_t s = 0; s < p.plan.schedule.size(); ++s) {
     std::vector<ops::Buffer> in;
-    for (NodeId x : graph.node(id).inputs) in.push_back(p.buffers[x]);
+    const auto& ins = graph.node(p.plan.schedule[s]).inputs;
+    for (std::size_t k = 0; k < ins.size(); ++k) {
+      in.push_back(p.buffers[ins[k]]);
+      if (is_bound_leaf(graph.node(ins[k]).op)) p.leaf_readers[ins[k]].emplace_back(s, k);
+    }
     p.operands.push_back(std::move(in));
   }
 }
@@ -117,11 +125,7 @@ void Executor::bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype)
   p.buffers[leaf].data = const_cast<void*>(data);
   p.bound[leaf] = true;
   // Refresh the operand lists that read this leaf.
-  for (std::size_t s = 0; s < p.plan.schedule.size(); ++s) {
-    const auto& ins = graph_.node(p.plan.schedule[s]).inputs;
-    for (std::size_t k = 0; k < ins.size(); ++k)
-      if (ins[k] == leaf) p.operands[s][k].data = p.buffers[leaf].data;
-  }
+  for (const auto& [step, slot] : p.leaf_readers[leaf]) p.operands[step][slot].data = p.buffers[leaf].data;
 }
 
 void Executor::bind(NodeId leaf, const float* data, Shape shape) {

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Peer benchmark: the same training steps in dagrad, PyTorch and numpy.
+
+Run with /usr/bin/python3 (Debian's numpy and torch). Each configuration runs
+in a child process with its thread settings in the environment, and the
+configurations are alternated round by round (so that a slow minute on the
+VM hits them all alike); the table gives the median over rounds of each
+child's median ms per step, and ratios. Writes markdown to stdout.
+
+    /usr/bin/python3 bench/peer.py --dagrad build-perf/dagrad [--rounds 5]
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+WORKLOADS = [
+    # name, layers, hidden activation, m, dtypes
+    ("W-tiny", [2, 4, 1], "tanh", 400, ["f32"]),
+    ("W-course", [12288, 20, 7, 5, 1], "relu", 209, ["f32", "f64"]),
+    ("W-wide", [784, 1024, 1024, 1], "relu", 256, ["f32"]),
+    ("W-deep", [256] + [256] * 8 + [1], "relu", 512, ["f32"]),
+]
+
+
+def steps_for(layers, m):
+    flops = 6 * m * sum(a * b for a, b in zip(layers, layers[1:]))
+    return max(10, min(2000, int(2e9 / max(flops, 1))))
+
+
+# ---- child mode: one framework, one workload, prints one JSON line ----------
+
+def child_numpy(layers, act, m, dtype, steps):
+    import numpy as np
+    rng = np.random.default_rng(1)
+    t = np.float32 if dtype == "f32" else np.float64
+    X = rng.standard_normal((layers[0], m)).astype(t)
+    Y = (rng.standard_normal((1, m)) > 0).astype(t)
+    W = [(rng.standard_normal((b, a)) * np.sqrt(2.0 / a)).astype(t) for a, b in zip(layers, layers[1:])]
+    B = [np.zeros((b, 1), t) for b in layers[1:]]
+    L, lr = len(W), t(0.01)
+
+    def step():
+        A, Zs, As = X, [], [X]
+        for l in range(L):
+            Z = W[l] @ A + B[l]
+            if l < L - 1:
+                A = np.tanh(Z) if act == "tanh" else np.maximum(Z, 0)
+            else:
+                A = 1 / (1 + np.exp(-Z))
+            Zs.append(Z)
+            As.append(A)
+        AL = A
+        cost = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+        dZ = AL - Y
+        for l in reversed(range(L)):
+            dW = (dZ @ As[l].T) / m
+            db = dZ.sum(axis=1, keepdims=True) / m
+            if l > 0:
+                dA = W[l].T @ dZ
+                dZ = dA * (1 - As[l] * As[l]) if act == "tanh" else dA * (Zs[l - 1] > 0)
+            W[l] -= lr * dW
+            B[l] -= lr * db
+        return cost
+
+    return time_steps(step, steps)
+
+
+def child_torch(layers, act, m, dtype, steps, torch_threads):
+    import torch
+    torch.set_num_threads(torch_threads)
+    torch.manual_seed(1)
+    t = torch.float32 if dtype == "f32" else torch.float64
+    X = torch.randn(layers[0], m, dtype=t)
+    Y = (torch.randn(1, m) > 0).to(t)
+    W = [(torch.randn(b, a, dtype=t) * (2.0 / a) ** 0.5).requires_grad_() for a, b in zip(layers, layers[1:])]
+    B = [torch.zeros(b, 1, dtype=t, requires_grad=True) for b in layers[1:]]
+    f = torch.tanh if act == "tanh" else torch.relu
+    lossf = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        A = X
+        for l in range(len(W) - 1):
+            A = f(W[l] @ A + B[l])
+        J = lossf(W[-1] @ A + B[-1], Y)
+        for p in W + B:
+            p.grad = None
+        J.backward()
+        with torch.no_grad():
+            for p in W + B:
+                p -= 0.01 * p.grad
+        return J
+
+    return time_steps(step, steps)
+
+
+def time_steps(step, steps):
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return {"median_ms": 1e3 * statistics.median(times)}
+
+
+def run_child(args):
+    layers = [int(x) for x in args.layers.split(",")]
+    if args.child == "numpy":
+        out = child_numpy(layers, args.act, args.m, args.dtype, args.steps)
+    else:
+        out = child_torch(layers, args.act, args.m, args.dtype, args.steps, args.torch_threads)
+    print(json.dumps(out))
+
+
+# ---- parent mode -------------------------------------------------------------
+
+def env_with(blas_threads):
+    env = dict(os.environ)
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[k] = str(blas_threads)
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
+
+
+def run_json(cmd, env):
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {p.stderr.strip()[-400:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def configs(dagrad, name, layers, act, m, dtype, have_torch, have_numpy):
+    spec = ",".join(map(str, layers))
+    steps = steps_for(layers, m)
+    me = [sys.executable, os.path.abspath(__file__), "--layers", spec, "--act", act, "--m", str(m),
+          "--dtype", dtype, "--steps", str(steps)]
+    bench = [dagrad, "bench", "--layers", spec, "--hidden", act, "--m", str(m), "--dtype", dtype,
+             "--steps", str(steps), "--json"]
+    out = {"dagrad1": (bench + ["--threads", "1"], env_with(1)),
+           "dagrad2": (bench + ["--threads", "2"], env_with(2))}
+    if have_torch:
+        out["torch1"] = (me + ["--child", "torch", "--torch-threads", "1"], env_with(1))
+        out["torch2"] = (me + ["--child", "torch", "--torch-threads", "1"], env_with(2))
+        out["torch2p"] = (me + ["--child", "torch", "--torch-threads", "2"], env_with(1))
+    if have_numpy:
+        out["numpy1"] = (me + ["--child", "numpy"], env_with(1))
+    return out
+
+
+def has(module):
+    try:
+        __import__(module)
+        return True
+    except Exception:
+        return False
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def measure(dagrad, rounds, have_torch, have_numpy):
+    rows = []
+    for name, layers, act, m, dtypes in WORKLOADS:
+        for dtype in dtypes:
+            cfg = configs(dagrad, name, layers, act, m, dtype, have_torch, have_numpy)
+            keys = list(cfg)
+            runs = {k: [] for k in keys}
+            discarded = 0
+            contended = []
+            for r in range(rounds):
+                for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+                    res = run_json(*cfg[k])
+                    if k == "dagrad2" and min(res["core_check_before"], res["core_check_after"]) < 1.5:
+                        discarded += 1
+                        contended.append(res)
+                        continue
+                    runs[k].append(res)
+            if not runs["dagrad2"]:
+                # Every 2-thread run shared one core: show them, marked, rather than nothing.
+                runs["dagrad2"] = contended
+            rows.append((name, dtype, runs, discarded))
+            print(f"measured {name} {dtype}", file=sys.stderr)
+    return rows
+
+
+def med(runs, key, field="median_ms"):
+    vals = [r[field] for r in runs.get(key, [])]
+    return statistics.median(vals) if vals else float("nan")
+
+
+def fmt_ms(x):
+    return "n/a" if x != x else (f"{x:.4f}" if x < 0.1 else f"{x:.2f}")
+
+
+def table(rows):
+    out = ["| workload | dtype | dagrad 1 thr | GEMMs only 1 thr | dagrad / GEMMs | PyTorch eager 1 thr "
+           "| numpy 1 thr | PyTorch / dagrad | dagrad 2 thr | GEMMs only 2 thr | dagrad / GEMMs "
+           "| PyTorch best 2 cores | PyTorch / dagrad (2) | peak / lower bound |",
+           "|" + "---|" * 14]
+    for name, dtype, runs, discarded in rows:
+        d1, g1 = med(runs, "dagrad1"), med(runs, "dagrad1", "gemm_median_ms")
+        d2, g2 = med(runs, "dagrad2"), med(runs, "dagrad2", "gemm_median_ms")
+        t1, n1 = med(runs, "torch1"), med(runs, "numpy1")
+        t2 = min(med(runs, "torch2"), med(runs, "torch2p"))
+        a = runs["dagrad1"][0]
+        note = f" ({discarded} of the 2-thread runs had 1 core)" if discarded else ""
+        out.append(f"| {name}{note} | {dtype} | {fmt_ms(d1)} | {fmt_ms(g1)} | {d1 / g1:.3f} | {fmt_ms(t1)} | "
+                   f"{fmt_ms(n1)} | {t1 / d1:.2f}x | {fmt_ms(d2)} | {fmt_ms(g2)} | {d2 / g2:.3f} | "
+                   f"{fmt_ms(t2)} | {t2 / d2:.2f}x | {a['arena_bytes']} / {a['lower_bound_bytes']} |")
+    return "\n".join(out)
+
+
+def compile_times(dagrad):
+    out = ["| layers | nodes after optimize | build + differentiate + optimize + plan (ms) |",
+           "|---|---|---|"]
+    for L in (10, 100, 1000):
+        spec = ",".join(["16"] * (L + 1))
+        res = run_json([dagrad, "bench", "--layers", spec, "--m", "8", "--steps", "1",
+                        "--warmup", "0", "--json"], env_with(1))
+        out.append(f"| {L} | {res['nodes']} | {res['compile_ms']:.1f} |")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dagrad", default="build-perf/dagrad")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--child", choices=["torch", "numpy"])
+    ap.add_argument("--layers")
+    ap.add_argument("--act", default="relu")
+    ap.add_argument("--m", type=int)
+    ap.add_argument("--dtype", default="f32")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--torch-threads", type=int, default=1)
+    args = ap.parse_args()
+    if args.child:
+        return run_child(args)
+    have_torch, have_numpy = has("torch"), has("numpy")
+    if not have_torch:
+        print("note: torch is not importable; PyTorch columns are skipped", file=sys.stderr)
+    if not have_numpy:
+        print("note: numpy is not importable; numpy columns are skipped", file=sys.stderr)
+    rows = measure(args.dagrad, args.rounds, have_torch, have_numpy)
+    print(f"Measured {datetime.datetime.now():%Y-%m-%d %H:%M} on {cpu_model()}, nproc = {os.cpu_count()}, "
+          f"load average at the end {os.getloadavg()[0]:.1f}.\n")
+    print("Median ms per training step (forward, cost, backward, update); median over "
+          f"{args.rounds} alternated rounds. 'GEMMs only' is the same cblas calls back to back, "
+          "timed by `dagrad bench` in the same process, alternating with the steps. "
+          "PyTorch best 2 cores = the faster of (torch 1 thread, OpenBLAS 2) and (torch 2, OpenBLAS 1).\n")
+    print(table(rows))
+    print("\nCompile time (MLP of width 16, m = 8):\n")
+    print(compile_times(args.dagrad))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

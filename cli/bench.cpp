@@ -1,0 +1,295 @@
+// dagrad bench: times the full training step (forward, cost, backward, plain
+// gradient-descent update) of a model spec on synthetic data, alternating
+// each step with a GEMM-only run of the same cblas calls on separate buffers,
+// so that both see the same machine state. Prints median / p90 ms per step,
+// steps per second, GFLOP/s, the arena's peak bytes and the ratio to GEMMs.
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <cblas.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "autodiff/gradients.hpp"
+#include "cli/commands.hpp"
+#include "cli/model_spec.hpp"
+#include "graph/error.hpp"
+#include "ops/kernels.hpp"
+#include "ops/vecmath.hpp"
+#include "passes/optimize.hpp"
+#include "runtime/executor.hpp"
+#include "train/init.hpp"
+
+namespace dagrad::cli {
+
+namespace {
+
+struct BenchOptions {
+  SpecOptions spec;
+  std::int64_t m = 256;
+  int steps = 50;
+  int warmup = 3;
+  double lr = 0.01;
+  bool no_opt = false;
+  bool profile = false;
+  bool json = false;
+};
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * double(v.size() - 1) + 0.5)];
+}
+
+// One GEMM of the plan, replayed on buffers of its own.
+struct GemmCall {
+  Shape a, b, c;
+  bool ta, tb;
+  double alpha, beta;
+  runtime::Tensor A, B, C;
+};
+
+std::vector<GemmCall> gemm_calls(const Graph& g, std::span<const NodeId> schedule) {
+  std::vector<GemmCall> out;
+  for (NodeId id : schedule) {
+    const Node& n = g.node(id);
+    if (n.op != OpKind::matmul && n.op != OpKind::matmul_bias) continue;
+    const Shape a = g.node(n.inputs[0]).shape, b = g.node(n.inputs[1]).shape;
+    out.push_back(GemmCall{a, b, n.shape, n.attrs.trans_a, n.attrs.trans_b, n.attrs.scale,
+                           n.op == OpKind::matmul_bias ? 1.0 : 0.0,
+                           runtime::Tensor(n.dtype, a), runtime::Tensor(n.dtype, b),
+                           runtime::Tensor(n.dtype, n.shape)});
+  }
+  return out;
+}
+
+double gemm_flops(const std::vector<GemmCall>& calls) {
+  double f = 0;
+  for (const GemmCall& c : calls) f += 2.0 * double(c.c.size()) * double(c.ta ? c.a.rows : c.a.cols);
+  return f;
+}
+
+template <class T>
+void run_gemms(std::vector<GemmCall>& calls) {
+  for (GemmCall& c : calls)
+    ops::blas_gemm<T>({c.A.raw(), c.a}, c.ta, {c.B.raw(), c.b}, c.tb, T(c.alpha), T(c.beta),
+                 {c.C.raw(), c.c});
+}
+
+// Seconds per 512^3 sgemm: the 2-core check that tells whether the VM gave
+// both threads a core of their own.
+double gemm_probe(int threads) {
+  const int saved = runtime::threads();
+  runtime::set_threads(threads);
+  const Shape s{512, 512};
+  runtime::Tensor A(DType::f32, s), B(DType::f32, s), C(DType::f32, s);
+  std::vector<double> t;
+  for (int i = 0; i < 7; ++i) {
+    const auto t0 = Clock::now();
+    ops::blas_gemm<float>({A.raw(), s}, false, {B.raw(), s}, false, 1.0f, 0.0f, {C.raw(), s});
+    t.push_back(seconds_since(t0));
+  }
+  runtime::set_threads(saved);
+  return quantile(t, 0.5);
+}
+
+}  // namespace
+
+namespace {
+
+// The model, its gradients, the optimized graph and the executor, with the
+// time each stage of compilation took.
+struct Compiled {
+  Graph g;
+  models::Model model;
+  passes::Rewritten opt;
+  std::unique_ptr<runtime::Executor> exec;
+  double build_s = 0, grad_s = 0, opt_s = 0, plan_s = 0;
+  std::vector<NodeId> grads;  // in opt.graph
+};
+
+std::unique_ptr<Compiled> compile(const BenchOptions& o) {
+  auto c = std::make_unique<Compiled>();
+  c->g = Graph(to_dtype(o.spec));
+  auto t0 = Clock::now();
+  c->model = models::build_mlp(c->g, to_model_spec(o.spec), o.m);
+  c->build_s = seconds_since(t0);
+  t0 = Clock::now();
+  const std::vector<Expr> params = c->model.params();
+  const std::vector<Expr> dparams = gradients(c->model.J, params);
+  c->grad_s = seconds_since(t0);
+  std::vector<NodeId> outputs{c->model.J.id};
+  for (Expr d : dparams) outputs.push_back(d.id);
+  t0 = Clock::now();
+  passes::PassOptions popt;
+  if (o.no_opt) popt = {false, false, false, false, false};
+  c->opt = passes::optimize(c->g, outputs, popt);
+  c->opt_s = seconds_since(t0);
+  t0 = Clock::now();
+  c->exec = std::make_unique<runtime::Executor>(c->opt.graph, c->opt.outputs);
+  c->plan_s = seconds_since(t0);
+  c->grads.assign(c->opt.outputs.begin() + 1, c->opt.outputs.end());
+  return c;
+}
+
+// Synthetic X ~ N(0, 1), labels 0/1 (sigmoid) or one-hot (softmax), He init.
+struct Data {
+  runtime::Tensor X, Y;
+  std::vector<runtime::Tensor> params;
+};
+
+Data make_data(const Compiled& c, const BenchOptions& o) {
+  const DType t = to_dtype(o.spec);
+  Data d{runtime::Tensor(t, c.model.X.shape()), runtime::Tensor(t, c.model.Y.shape()), {}};
+  std::vector<double> r(static_cast<std::size_t>(d.X.size()));
+  train::fill_randn(r, o.spec.seed, 1);
+  for (std::size_t i = 0; i < r.size(); ++i) d.X.set(std::int64_t(i), r[i]);
+  const Shape ys = d.Y.shape();
+  std::vector<double> u(static_cast<std::size_t>(ys.cols));
+  train::fill_randn(u, o.spec.seed, 2);
+  for (std::int64_t j = 0; j < ys.cols; ++j) {
+    if (ys.rows == 1) d.Y.set(j, u[std::size_t(j)] > 0 ? 1.0 : 0.0);
+    else d.Y.set((static_cast<std::int64_t>(std::abs(u[std::size_t(j)]) * 1000) % ys.rows) * ys.cols + j, 1.0);
+  }
+  d.params = train::init_params(c.model, train::Init::he, o.spec.seed, t);
+  return d;
+}
+
+void bind_all(Compiled& c, Data& d) {
+  auto bind = [&](const std::string& name, const runtime::Tensor& t) {
+    const auto id = c.opt.graph.find(name);
+    if (id) c.exec->bind(*id, t);  // an unused leaf (no path to J) is not scheduled
+  };
+  bind("X", d.X);
+  bind("Y", d.Y);
+  const std::vector<std::string> names = c.model.param_names();
+  for (std::size_t k = 0; k < names.size(); ++k) bind(names[k], d.params[k]);
+}
+
+// W -= lr dW for every parameter.
+template <class T>
+void update(Compiled& c, Data& d, double lr) {
+  for (std::size_t k = 0; k < d.params.size(); ++k) {
+    const auto g = c.exec->values<T>(c.grads[k]);
+    T* w = d.params[k].data<T>();
+    if constexpr (std::is_same_v<T, float>)
+      cblas_saxpy(blasint(g.size()), float(-lr), g.data(), 1, w, 1);
+    else
+      cblas_daxpy(blasint(g.size()), -lr, g.data(), 1, w, 1);
+  }
+}
+
+struct Timings {
+  std::vector<double> step, gemm;
+  std::vector<double> per_node;
+};
+
+template <class T>
+Timings time_steps(Compiled& c, Data& d, const BenchOptions& o) {
+  std::vector<GemmCall> calls = gemm_calls(c.opt.graph, c.exec->schedule());
+  Timings t;
+  t.per_node.assign(c.exec->schedule().size(), 0.0);
+  std::span<double> prof = o.profile ? std::span<double>(t.per_node) : std::span<double>();
+  for (int i = 0; i < o.warmup + o.steps; ++i) {
+    auto t0 = Clock::now();
+    c.exec->run({true, std::uint64_t(i), false}, i >= o.warmup ? prof : std::span<double>());
+    update<T>(c, d, o.lr);
+    const double step = seconds_since(t0);
+    t0 = Clock::now();
+    run_gemms<T>(calls);
+    const double gemm = seconds_since(t0);
+    if (i < o.warmup) continue;
+    t.step.push_back(step);
+    t.gemm.push_back(gemm);
+  }
+  return t;
+}
+
+}  // namespace
+
+namespace {
+
+void print_profile(const Compiled& c, const Timings& t, int steps) {
+  std::map<std::string, double> by_op;
+  double total = 0;
+  for (std::size_t s = 0; s < t.per_node.size(); ++s) {
+    const Node& n = c.opt.graph.node(c.exec->schedule()[s]);
+    by_op[std::string(ops::op_def(n.op).name)] += t.per_node[s];
+    total += t.per_node[s];
+  }
+  fmt::print("profile: kernel time per step {:.4f} ms, by op:\n", 1e3 * total / steps);
+  std::vector<std::pair<double, std::string>> rows;
+  for (const auto& [name, sec] : by_op) rows.emplace_back(sec, name);
+  std::sort(rows.rbegin(), rows.rend());
+  for (const auto& [sec, name] : rows)
+    fmt::print("  {:<22} {:9.4f} ms  {:5.1f}%\n", name, 1e3 * sec / steps, 100 * sec / total);
+}
+
+int run_bench(const BenchOptions& o) {
+  apply_threads(o.spec);
+  if (o.steps < 1) throw InputError(fmt::format("--steps {} must be at least 1", o.steps));
+  const double probe_before = o.spec.threads > 1 ? gemm_probe(1) / gemm_probe(2) : 1.0;
+  std::unique_ptr<Compiled> c = compile(o);
+  Data d = make_data(*c, o);
+  bind_all(*c, d);
+  const bool f32 = to_dtype(o.spec) == DType::f32;
+  Timings t = f32 ? time_steps<float>(*c, d, o) : time_steps<double>(*c, d, o);
+  const double probe_after = o.spec.threads > 1 ? gemm_probe(1) / gemm_probe(2) : 1.0;
+  const double med = quantile(t.step, 0.5), p90 = quantile(t.step, 0.9);
+  const double gemm_med = quantile(t.gemm, 0.5);
+  const double flops = gemm_flops(gemm_calls(c->opt.graph, c->exec->schedule()));
+  const runtime::MemoryPlan& plan = c->exec->plan();
+  nlohmann::json j = {
+      {"median_ms", 1e3 * med}, {"p90_ms", 1e3 * p90}, {"steps_per_s", 1.0 / med},
+      {"gflops", flops / med * 1e-9}, {"gemm_median_ms", 1e3 * gemm_med},
+      {"ratio_to_gemm", med / gemm_med}, {"arena_bytes", plan.arena_bytes},
+      {"lower_bound_bytes", plan.lower_bound}, {"threads", o.spec.threads},
+      {"core_check_before", probe_before}, {"core_check_after", probe_after},
+      {"nodes", c->opt.graph.size()}, {"simd", ops::vec::simd_enabled()},
+      {"compile_ms", 1e3 * (c->build_s + c->grad_s + c->opt_s + c->plan_s)}};
+  if (o.json) {
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  const std::string layers = o.spec.layers.size() <= 12
+                               ? fmt::format("{}", fmt::join(o.spec.layers, ","))
+                               : fmt::format("{} layers", o.spec.layers.size() - 1);
+  fmt::print("model {} m={} {} threads={} optimized={} simd={}\n", layers, o.m, o.spec.dtype, o.spec.threads, !o.no_opt, ops::vec::simd_enabled());
+  fmt::print("compile: build {:.2f} ms, gradients {:.2f} ms, optimize {:.2f} ms, plan {:.2f} ms "
+             "({} nodes)\n", 1e3 * c->build_s, 1e3 * c->grad_s, 1e3 * c->opt_s, 1e3 * c->plan_s,
+             c->opt.graph.size());
+  fmt::print("step: median {:.4f} ms  p90 {:.4f} ms  {:.1f} steps/s  {:.2f} GFLOP/s\n", 1e3 * med,
+             1e3 * p90, 1.0 / med, flops / med * 1e-9);
+  fmt::print("gemm-only: median {:.4f} ms  ratio step/gemm {:.3f}\n", 1e3 * gemm_med, med / gemm_med);
+  fmt::print("memory: peak arena {} bytes, lower bound {} bytes (ratio {:.3f})\n", plan.arena_bytes,
+             plan.lower_bound, double(plan.arena_bytes) / double(std::max<std::size_t>(plan.lower_bound, 1)));
+  if (o.spec.threads > 1)
+    fmt::print("core check (1-thread / 2-thread sgemm time): before {:.2f}, after {:.2f}{}\n",
+               probe_before, probe_after,
+               std::min(probe_before, probe_after) < 1.5 ? "  WARNING: threads shared a core" : "");
+  if (o.profile) print_profile(*c, t, o.steps);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, Commands& out) {
+  auto opts = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "time full training steps against the same GEMMs alone");
+  add_spec_options(cmd, opts->spec);
+  cmd->add_option("--m", opts->m, "samples per step (columns of X)");
+  cmd->add_option("--steps", opts->steps, "timed steps");
+  cmd->add_option("--warmup", opts->warmup, "untimed steps first");
+  cmd->add_option("--lr", opts->lr, "learning rate of the update");
+  cmd->add_flag("--no-opt", opts->no_opt, "run the graph without passes::optimize");
+  cmd->add_flag("--profile", opts->profile, "time each node and print the time per op");
+  cmd->add_flag("--json", opts->json, "print one JSON object (for bench/peer.py)");
+  out.push_back({cmd, [opts] { return run_bench(*opts); }});
+}
+
+}  // namespace dagrad::cli

@@ -1,0 +1,26 @@
+// y = g * (x > 0 ? 1 : slope)      relu's (slope 0) and leaky_relu's backward
+//                                  step dZ = dA * g'(Z) in one loop
+// NOTE: made only by passes::optimize from mul(g, step(x)); no gradient rule.
+#include "ops/kernels.hpp"
+#include "ops/shape_rules.hpp"
+
+namespace dagrad::ops {
+
+namespace {
+
+template <class T>
+void step_mul_kernel(const KernelCall& c) {
+  const T low = static_cast<T>(c.node.attrs.slope);
+  // NOTE: select the factor, then multiply: a select between g and g * low
+  // would have to compute g * low speculatively, which -ftrapping-math forbids
+  // the vectorizer to do, leaving a scalar loop with a mispredicted branch.
+  // This is also exactly mul(g, step(x)), NaN * 0 included.
+  map_binary<T>(c, [low](T g, T x) { return g * (x > T(0) ? T(1) : low); });
+}
+
+}  // namespace
+
+extern const OpDef step_mul_op{OpKind::step_mul, "step_mul", 2, broadcast_binary,
+                               DAGRAD_KERNELS(step_mul_kernel), nullptr, false};
+
+}  // namespace dagrad::ops

@@ -1,0 +1,108 @@
+#include "passes/fold.hpp"
+
+#include "ops/op.hpp"
+
+namespace dagrad::passes {
+
+namespace {
+
+bool is_matmul(OpKind op) { return op == OpKind::matmul || op == OpKind::matmul_bias; }
+
+// Ops whose value on uniform operands is uniform and is the op applied to one
+// element of each (kernels are run on 1x1 buffers to get it).
+bool pointwise(OpKind op) {
+  switch (op) {
+    case OpKind::add: case OpKind::sub: case OpKind::mul: case OpKind::div:
+    case OpKind::neg: case OpKind::affine: case OpKind::exp: case OpKind::log:
+    case OpKind::square: case OpKind::sqrt: case OpKind::sigmoid: case OpKind::tanh:
+    case OpKind::relu: case OpKind::leaky_relu: case OpKind::step:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The value of `old` when all its operands are constants, or nullopt.
+std::optional<double> constant_result(RebuildContext& c, NodeId old) {
+  const Node& n = c.node(old);
+  std::vector<double> v;
+  for (NodeId x : c.mapped_inputs(old)) {
+    const Node& in = c.out.node(x);
+    if (in.op != OpKind::constant) return std::nullopt;
+    v.push_back(in.attrs.value);
+  }
+  if (v.empty()) return std::nullopt;
+  if (n.op == OpKind::broadcast || n.op == OpKind::transpose) return v[0];
+  if (n.op == OpKind::sum) {
+    const Shape s = c.node(n.inputs[0]).shape;
+    const double count = n.attrs.axis == -1 ? double(s.size())
+                         : n.attrs.axis == 0 ? double(s.rows) : double(s.cols);
+    return n.attrs.scale * count * v[0];
+  }
+  if (!pointwise(n.op)) return std::nullopt;
+  // Run the op's own double kernel on 1x1 operands: the same arithmetic the
+  // executor would do, element by element.
+  std::vector<ops::Buffer> in;
+  for (double& x : v) in.push_back(ops::Buffer{&x, Shape{1, 1}});
+  double y = 0.0;
+  const ops::RunContext run{};
+  ops::op_def(n.op).f64(ops::KernelCall{c.in, old, n, in, ops::Buffer{&y, Shape{1, 1}}, run});
+  return y;
+}
+
+}  // namespace
+
+std::optional<NodeId> fold_constant_rule(RebuildContext& c, NodeId old) {
+  const auto v = constant_result(c, old);
+  if (!v) return std::nullopt;
+  return c.out.constant(*v, c.node(old).shape).id;
+}
+
+// Patterns are matched on the operands' rewritten form in the new graph, so
+// that rules compose within one rebuild (passes/optimize.cpp).
+std::optional<NodeId> fold_transpose_rule(RebuildContext& c, NodeId old) {
+  const Node& n = c.node(old);
+  const std::vector<NodeId> ins0 = c.mapped_inputs(old);
+  if (n.op == OpKind::transpose && c.out.node(ins0[0]).op == OpKind::transpose)
+    return c.out.node(ins0[0]).inputs[0];
+  if (!is_matmul(n.op)) return std::nullopt;
+  std::vector<NodeId> ins = ins0;
+  Attrs a = n.attrs;
+  bool changed = false;
+  for (int k = 0; k < 2; ++k) {
+    const Node& x = c.out.node(ins0[k]);
+    if (x.op != OpKind::transpose) continue;
+    ins[k] = x.inputs[0];
+    (k == 0 ? a.trans_a : a.trans_b) ^= true;
+    changed = true;
+  }
+  if (!changed) return std::nullopt;
+  return c.out.add(n.op, std::move(ins), a).id;
+}
+
+std::optional<NodeId> fold_scale_rule(RebuildContext& c, NodeId old) {
+  const Node& n = c.node(old);
+  double s = 0.0;
+  if (n.op == OpKind::affine && n.attrs.offset == 0.0) s = n.attrs.scale;
+  else if (n.op == OpKind::neg) s = -1.0;
+  else return std::nullopt;
+  const NodeId inner = n.inputs[0];
+  if (!c.single_use(inner)) return std::nullopt;
+  const Node& mm = c.out.node(c.mapped(inner));
+  if (mm.op != OpKind::matmul) return std::nullopt;
+  Attrs a = mm.attrs;
+  a.scale *= s;
+  return c.out.add(OpKind::matmul, mm.inputs, a).id;
+}
+
+Rewritten fold_constants(const Graph& g, std::span<const NodeId> outputs) {
+  return rebuild(g, outputs, fold_constant_rule);
+}
+Rewritten fold_transposes(const Graph& g, std::span<const NodeId> outputs) {
+  return rebuild(g, outputs, fold_transpose_rule);
+}
+Rewritten fold_scales(const Graph& g, std::span<const NodeId> outputs) {
+  return rebuild(g, outputs, fold_scale_rule);
+}
+
+}  // namespace dagrad::passes

@@ -1,0 +1,35 @@
+#include "passes/optimize.hpp"
+
+#include <utility>
+
+#include "passes/cse.hpp"
+#include "passes/fold.hpp"
+#include "passes/fuse.hpp"
+
+namespace dagrad::passes {
+
+Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOptions& options) {
+  using RuleFn = std::optional<NodeId> (*)(RebuildContext&, NodeId);
+  const std::pair<bool, RuleFn> table[] = {
+      {options.fold_constants, fold_constant_rule},   {options.fold_transposes, fold_transpose_rule},
+      {options.fold_scales, fold_scale_rule},         {options.fuse_bias, fuse_bias_rule},
+      {options.fuse_elementwise, fuse_elementwise_rule},
+  };
+  std::vector<RuleFn> rules;
+  for (const auto& [on, rule] : table)
+    if (on) rules.push_back(rule);
+  // One rebuild applies every rule (each matches its operands in their
+  // rewritten form, so a GEMM whose transposes were folded can still absorb
+  // its scale or bias); the first rule that fires wins. It is also CSE. The
+  // operands a fused node absorbed are left without readers, and a second
+  // rebuild (compact) drops them.
+  Rewritten r = rebuild(g, outputs, [&](RebuildContext& c, NodeId old) -> std::optional<NodeId> {
+    for (RuleFn rule : rules)
+      if (auto id = rule(c, old)) return id;
+    return std::nullopt;
+  });
+  Rewritten last = compact(r.graph, r.outputs);
+  return then(std::move(r), std::move(last));
+}
+
+}  // namespace dagrad::passes

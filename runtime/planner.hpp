@@ -1,0 +1,66 @@
+// The memory planner: every computed value gets an interval of schedule steps
+// [first, last] (its definition to its last reader; outputs live to the end)
+// and a slot in one arena. Values whose intervals overlap never share bytes;
+// the others do. Slots are placed greedily, largest first, each at the
+// best-fitting gap among the slots it overlaps in time (graphs of more than
+// 3000 slots use a linear scan with a best-fit free list instead). An element-wise node
+// whose operand dies at that very step writes in place over the operand.
+// Inputs and parameters are bound to caller memory and are not in the arena.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/graph.hpp"
+
+namespace dagrad::runtime {
+
+struct PlanOptions {
+  bool share = true;     // false: every value gets its own slot (debugging)
+  bool in_place = true;  // element-wise ops may overwrite a dying operand
+};
+
+constexpr std::size_t no_slot = std::numeric_limits<std::size_t>::max();
+
+// One scheduled node's buffer. `group` indexes MemoryPlan::groups; values in
+// one group (an in-place chain) share a slot.
+struct PlannedValue {
+  NodeId id = 0;
+  std::size_t bytes = 0;        // 64-byte rounded; 0 for bound leaves
+  std::size_t first = 0, last = 0;  // schedule steps, inclusive
+  std::size_t group = no_slot;  // no_slot for bound leaves (inputs, params)
+};
+
+struct SlotGroup {
+  std::size_t bytes = 0;
+  std::size_t first = 0, last = 0;
+  std::size_t offset = 0;       // into the arena
+  bool persistent = false;      // holds an output: lives to the end
+  std::vector<NodeId> members;  // in schedule order
+};
+
+struct MemoryPlan {
+  std::vector<NodeId> schedule;
+  std::vector<PlannedValue> values;  // one per schedule step, same order
+  std::vector<SlotGroup> groups;
+  std::size_t arena_bytes = 0;       // the peak: what the executor allocates
+  std::size_t lower_bound = 0;       // max over steps of the live groups' bytes
+  std::size_t unshared_bytes = 0;    // the sum of all groups: no sharing at all
+};
+
+// Plans `outputs` of `graph`. Throws GraphError for an unknown output id.
+MemoryPlan plan_memory(const Graph& graph, std::span<const NodeId> outputs,
+                       const PlanOptions& options = {});
+
+// Throws GraphError naming both nodes if two groups whose intervals overlap
+// also overlap in the arena. Tests run it on random DAGs.
+void check_plan(const Graph& graph, const MemoryPlan& plan);
+
+// The plan as text: one line per step (node, op, shape, bytes, slot offset
+// and interval), then peak and lower bound. `dagrad plan` prints it.
+std::string describe_plan(const Graph& graph, const MemoryPlan& plan);
+
+}  // namespace dagrad::runtime
