@@ -11,16 +11,26 @@ Commands& registry() {
 
 // Each subcommand file defines one of these.
 void add_gradcheck(CLI::App& app, Commands& out);
+void add_train(CLI::App& app, Commands& out);
+void add_eval(CLI::App& app, Commands& out);
+void add_generate(CLI::App& app, Commands& out);
 void add_bench(CLI::App& app, Commands& out);
 void add_plan(CLI::App& app, Commands& out);
+void add_dot(CLI::App& app, Commands& out);
+void add_explain(CLI::App& app, Commands& out);
 
 
 void register_commands(CLI::App& app) {
   Commands& c = registry();
   (void)app; (void)c;
   add_gradcheck(app, c);
+  add_train(app, c);
+  add_eval(app, c);
+  add_generate(app, c);
   add_bench(app, c);
   add_plan(app, c);
+  add_dot(app, c);
+  add_explain(app, c);
 }
 
 int run_selected(CLI::App&) {

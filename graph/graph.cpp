@@ -4,7 +4,6 @@
 #include <deque>
 #include <iterator>
 #include <numeric>
-#include <ranges>
 #include <unordered_map>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -258,9 +257,9 @@ Graph Graph::from_nodes(DType dtype, std::vector<Node> nodes) {
   // Keep the given order when it is already topological (every operand
   // before its consumer, as save() writes it): ids then survive a
   // save -> load -> save round trip and the file's bytes do too.
-  const bool ordered = std::ranges::all_of(std::views::iota(std::size_t{0}, count), [&](std::size_t i) {
-    return std::ranges::all_of(nodes[i].inputs, [&](NodeId in) { return in < i; });
-  });
+  bool ordered = true;
+  for (std::size_t i = 0; i < count; ++i)
+    for (NodeId in : nodes[i].inputs) ordered = ordered && in < i;
   if (ordered) std::iota(order.begin(), order.end(), NodeId{0});
 
   // Re-insert in topological order so every operand exists before its use,

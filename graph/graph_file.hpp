@@ -1,0 +1,35 @@
+// Graph files: any graph built in C++ (forward, and backward when derived)
+// as JSON, with each node's op, operands, attributes, shape, name, role and
+// layer. The format is documented in docs/graph_format.md.
+//
+//   save(g, "model.json");  Graph g2 = load("model.json");
+//
+// save writes atomically (io::AtomicFile); save -> load -> save gives the same
+// bytes. load rebuilds the graph through Graph::from_nodes, which rejects
+// cycles and dangling edges and re-runs every shape rule.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "graph/graph.hpp"
+
+namespace dagrad {
+
+// The "version" field this dagrad writes and the only one it reads.
+inline constexpr int graph_format_version = 1;
+
+// The JSON text of `g` (UTF-8, one node per line, ending in a newline). Throws
+// GraphError for a value JSON cannot hold (a NaN or infinite attribute).
+std::string to_json(const Graph& g);
+void save(const Graph& g, const std::filesystem::path& path);
+
+// Parses a graph file's text; `origin` (the file name) starts every message.
+// Bad JSON, a truncated file or a wrong field is an InputError; an unknown op,
+// a cycle or a dangling edge a GraphError; shapes that do not fit a ShapeError.
+// Each names the node (index and name) at fault.
+Graph graph_from_json(std::string_view text, std::string_view origin);
+Graph load(const std::filesystem::path& path);
+
+}  // namespace dagrad
