@@ -1,6 +1,7 @@
 #include "train/data.hpp"
 
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -38,7 +39,7 @@ void write_csv(const io::Dataset& d, const std::filesystem::path& path,
     for (std::int64_t r = 0; r < d.X.rows(); ++r)
       line += fmt::format("{}{}", r ? "," : "", d.X(r, i));
     if (labels) labels->write(label_text(d.Y(0, i)) + "\n");
-    else line += "," + label_text(d.Y(0, i));
+    else fmt::format_to(std::back_inserter(line), ",{}", label_text(d.Y(0, i)));
     line += '\n';
     data.write(line);
   }

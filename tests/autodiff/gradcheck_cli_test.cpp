@@ -88,7 +88,7 @@ TEST_CASE("dagrad gradcheck: usage and input errors exit 2", "[autodiff]") {
   CHECK(missing.output.find("/nonexistent/model.json") != std::string::npos);
 }
 
-TEST_CASE("dagrad gradcheck --graph: a saved graph passes; a saved wrong backward pass fails",
+TEST_CASE("dagrad gradcheck --graph: a saved graph passes, a saved wrong backward pass fails",
           "[autodiff]") {
   const fs::path dir = temp_dir();
   save(two_layer(30), dir / "good.json");

@@ -6,7 +6,7 @@
 
 using namespace dagrad;
 
-TEST_CASE("* between matrices is matmul; mul() is element-wise", "[dsl]") {
+TEST_CASE("* between matrices is matmul, mul() is element-wise", "[dsl]") {
   Graph g;
   auto W = g.param("W1", {4, 2});
   auto X = g.input("X", {2, 5});

@@ -11,7 +11,7 @@ TEST_CASE("matmul shape error names both operands and shapes", "[graph]") {
   REQUIRE_THROWS_WITH(W2 * A1, "matmul W2 (1x4) * A1 (3x400): inner dimensions 4 != 3");
 }
 
-TEST_CASE("topological order puts operands first; schedule prunes dead nodes", "[graph]") {
+TEST_CASE("topological order puts operands first, and schedule prunes dead nodes", "[graph]") {
   Graph g;
   auto X = g.input("X", {2, 3});
   auto W = g.param("W", {4, 2});

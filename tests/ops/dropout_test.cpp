@@ -106,7 +106,7 @@ TEST_CASE("dropout with a mask of another shape names both operands", "[ops]") {
                                            Catch::Contains("D1 (10x4)"));
 }
 
-TEST_CASE("keep_prob outside (0, 1] is refused", "[ops]") {
+TEST_CASE("keep_prob outside 0 < p <= 1 is refused", "[ops]") {
   Graph g;
   auto A1 = g.input("A1", {4, 10});
   for (double kp : {0.0, -0.5, 1.5, std::nan("")}) {
