@@ -27,7 +27,7 @@ struct TrainArgs {
   SpecOptions spec;
   std::string data, labels, test, test_labels, init = "he", init_from, save, cost_log;
   std::string plot, plot_boundary, optimizer = "gd";
-  bool no_scale = false, normalize = false, plot_log = false;
+  bool no_scale = false, normalize = false, plot_log = false, check_numerics = false;
   double scale = 0, lr = 0.0075, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, decay_rate = 0;
   double dev_ratio = 0;
   std::int64_t iters = 0, epochs = 0, batch_size = 0, patience = 0, print_every = 100;
@@ -61,6 +61,7 @@ void add_fit_flags(CLI::App* c, TrainArgs& a) {
   c->add_option("--decay-rate", a.decay_rate, "lr = lr0 / (1 + decay_rate * epoch)");
   c->add_option("--patience", a.patience, "early stopping: dev checks without improvement");
   c->add_option("--print-every", a.print_every, "print the cost every N iterations/epochs");
+  c->add_flag("--check-numerics", a.check_numerics, "stop at the first node that yields NaN/Inf, naming it");
 }
 
 void add_output_flags(CLI::App* c, TrainArgs& a) {
@@ -174,6 +175,7 @@ train::FitOptions fit_options(const TrainArgs& a, const models::ModelSpec& spec,
   o.decay_rate = a.decay_rate;
   o.patience = a.patience;
   o.print_every = a.print_every;
+  o.check_numerics = a.check_numerics;
   return o;
 }
 

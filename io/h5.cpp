@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <bit>
 #include <cstring>
 #include <fstream>
 
@@ -9,6 +10,7 @@
 
 #include "graph/error.hpp"
 #include "io/atomic_file.hpp"
+#include "io/child_process.hpp"
 
 namespace dagrad::io {
 namespace {
@@ -110,7 +112,7 @@ std::vector<std::string> root_names(const std::filesystem::path& path, hid_t fil
 
 }  // namespace
 
-NamedArrays read_h5(const std::filesystem::path& path) {
+NamedArrays read_h5_in_process(const std::filesystem::path& path) {
   check_signature(path);
   quiet_hdf5();
   const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -126,6 +128,101 @@ NamedArrays read_h5(const std::filesystem::path& path) {
     if (!a.descr.empty()) arrays.emplace_back(name, std::move(a));
   }
   return arrays;
+}
+
+namespace {
+
+// The child's arrays on the pipe, little-endian: u64 count, then per array
+// u64-prefixed name and descr, a dtype byte, u64 rank, i64 dims, u64 value
+// count and the doubles' bits.
+class Writer {
+ public:
+  void u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  void text(const std::string& s) {
+    u64(s.size());
+    bytes.insert(bytes.end(), s.begin(), s.end());
+  }
+  std::vector<std::uint8_t> bytes;
+};
+
+class Reader {
+ public:
+  Reader(const std::vector<std::uint8_t>& b, const std::filesystem::path& path) : b_(b), path_(path) {}
+  std::uint64_t u64() {
+    need(8);
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= std::uint64_t{b_[at_ + i]} << (8 * i);
+    at_ += 8;
+    return v;
+  }
+  std::string text() {
+    const std::uint64_t n = u64();
+    need(n);
+    std::string s(b_.begin() + static_cast<std::ptrdiff_t>(at_), b_.begin() + static_cast<std::ptrdiff_t>(at_ + n));
+    at_ += n;
+    return s;
+  }
+  // Guards each length read from the child against the bytes left.
+  void need(std::uint64_t n, std::uint64_t width = 1) const {
+    if (n > (b_.size() - at_) / width)
+      throw InputError(fmt::format("{}: garbled reply from the HDF5 reader process at byte {}", path_.string(), at_));
+  }
+  std::uint8_t u8() {
+    need(1);
+    return b_[at_++];
+  }
+  bool done() const { return at_ == b_.size(); }
+
+ private:
+  const std::vector<std::uint8_t>& b_;
+  const std::filesystem::path& path_;
+  std::size_t at_ = 0;
+};
+
+std::vector<std::uint8_t> encode(const NamedArrays& arrays) {
+  Writer w;
+  w.u64(arrays.size());
+  for (const auto& [name, a] : arrays) {
+    w.text(name);
+    w.text(a.descr);
+    w.bytes.push_back(a.dtype == DType::f32 ? 4 : 8);
+    w.u64(a.shape.size());
+    for (const std::int64_t d : a.shape) w.u64(static_cast<std::uint64_t>(d));
+    w.u64(a.values.size());
+    for (const double v : a.values) w.u64(std::bit_cast<std::uint64_t>(v));
+  }
+  return std::move(w.bytes);
+}
+
+NamedArrays decode(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& path) {
+  Reader r(bytes, path);
+  NamedArrays arrays;
+  for (std::uint64_t count = r.u64(); count > 0; --count) {
+    Array a;
+    std::string name = r.text();
+    a.descr = r.text();
+    a.dtype = r.u8() == 4 ? DType::f32 : DType::f64;
+    const std::uint64_t rank = r.u64();
+    r.need(rank, 8);
+    for (std::uint64_t k = 0; k < rank; ++k) a.shape.push_back(static_cast<std::int64_t>(r.u64()));
+    const std::uint64_t n = r.u64();
+    r.need(n, 8);
+    a.values.resize(n);
+    for (double& v : a.values) v = std::bit_cast<double>(r.u64());
+    arrays.emplace_back(std::move(name), std::move(a));
+  }
+  if (!r.done()) r.need(~std::uint64_t{0});
+  return arrays;
+}
+
+}  // namespace
+
+NamedArrays read_h5(const std::filesystem::path& path, std::chrono::milliseconds limit) {
+  check_signature(path);  // garbage is refused here, without a child process
+  const ChildTask task{path.string(), "libhdf5 crashed while reading the file (corrupt HDF5)", limit};
+  return decode(run_in_child(task, [&] { return encode(read_h5_in_process(path)); }), path);
 }
 
 namespace {

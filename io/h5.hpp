@@ -4,6 +4,7 @@
 // InputError naming the file.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 
 #include "io/npz.hpp"
@@ -13,7 +14,15 @@ namespace dagrad::io {
 // Every integer or float dataset at the root, in name order, values as double
 // and `descr` saying the stored type ("|u1", "<i8", "<f4", ...). Other
 // datasets (strings such as list_classes) and groups are skipped.
-NamedArrays read_h5(const std::filesystem::path& path);
+// libhdf5 runs in a forked child (io/child_process.hpp): a file that makes it
+// crash, or hang for `limit`, is an InputError naming the file.
+NamedArrays read_h5(const std::filesystem::path& path,
+                    std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+// The same reader in this process, without the child. NOTE: a corrupt file
+// can crash this process inside libhdf5; only fuzz/fuzz_h5 calls it, so the
+// sanitizers see our own code's faults directly.
+NamedArrays read_h5_in_process(const std::filesystem::path& path);
 
 // Writes each array as a root dataset, stored as the type its `descr` names
 // ("|u1", "<i4", "<i8", "<f4", otherwise "<f8"). Atomic (AtomicFile).

@@ -170,7 +170,7 @@ bool Trainer::iterate(std::int64_t epoch, std::int64_t k) {
     if (o_.dtype == DType::f32) { gather<float>(X_, idx, xb); gather<float>(Y_, idx, yb); }
     else { gather<double>(X_, idx, xb); gather<double>(Y_, idx, yb); }
   }
-  p->exec->run({.training = true, .step = static_cast<std::uint64_t>(it_)});
+  p->exec->run({.training = true, .step = static_cast<std::uint64_t>(it_), .check_numerics = o_.check_numerics});
   const double J = p->exec->scalar(p->model.J.id);
   if (stop_on_bad_cost(J)) return false;
   r_.costs.push_back(J);

@@ -37,6 +37,7 @@ struct FitOptions {
   std::FILE* out = stdout;               // cost lines and warnings; nullptr = silent
   bool progress = true;                  // viz::ProgressBar when `out` is a terminal
   std::int64_t plateau_window = 100;     // warn after this many iterations at log 2
+  bool check_numerics = false;           // NumericError at the first node giving NaN/Inf
 };
 
 struct FitResult {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "io/csv.hpp"
+#include "io/dataset.hpp"
 #include "io/h5.hpp"
 #include "io/npy.hpp"
 #include "io/npz.hpp"
@@ -41,4 +42,22 @@ TEST_CASE("fuzzer regression inputs are refused with InputError", "[io]") {
   }
   INFO(fed << " regression inputs");
   SUCCEED();
+}
+
+// libhdf5 1.10.8 segfaults on these (fuzz/libhdf5_crashers/README.md): read_h5
+// runs it in a child process, so the test process survives and gets an
+// InputError naming the file.
+TEST_CASE("libhdf5 crashers become an InputError naming the file", "[io][robustness]") {
+  const std::filesystem::path dir = std::filesystem::path(DAGRAD_SOURCE_DIR) / "tests/io/regressions/h5";
+  test::TempDir tmp;
+  int fed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const auto copy = tmp / "bad.h5";
+    std::filesystem::copy_file(e.path(), copy, std::filesystem::copy_options::overwrite_existing);
+    INFO(e.path().string());
+    CHECK_INPUT_ERROR(read_h5(copy), "bad.h5");
+    CHECK_INPUT_ERROR(load_dataset(copy), "bad.h5: ");
+    ++fed;
+  }
+  CHECK(fed >= 1);
 }

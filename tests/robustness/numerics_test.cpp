@@ -1,0 +1,142 @@
+// Numerical health: Executor::run with check_numerics names the first node
+// that yields NaN or Inf, its op and the range of its inputs; training that
+// diverges stops with a clear message and keeps the last good parameters; a
+// cost stuck at log 2 is reported as "nothing is being learned".
+#include <cmath>
+#include <limits>
+
+#include "graph/error.hpp"
+#include "graph/graph.hpp"
+#include "io/params.hpp"
+#include "ops/dsl.hpp"
+#include "runtime/executor.hpp"
+#include "tests/io/io_test_util.hpp"
+#include "tests/robustness/cli_run.hpp"
+
+using namespace dagrad;
+
+namespace {
+
+// J = sum over all of f(X) for a 2 x 3 input X holding `values`; runs once
+// and returns the NumericError's message ("" when nothing was thrown).
+std::string numeric_error_of(Expr (*f)(Expr), const std::vector<double>& values, bool check = true) {
+  Graph g(DType::f64);
+  auto X = g.input("X", {2, 3});
+  auto F = f(X).named("F");
+  auto J = sum(sum(F, 1), 0).named("J");
+  runtime::Executor ex(g, {J.id});
+  ex.bind("X", values.data(), Shape{2, 3});
+  try {
+    ex.run(runtime::RunOptions{.training = false, .step = 0, .check_numerics = check});
+  } catch (const NumericError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Expr log_of(Expr x) { return log(x); }
+Expr exp_of(Expr x) { return exp(x); }
+Expr sqrt_of(Expr x) { return sqrt(x); }
+
+}  // namespace
+
+TEST_CASE("check_numerics names the op, node and input range of the first NaN", "[robustness]") {
+  // log(-0.5) is NaN; the input X spans [-0.5, 4].
+  const std::string m = numeric_error_of(log_of, {1, 2, -0.5, 4, 0.25, 3});
+  INFO(m);
+  CHECK(m.find("log") != std::string::npos);
+  CHECK(m.find("F") != std::string::npos);
+  CHECK(m.find("nan") != std::string::npos);
+  CHECK(m.find("at (0, 2)") != std::string::npos);  // row 0, col 2 holds -0.5
+  CHECK(m.find("[-0.5, 4]") != std::string::npos);
+  CHECK(m.find("X") != std::string::npos);
+}
+
+TEST_CASE("check_numerics stops at the first Inf, not at its consumers", "[robustness]") {
+  // exp(1000) overflows a double (max ~1.8e308 = exp(709.78)); the error names
+  // F (the exp), not the sums that consume it.
+  const std::string m = numeric_error_of(exp_of, {0, 1, 2, 3, 1000, 5});
+  INFO(m);
+  CHECK(m.rfind("exp F produced inf at (1, 1)", 0) == 0);
+  CHECK(m.find("[0, 1000]") != std::string::npos);
+}
+
+TEST_CASE("without check_numerics the NaN flows through silently", "[robustness]") {
+  CHECK(numeric_error_of(sqrt_of, {1, -4, 9, 16, 25, 36}, false).empty());
+  CHECK_FALSE(numeric_error_of(sqrt_of, {1, -4, 9, 16, 25, 36}, true).empty());
+  CHECK(numeric_error_of(sqrt_of, {1, 4, 9, 16, 25, 36}, true).empty());
+}
+
+namespace {
+
+// 8 samples, 2 features, balanced 0/1 labels (4 of each).
+void write_tiny(const std::filesystem::path& file) {
+  io::test::put_text(file, "0.5,1.0,1\n-0.5,0.2,0\n1.5,-1.0,1\n-1.0,-0.3,0\n0.3,0.8,1\n-0.2,0.1,0\n2.0,0.4,1\n-1.5,-0.9,0\n");
+}
+
+}  // namespace
+
+TEST_CASE("training that reaches a NaN cost stops and keeps the last good parameters", "[robustness]") {
+  io::test::TempDir dir;
+  write_tiny(dir / "tiny.csv");
+  // alpha = 1e300 sends W to ~1e300 after one update; W X then overflows.
+  const auto r = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,3,1", "--lr", "1e300",
+                                                  "--iters", "50", "--print-every", "0", "--save", "p.npz"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE_FALSE(r.timed_out);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 1);  // training failed; not a usage error
+  const auto at = r.err.find("at iteration ");
+  REQUIRE(at != std::string::npos);
+  CHECK(r.err.find("stopping") != std::string::npos);
+  const int n = std::stoi(r.err.substr(at + 13));
+  REQUIRE(n >= 1);
+  const io::NamedMatrices kept = io::load_params(dir / "p.npz");
+  for (const auto& [name, m] : kept)
+    for (double v : m.values) CHECK(std::isfinite(v));
+  // "Last good" = the parameters after n - 1 updates: a run of exactly n - 1
+  // updates from the same seed must write the same bytes.
+  const auto exact = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,3,1", "--lr", "1e300",
+                                                      "--iters", std::to_string(n - 1), "--print-every", "0", "--save", "r.npz"});
+  if (n - 1 >= 1) {
+    REQUIRE(exact.exit_code == 0);
+    CHECK(io::test::file_bytes(dir / "r.npz") == io::test::file_bytes(dir / "p.npz"));
+  }
+}
+
+TEST_CASE("a cost stuck at log 2 warns that nothing is being learned", "[robustness]") {
+  // Zero init on balanced labels: A1 = tanh(0) = 0, A2 = 1/2, J = log 2, and
+  // dW2 = dZ2 A1^T = 0, db2 = mean(1/2 - y) = 0, dW1 = 0 because W2 = 0: the
+  // parameters never move and J stays at log 2 = 0.693147 exactly.
+  io::test::TempDir dir;
+  write_tiny(dir / "tiny.csv");
+  const auto r = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,4,1", "--hidden", "tanh",
+                                                  "--init", "zeros", "--lr", "0.5", "--iters", "300", "--print-every", "100"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE_FALSE(r.timed_out);
+  CHECK(r.exit_code == 0);
+  const std::string all = r.out + r.err;
+  CHECK(all.find("log 2") != std::string::npos);
+  CHECK(all.find("nothing is being learned") != std::string::npos);
+  CHECK(all.find("0.693147") != std::string::npos);
+  // A learnable start on the same data gives no warning.
+  const auto ok = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,4,1", "--hidden", "tanh",
+                                                   "--init", "xavier", "--lr", "0.5", "--iters", "300", "--print-every", "100"});
+  CHECK(ok.exit_code == 0);
+  CHECK((ok.out + ok.err).find("nothing is being learned") == std::string::npos);
+}
+
+TEST_CASE("train --check-numerics names the first node that went NaN or Inf", "[robustness]") {
+  io::test::TempDir dir;
+  write_tiny(dir / "tiny.csv");
+  io::test::put_text(dir / "p.npz", "precious\n");
+  const auto r = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,3,1", "--lr", "1e300",
+                                                  "--iters", "50", "--print-every", "0", "--check-numerics", "--save", "p.npz"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE_FALSE(r.timed_out);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("produced") != std::string::npos);  // "<op> <node> produced inf at (i, j); input ..."
+  CHECK(r.err.find(" in [") != std::string::npos);     // the inputs' ranges
+  CHECK(io::test::file_bytes(dir / "p.npz") == std::vector<std::uint8_t>{'p', 'r', 'e', 'c', 'i', 'o', 'u', 's', '\n'});
+}
