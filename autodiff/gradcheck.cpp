@@ -154,7 +154,7 @@ ParamCheck check_param(runtime::Executor& fwd, NodeId J, std::span<const NodeId>
                        std::vector<double>& all_a, std::vector<double>& all_n) {
   ParamCheck pc;
   std::vector<double> a, n;
-  const runtime::RunOptions run{true, o.step, false};
+  const runtime::RunOptions run{true, o.step, true};  // numeric checks always on
   for (std::int64_t i : coords) {
     double& v = values[static_cast<std::size_t>(i)];
     const double saved = v;
@@ -264,7 +264,7 @@ std::vector<std::vector<double>> directions(LocalCheck& lc, bool smooth, double 
 // before the dot product so that the rounding of large outputs cancels.
 double directional_difference(LocalCheck& lc, runtime::Executor& fwd,
                               const std::vector<std::vector<double>>& r, const CheckOptions& o) {
-  const runtime::RunOptions run{true, o.step, false};
+  const runtime::RunOptions run{true, o.step, true};  // numeric checks always on
   auto shift = [&](double t) {
     for (std::size_t k = 0; k < r.size(); ++k)
       for (std::size_t i = 0; i < r[k].size(); ++i) lc.values[lc.x_leaf[k]][i] += t * r[k][i];
@@ -305,7 +305,7 @@ NodeCheck check_node(const Graph& g, NodeId id, const std::vector<bool>& on_path
   if (!grads.empty()) {
     runtime::Executor bwd(lc.m, grads);
     bind_all(bwd, lc.m, lc.values);
-    bwd.run(runtime::RunOptions{true, o.step, false});
+    bwd.run(runtime::RunOptions{true, o.step, true});
     for (std::size_t k = 0; k < r.size(); ++k)
       if (lc.grad[k] != none) {
         auto gk = bwd.values<double>(lc.grad[k]);
@@ -359,7 +359,7 @@ CheckReport gradcheck(const Graph& graph, NodeId J, std::span<const NodeId> para
   runtime::Executor bwd(g, gids), fwd(g, fwd_out);
   bind_all(bwd, g, values);
   bind_all(fwd, g, values);
-  bwd.run(runtime::RunOptions{true, o.step, false});
+  bwd.run(runtime::RunOptions{true, o.step, true});
 
   CheckReport report;
   report.full = o.full;
@@ -397,7 +397,7 @@ NodeReport check_rules(const Graph& graph, NodeId J, std::span<const NodeId> par
   keep_all.plan.share = false;
   runtime::Executor base(g, {J}, keep_all);
   bind_all(base, g, values);
-  base.run(runtime::RunOptions{true, o.step, false});
+  base.run(runtime::RunOptions{true, o.step, true});
 
   NodeReport report;
   std::mt19937_64 rng(o.seed);

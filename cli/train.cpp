@@ -207,6 +207,10 @@ int run_train(TrainArgs& a) {
   // Open outputs before training, so a bad path fails now rather than after it.
   std::optional<io::AtomicFile> log;
   if (!a.cost_log.empty()) log.emplace(a.cost_log);
+  // The other outputs are written by their own writers at the end; a probe
+  // (a temp file that is removed again) checks their directories now.
+  for (const std::string* path : {&a.save, &a.plot, &a.plot_boundary})
+    if (!path->empty()) io::AtomicFile probe(*path);
   const Sets s = load_sets(a, spec);
   const train::FitOptions o = fit_options(a, spec, dtype);
   const train::FitResult r = train::fit(spec, s.train, s.dev ? &*s.dev : nullptr, o);

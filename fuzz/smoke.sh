@@ -45,7 +45,7 @@ triage_h5() {
   [ "$ours" -eq 0 ]
 }
 
-for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5}; do
+for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json}; do
   exe=$bin/fuzz_$target
   if [ ! -x "$exe" ]; then echo "fuzz_$target: not built in $bin"; status=1; continue; fi
   crashes=$build/fuzz-crashes/$target
