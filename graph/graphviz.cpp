@@ -7,7 +7,9 @@
 // Boost's edge iterator (a boost::optional it reads only after setting);
 // the pragma covers Boost's headers only, not this file's code.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no such warning and no such false positive
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/graphviz.hpp>
 #include <boost/property_map/function_property_map.hpp>
