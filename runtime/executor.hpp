@@ -73,7 +73,8 @@ class Executor {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sets the thread count of OpenBLAS (and of dagrad's element-wise loops).
+// Sets the thread count of OpenBLAS's matrix products. dagrad's element-wise
+// loops stay on the calling thread: one pool owns the cores, none spins beside it.
 void set_threads(int threads);
 int threads();
 
