@@ -29,20 +29,23 @@ void bce_logits_kernel(const KernelCall& c) {
   // The transcendental tail log(1 + e^-|z|) is computed in vectorized blocks.
   constexpr std::int64_t block = 256;
   T tail[block];
-  // NOTE: the cost is accumulated in long double. A gradient check
-  // differences two costs 2 eps apart; a double sum's rounding (~sqrt(m) ulps
-  // of the running total) would otherwise be most of that difference.
-  long double total = 0.0L;
+  double terms[block];
+  // NOTE: a gradient check differences two costs 2 eps apart, so the sum must
+  // keep its digits: a plain double sum loses ~sqrt(m) ulps of the running
+  // total. Four compensated (TwoSum) partial sums keep the error near one ulp
+  // of the result for any m, and unlike a long double sum they vectorize.
+  CompensatedSum4 total;
   const std::int64_t n = c.in[0].shape.size();
   for (std::int64_t i0 = 0; i0 < n; i0 += block) {
     const std::int64_t len = std::min(block, n - i0);
     vec::softplus_neg_abs(z + i0, tail, len);
     for (std::int64_t k = 0; k < len; ++k) {
       const double zi = z[i0 + k];
-      total += std::max(zi, 0.0) - zi * static_cast<double>(y[i0 + k]) + double(tail[k]);
+      terms[k] = std::max(zi, 0.0) - zi * static_cast<double>(y[i0 + k]) + double(tail[k]);
     }
+    total.add(terms, len);
   }
-  c.out.as<T>()[0] = static_cast<T>(total / static_cast<double>(c.in[0].shape.cols));
+  c.out.as<T>()[0] = static_cast<T>(total.value() / static_cast<double>(c.in[0].shape.cols));
 }
 
 std::vector<Expr> bce_logits_grad(const GradCall& c) {

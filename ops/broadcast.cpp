@@ -22,7 +22,7 @@ Shape broadcast_shape(const ShapeCall& c) {
 
 template <class T>
 void broadcast_kernel(const KernelCall& c) {
-  map_binary<T>(c.in[0], c.in[0], c.out, [](T a, T) { return a; });
+  map_binary<T>(c.in[0], c.in[0], c.out, [](T a, T) { return a; }, c.run.threads);
 }
 
 std::vector<Expr> broadcast_grad(const GradCall& c) { return {c.g}; }

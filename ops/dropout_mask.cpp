@@ -33,16 +33,20 @@ void mask_kernel(const KernelCall& c) {
   const std::uint64_t seed = c.node.attrs.seed, step = c.run.step;
   const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed),
                                          static_cast<std::uint32_t>(seed >> 32)};
-  for (std::int64_t i = 0; i < n; i += 4) {
-    const auto block = static_cast<std::uint64_t>(i / 4);
-    const auto words = philox4x32({static_cast<std::uint32_t>(block),
-                                   static_cast<std::uint32_t>(block >> 32),
-                                   static_cast<std::uint32_t>(step),
-                                   static_cast<std::uint32_t>(step >> 32)},
-                                  key);
-    for (std::int64_t k = 0; k < 4 && i + k < n; ++k)
-      d[i + k] = words[static_cast<std::size_t>(k)] < threshold ? T(1) : T(0);
-  }
+  // Philox is counter-based: element i's word depends only on (i / 4, step,
+  // seed), so any split of the range (at multiples of 4) gives the same mask.
+  parallel_for(c.run.threads, n, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; i += 4) {
+      const auto block = static_cast<std::uint64_t>(i / 4);
+      const auto words = philox4x32({static_cast<std::uint32_t>(block),
+                                     static_cast<std::uint32_t>(block >> 32),
+                                     static_cast<std::uint32_t>(step),
+                                     static_cast<std::uint32_t>(step >> 32)},
+                                    key);
+      for (std::int64_t k = 0; k < 4 && i + k < e; ++k)
+        d[i + k] = words[static_cast<std::size_t>(k)] < threshold ? T(1) : T(0);
+    }
+  });
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace {
 
 template <class T>
 void exp_kernel(const KernelCall& c) {
-  vec::exp(c.in[0].as<T>(), c.out.as<T>(), c.out.shape.size());
+  map_array<T>(c, [](const T* x, T* y, std::int64_t n) { vec::exp(x, y, n); });
 }
 
 std::vector<Expr> exp_grad(const GradCall& c) { return {mul(c.g, c.y)}; }

@@ -15,6 +15,12 @@ namespace dagrad::ops {
 template <class T>
 void check_binary_labels(const KernelCall& c, const Buffer& Y) {
   const T* y = Y.as<T>();
+  // One branch-free pass (it runs every step), then the search for the
+  // first bad label only when there is one.
+  unsigned bad = 0;
+  for (std::int64_t i = 0; i < Y.shape.size(); ++i)
+    bad |= static_cast<unsigned>(y[i] != T(0)) & static_cast<unsigned>(y[i] != T(1));
+  if (!bad) return;
   for (std::int64_t i = 0; i < Y.shape.size(); ++i)
     if (y[i] != T(0) && y[i] != T(1))
       throw InputError(fmt::format("{} {}: label {}({}, {}) = {} is not 0 or 1",

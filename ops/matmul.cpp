@@ -84,8 +84,8 @@ T dot8(const T* a, const T* b, std::int64_t n) {
 // of B (contiguous, vectorized over j); with op(B) = B^T and op(A) = A each
 // element is a dot product of two contiguous rows.
 template <class T>
-void small_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
-                const Buffer& C) {
+void small_gemm_body(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
+                     const Buffer& C) {
   const std::int64_t M = C.shape.rows, N = C.shape.cols;
   const std::int64_t K = ta ? A.shape.rows : A.shape.cols;
   const std::int64_t lda = A.shape.cols, ldb = B.shape.cols;
@@ -112,6 +112,13 @@ void small_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T b
       }
     }
   }
+}
+
+// Compiled for baseline x86-64 and for AVX2, picked at run time (with_simd).
+template <class T>
+void small_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
+                const Buffer& C) {
+  with_simd([&] { small_gemm_body<T>(A, ta, B, tb, alpha, beta, C); });
 }
 
 }  // namespace

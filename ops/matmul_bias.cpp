@@ -32,7 +32,7 @@ Shape matmul_bias_shape(const ShapeCall& c) {
 
 template <class T>
 void matmul_bias_kernel(const KernelCall& c) {
-  map_binary<T>(c.in[2], c.in[2], c.out, [](T v, T) { return v; });
+  map_binary<T>(c.in[2], c.in[2], c.out, [](T v, T) { return v; }, c.run.threads);
   gemm<T>(c.in[0], c.node.attrs.trans_a, c.in[1], c.node.attrs.trans_b,
           static_cast<T>(c.node.attrs.scale), T(1), c.out);
 }

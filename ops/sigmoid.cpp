@@ -16,7 +16,7 @@ template <class T>
 void sigmoid_kernel(const KernelCall& c) {
   // NOTE: for x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0 exactly,
   // which is the right limit; no NaN can arise.
-  vec::sigmoid(c.in[0].as<T>(), c.out.as<T>(), c.out.shape.size());
+  map_array<T>(c, [](const T* x, T* y, std::int64_t n) { vec::sigmoid(x, y, n); });
 }
 
 std::vector<Expr> sigmoid_grad(const GradCall& c) {

@@ -4,6 +4,8 @@
 // grad_x = s * g repeated over the summed axis   (broadcast to x's shape)
 //
 // A mean is a sum with s = 1/count, so db = 1/m sum(dZ, axis=1) is one node.
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "graph/error.hpp"
@@ -42,19 +44,41 @@ void sum_kernel(const KernelCall& c) {
   }
   // Accumulate in double so that a long f32 sum keeps its digits, in four
   // independent partial sums so that the adds pipeline (and vectorize).
-  double total = 0.0;
-  for (std::int64_t r = 0; r < rows; ++r) {
+  // (The lanes are a GCC/clang vector type: the vectorizer leaves an array
+  // of four partial sums scalar.)
+  auto row_sum = [&](std::int64_t r) {
+    using Doubles = double __attribute__((vector_size(32)));
+    using Floats = float __attribute__((vector_size(16)));
+    using Values = std::conditional_t<std::is_same_v<T, float>, Floats, Doubles>;
     const T* row = x + r * cols;
-    double part[4] = {0.0, 0.0, 0.0, 0.0};
+    Doubles part = {0.0, 0.0, 0.0, 0.0};
     std::int64_t j = 0;
-    for (; j + 4 <= cols; j += 4)
-      for (int l = 0; l < 4; ++l) part[l] += static_cast<double>(row[j + l]);
+    for (; j + 4 <= cols; j += 4) {
+      Values v;
+      __builtin_memcpy(&v, row + j, sizeof v);
+      part += __builtin_convertvector(v, Doubles);
+    }
     double acc = (part[0] + part[1]) + (part[2] + part[3]);
     for (; j < cols; ++j) acc += row[j];
-    if (c.node.attrs.axis == 1) y[r] = static_cast<T>(s * acc);
-    total += acc;
+    return acc;
+  };
+  if (c.node.attrs.axis == 1) {  // row sums (db = sum of dZ over the samples): rows split over threads
+    const std::int64_t grain_rows = std::max<std::int64_t>(1, parallel_grain / std::max<std::int64_t>(cols, 1));
+    parallel_for(
+        c.run.threads, rows,
+        [&](std::int64_t r0, std::int64_t r1) {
+          with_simd([&] {
+            for (std::int64_t r = r0; r < r1; ++r) y[r] = static_cast<T>(s * row_sum(r));
+          });
+        },
+        grain_rows, 1);
+    return;
   }
-  if (c.node.attrs.axis == -1) y[0] = static_cast<T>(s * total);
+  double total = 0.0;  // one thread: the order of the adds stays fixed
+  with_simd([&] {
+    for (std::int64_t r = 0; r < rows; ++r) total += row_sum(r);
+  });
+  y[0] = static_cast<T>(s * total);
 }
 
 std::vector<Expr> sum_grad(const GradCall& c) {

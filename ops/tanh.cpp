@@ -14,7 +14,7 @@ namespace {
 
 template <class T>
 void tanh_kernel(const KernelCall& c) {
-  vec::tanh(c.in[0].as<T>(), c.out.as<T>(), c.out.shape.size());
+  map_array<T>(c, [](const T* x, T* y, std::int64_t n) { vec::tanh(x, y, n); });
 }
 
 std::vector<Expr> tanh_grad(const GradCall& c) { return {mul(c.g, 1.0 - square(c.y))}; }

@@ -73,8 +73,9 @@ class Executor {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sets the thread count of OpenBLAS's matrix products. dagrad's element-wise
-// loops stay on the calling thread: one pool owns the cores, none spins beside it.
+// Sets the thread count of OpenBLAS's matrix products and of dagrad's large
+// element-wise loops (ops/parallel.hpp). Both run on libgomp's one pool, so
+// no second pool spins beside OpenBLAS's.
 void set_threads(int threads);
 int threads();
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what dagrad needs to build and test on Debian 12, from Debian's
-# archive only. Run as root (or through sudo).
+# archive only. As root it installs directly; otherwise through sudo.
 set -euo pipefail
+if [[ $(id -u) -ne 0 ]]; then
+  exec sudo bash "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
-  libfmt-dev libboost-graph-dev catch2 libopenblas-dev libcli11-dev \
+  libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libcli11-dev \
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libsleef-dev libexpat1-dev \
   graphviz librsvg2-bin python3-numpy \
   clang libclang-rt-14-dev

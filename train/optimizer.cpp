@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "graph/error.hpp"
+#include "ops/parallel.hpp"
+#include "runtime/executor.hpp"
 
 namespace dagrad::train {
 
@@ -81,27 +83,32 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::span<const runtime::Ten
 
 namespace {
 
+// One parameter's update, split over runtime::threads() threads when it is
+// large; every element's arithmetic is the same for any split.
 template <class T>
 void step_one(const OptimizerConfig& c, std::int64_t t, runtime::Tensor& w, runtime::Tensor* v,
               runtime::Tensor* s, const T* g, double lr) {
-  const std::int64_t n = w.size();
   T* W = w.data<T>();
-  switch (c.kind) {
-    case OptimizerKind::gd: update_gd<T>(W, g, n, T(lr)); return;
-    case OptimizerKind::momentum:
-      update_momentum<T>(W, v->data<T>(), g, n, T(lr), T(c.beta1));
-      return;
-    case OptimizerKind::rmsprop:
-      update_rmsprop<T>(W, s->data<T>(), g, n, T(lr), T(c.beta2), T(c.epsilon));
-      return;
-    case OptimizerKind::adam: {
-      const double td = static_cast<double>(t);
-      const T c1 = T(1.0 - std::pow(c.beta1, td)), c2 = T(1.0 - std::pow(c.beta2, td));
-      update_adam<T>(W, v->data<T>(), s->data<T>(), g, n, T(lr), T(c.beta1), T(c.beta2),
-                     T(c.epsilon), c1, c2);
-      return;
+  T* V = v ? v->data<T>() : nullptr;
+  T* S = s ? s->data<T>() : nullptr;
+  const double td = static_cast<double>(t);
+  const T c1 = T(1.0 - std::pow(c.beta1, td)), c2 = T(1.0 - std::pow(c.beta2, td));
+  ops::parallel_for(runtime::threads(), w.size(), [&](std::int64_t b, std::int64_t e) {
+    const std::int64_t n = e - b;
+    switch (c.kind) {
+      case OptimizerKind::gd: update_gd<T>(W + b, g + b, n, T(lr)); return;
+      case OptimizerKind::momentum:
+        update_momentum<T>(W + b, V + b, g + b, n, T(lr), T(c.beta1));
+        return;
+      case OptimizerKind::rmsprop:
+        update_rmsprop<T>(W + b, S + b, g + b, n, T(lr), T(c.beta2), T(c.epsilon));
+        return;
+      case OptimizerKind::adam:
+        update_adam<T>(W + b, V + b, S + b, g + b, n, T(lr), T(c.beta1), T(c.beta2),
+                       T(c.epsilon), c1, c2);
+        return;
     }
-  }
+  });
 }
 
 }  // namespace
