@@ -19,7 +19,7 @@ void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required) {
                   "dropout keep probability: one value for all hidden layers or one per layer")
       ->delimiter(',');
   cmd->add_option("--dtype", o.dtype, "element type")->check(CLI::IsMember({"f32", "f64"}));
-  cmd->add_option("--threads", o.threads, "threads for OpenBLAS's matrix products (element-wise loops run on one thread)");
+  cmd->add_option("--threads", o.threads, "threads for the matrix products and the large element-wise loops");
   cmd->add_option("--seed", o.seed, "seed for initialization, data and dropout");
 }
 

@@ -31,7 +31,7 @@ struct SpecOptions {
 void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required = true);
 models::ModelSpec to_model_spec(const SpecOptions& o);  // InputError on bad values
 DType to_dtype(const SpecOptions& o);
-// Applies --threads to OpenBLAS (dagrad's element-wise loops run on one thread).
+// Applies --threads to OpenBLAS and to the large element-wise loops (one libgomp pool).
 void apply_threads(const SpecOptions& o);
 
 }  // namespace dagrad::cli
