@@ -124,16 +124,11 @@ void map_binary(const Buffer& A, const Buffer& B, const Buffer& Y, F f, int thre
     });
     return;
   }
-  // Split the rows: a part gets at least parallel_grain elements.
-  const std::int64_t grain_rows = std::max<std::int64_t>(1, parallel_grain / std::max<std::int64_t>(cols, 1));
-  parallel_for(
-      threads, rows,
-      [&](std::int64_t r0, std::int64_t r1) {
-        with_simd([&] {
-          for (std::int64_t r = r0; r < r1; ++r) row(r, 0, cols);
-        });
-      },
-      grain_rows, 1);
+  parallel_for_rows(threads, rows, cols, [&](std::int64_t r0, std::int64_t r1) {
+    with_simd([&] {
+      for (std::int64_t r = r0; r < r1; ++r) row(r, 0, cols);
+    });
+  });
 }
 
 template <class T, class F>

@@ -44,7 +44,6 @@ inline Range parallel_range(std::int64_t n, int parts, int k, std::int64_t align
 
 // Calls body(begin, end) on disjoint ranges covering [0, n), on up to
 // `threads` threads. body must not throw.
-// A range of rows rather than elements passes its own grain and align 1.
 template <class F>
 void parallel_for(int threads, std::int64_t n, F&& body, std::int64_t grain = parallel_grain,
                   std::int64_t align = parallel_align) {
@@ -58,6 +57,15 @@ void parallel_for(int threads, std::int64_t n, F&& body, std::int64_t grain = pa
     const Range r = parallel_range(n, parts, k, align);
     if (r.begin < r.end) body(r.begin, r.end);
   }
+}
+
+// Calls body(r0, r1) on disjoint ranges of rows covering [0, rows) of a
+// (rows x cols) matrix, splitting only when each part gets at least
+// parallel_grain elements.
+template <class F>
+void parallel_for_rows(int threads, std::int64_t rows, std::int64_t cols, F&& body) {
+  const std::int64_t grain_rows = std::max<std::int64_t>(1, parallel_grain / std::max<std::int64_t>(cols, 1));
+  parallel_for(threads, rows, body, grain_rows, 1);
 }
 
 }  // namespace dagrad::ops

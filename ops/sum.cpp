@@ -63,15 +63,11 @@ void sum_kernel(const KernelCall& c) {
     return acc;
   };
   if (c.node.attrs.axis == 1) {  // row sums (db = sum of dZ over the samples): rows split over threads
-    const std::int64_t grain_rows = std::max<std::int64_t>(1, parallel_grain / std::max<std::int64_t>(cols, 1));
-    parallel_for(
-        c.run.threads, rows,
-        [&](std::int64_t r0, std::int64_t r1) {
-          with_simd([&] {
-            for (std::int64_t r = r0; r < r1; ++r) y[r] = static_cast<T>(s * row_sum(r));
-          });
-        },
-        grain_rows, 1);
+    parallel_for_rows(c.run.threads, rows, cols, [&](std::int64_t r0, std::int64_t r1) {
+      with_simd([&] {
+        for (std::int64_t r = r0; r < r1; ++r) y[r] = static_cast<T>(s * row_sum(r));
+      });
+    });
     return;
   }
   double total = 0.0;  // one thread: the order of the adds stays fixed

@@ -1,8 +1,9 @@
 // Vectorized transcendental loops for the element-wise kernels, through SLEEF's
 // AVX2 functions when the CPU has AVX2 and FMA (checked once at run time),
 // and through the C library otherwise. SLEEF states their error bounds: 1 ULP
-// for all but float tanh, which uses the 3.5-ULP variant (2.4x faster). No -ffast-math: NaN and Inf
-// propagate exactly as in the scalar functions, so check_numerics still works.
+// for all but float tanh, which uses the 3.5-ULP variant (2.4x faster).
+// No -ffast-math: NaN and Inf propagate exactly as in the scalar functions,
+// so check_numerics still works.
 //   y = tanh(x),  y = exp(x),  y = log(x),  y = 1 / (1 + exp(-x)),
 //   y = log(1 + exp(-|x|))   (the stable tail of the BCE-with-logits cost)
 #pragma once
