@@ -1,9 +1,9 @@
 // The whole user-facing API in one include.
 #pragma once
 
-#include "autodiff/gradients.hpp"
-#include "graph/error.hpp"
-#include "graph/graph.hpp"
-#include "models/mlp.hpp"
-#include "ops/dsl.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/runtime/executor.hpp"

@@ -4,7 +4,7 @@
 // computes the analytic gradients once, and one that computes only J (plus the
 // inputs of kinked ops) for each perturbed coordinate. Both read the leaf
 // values in place, so a perturbation is one store and one forward run.
-#include "autodiff/gradcheck.hpp"
+#include "dagrad/autodiff/gradcheck.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,10 +13,10 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/gradients.hpp"
-#include "graph/error.hpp"
-#include "ops/op.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::autodiff {
 

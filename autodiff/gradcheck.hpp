@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "graph/graph.hpp"
-#include "io/matrix.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/io/matrix.hpp"
 
 namespace dagrad::autodiff {
 

@@ -3,16 +3,16 @@
 // (fan-out), ask the op's rule for its operands' gradients, and sum each back
 // to its operand's shape in unbroadcast(). Only nodes on a path from a
 // requested node to J get gradient nodes.
-#include "autodiff/gradients.hpp"
+#include "dagrad/autodiff/gradients.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
 #include <cstdio>
 
-#include "graph/error.hpp"
-#include "ops/dsl.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::autodiff {
 

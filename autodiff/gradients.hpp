@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 namespace dagrad::autodiff {
 

@@ -11,15 +11,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "autodiff/gradients.hpp"
+#include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
-#include "graph/error.hpp"
-#include "ops/kernels.hpp"
-#include "ops/vecmath.hpp"
-#include "passes/optimize.hpp"
-#include "runtime/executor.hpp"
-#include "train/init.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/vecmath.hpp"
+#include "dagrad/passes/optimize.hpp"
+#include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/init.hpp"
 
 namespace dagrad::cli {
 

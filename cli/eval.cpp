@@ -6,11 +6,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
-#include "io/params.hpp"
-#include "train/data.hpp"
-#include "train/fit.hpp"
-#include "train/normalize.hpp"
-#include "train/plan.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/normalize.hpp"
+#include "dagrad/train/plan.hpp"
 
 namespace dagrad::cli {
 

@@ -10,9 +10,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
-#include "graph/error.hpp"
-#include "graph/graph_file.hpp"
-#include "viz/explain.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/viz/explain.hpp"
 
 namespace dagrad::cli {
 

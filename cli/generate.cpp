@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "train/data.hpp"
-#include "train/synthetic.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/synthetic.hpp"
 
 namespace dagrad::cli {
 

@@ -11,16 +11,16 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/gradcheck.hpp"
-#include "autodiff/gradients.hpp"
+#include "dagrad/autodiff/gradcheck.hpp"
+#include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
-#include "graph/error.hpp"
-#include "graph/graph_file.hpp"
-#include "io/dataset.hpp"
-#include "io/params.hpp"
-#include "ops/op.hpp"
-#include "train/init.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/io/dataset.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/train/init.hpp"
 
 namespace dagrad::cli {
 

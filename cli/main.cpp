@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"dagrad: neural networks as DAGs, with backprop derived as graph nodes"};

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::cli {
 

@@ -10,8 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "graph/types.hpp"
-#include "models/mlp.hpp"
+#include "dagrad/graph/types.hpp"
+#include "dagrad/models/mlp.hpp"
 
 namespace dagrad::cli {
 

@@ -3,13 +3,13 @@
 // the in-place chains, then the peak bytes and the liveness lower bound.
 #include <fmt/format.h>
 
-#include "autodiff/gradients.hpp"
+#include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
-#include "graph/error.hpp"
-#include "graph/graph_file.hpp"
-#include "passes/optimize.hpp"
-#include "runtime/planner.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/passes/optimize.hpp"
+#include "dagrad/runtime/planner.hpp"
 
 namespace dagrad::cli {
 

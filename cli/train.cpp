@@ -10,14 +10,14 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/params.hpp"
-#include "train/data.hpp"
-#include "train/fit.hpp"
-#include "train/normalize.hpp"
-#include "train/plan.hpp"
-#include "viz/plot.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/normalize.hpp"
+#include "dagrad/train/plan.hpp"
+#include "dagrad/viz/plot.hpp"
 
 namespace dagrad::cli {
 

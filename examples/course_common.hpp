@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
-#include "io/params.hpp"
-#include "runtime/executor.hpp"
-#include "train/data.hpp"
-#include "train/fit.hpp"
-#include "train/plan.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/plan.hpp"
 
 namespace course {
 

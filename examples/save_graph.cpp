@@ -8,8 +8,8 @@
 // Usage: save_graph [OUT.json]   (default two_layer.json)
 #include <fmt/format.h>
 
-#include "dagrad.hpp"
-#include "graph/graph_file.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/graph/graph_file.hpp"
 
 int main(int argc, char** argv) {
   using namespace dagrad;

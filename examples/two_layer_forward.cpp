@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "dagrad.hpp"
+#include "dagrad/dagrad.hpp"
 
 int main() {
   using namespace dagrad;

@@ -2,8 +2,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "graph/error.hpp"
-#include "io/csv.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/csv.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

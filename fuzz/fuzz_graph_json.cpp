@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "graph/error.hpp"
-#include "graph/graph_file.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "graph/error.hpp"
-#include "io/h5.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/h5.hpp"
 
 namespace {
 

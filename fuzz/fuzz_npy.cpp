@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <span>
 
-#include "graph/error.hpp"
-#include "io/npy.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/npy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <span>
 
-#include "graph/error.hpp"
-#include "io/npz.hpp"
-#include "io/params.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/npz.hpp"
+#include "dagrad/io/params.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> bytes(data, size);

@@ -1,4 +1,4 @@
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -12,8 +12,8 @@
 #include <boost/graph/topological_sort.hpp>
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/node.hpp"
+#include "dagrad/graph/node.hpp"
 
 namespace dagrad {
 

@@ -2,7 +2,7 @@
 // in id order (which is topological), keys in a fixed order, only attributes
 // that differ from their defaults, and doubles in nlohmann's shortest
 // round-trip form; so save -> load -> save reproduces the bytes.
-#include "graph/graph_file.hpp"
+#include "dagrad/graph/graph_file.hpp"
 
 #include <cmath>
 #include <string>
@@ -11,10 +11,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/read_file.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/read_file.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 namespace dagrad {
 

@@ -1,4 +1,4 @@
-#include "graph/graphviz.hpp"
+#include "dagrad/graph/graphviz.hpp"
 
 #include <unordered_map>
 #include <vector>
@@ -16,7 +16,7 @@
 #pragma GCC diagnostic pop
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 namespace dagrad {
 

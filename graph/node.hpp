@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/types.hpp"
+#include "dagrad/graph/types.hpp"
 
 namespace dagrad {
 

@@ -1,10 +1,10 @@
-#include "graph/types.hpp"
+#include "dagrad/graph/types.hpp"
 
 #include <limits>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad {
 

@@ -1,4 +1,4 @@
-#include "io/atomic_file.hpp"
+#include "dagrad/io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::io {
 namespace {

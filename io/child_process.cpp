@@ -1,4 +1,4 @@
-#include "io/child_process.hpp"
+#include "dagrad/io/child_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::io {
 namespace {

@@ -1,11 +1,11 @@
-#include "io/csv.hpp"
+#include "dagrad/io/csv.hpp"
 
 #include <charconv>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/read_file.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/read_file.hpp"
 
 namespace dagrad::io {
 namespace {

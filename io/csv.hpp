@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "io/matrix.hpp"
+#include "dagrad/io/matrix.hpp"
 
 namespace dagrad::io {
 

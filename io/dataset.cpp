@@ -1,4 +1,4 @@
-#include "io/dataset.hpp"
+#include "dagrad/io/dataset.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/csv.hpp"
-#include "io/h5.hpp"
-#include "io/npz.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/csv.hpp"
+#include "dagrad/io/h5.hpp"
+#include "dagrad/io/npz.hpp"
 
 namespace dagrad::io {
 namespace {

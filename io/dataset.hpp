@@ -10,7 +10,7 @@
 #include <string_view>
 #include <utility>
 
-#include "io/matrix.hpp"
+#include "dagrad/io/matrix.hpp"
 
 namespace dagrad::io {
 

@@ -1,4 +1,4 @@
-#include "io/h5.hpp"
+#include "dagrad/io/h5.hpp"
 
 #include <hdf5.h>
 
@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/child_process.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/child_process.hpp"
 
 namespace dagrad::io {
 namespace {

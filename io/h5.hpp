@@ -7,7 +7,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/npz.hpp"
+#include "dagrad/io/npz.hpp"
 
 namespace dagrad::io {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "graph/types.hpp"
+#include "dagrad/graph/types.hpp"
 
 namespace dagrad::io {
 

@@ -1,4 +1,4 @@
-#include "io/npy.hpp"
+#include "dagrad/io/npy.hpp"
 
 #include <bit>
 #include <cstring>
@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/read_file.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/read_file.hpp"
 
 namespace dagrad::io {
 namespace {

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/types.hpp"
-#include "io/matrix.hpp"
+#include "dagrad/graph/types.hpp"
+#include "dagrad/io/matrix.hpp"
 
 namespace dagrad::io {
 

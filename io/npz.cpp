@@ -1,10 +1,10 @@
-#include "io/npz.hpp"
+#include "dagrad/io/npz.hpp"
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/read_file.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/read_file.hpp"
 
 namespace dagrad::io {
 

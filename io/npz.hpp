@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "io/npy.hpp"
-#include "io/zip.hpp"
+#include "dagrad/io/npy.hpp"
+#include "dagrad/io/zip.hpp"
 
 namespace dagrad::io {
 

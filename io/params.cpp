@@ -1,4 +1,4 @@
-#include "io/params.hpp"
+#include "dagrad/io/params.hpp"
 
 #include <zlib.h>
 
@@ -6,11 +6,11 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/npy.hpp"
-#include "io/read_file.hpp"
-#include "io/zip.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/npy.hpp"
+#include "dagrad/io/read_file.hpp"
+#include "dagrad/io/zip.hpp"
 
 namespace dagrad::io {
 namespace {

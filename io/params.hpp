@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "graph/types.hpp"
-#include "io/matrix.hpp"
+#include "dagrad/graph/types.hpp"
+#include "dagrad/io/matrix.hpp"
 
 namespace dagrad::io {
 

@@ -1,4 +1,4 @@
-#include "io/read_file.hpp"
+#include "dagrad/io/read_file.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::io {
 

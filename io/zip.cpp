@@ -1,4 +1,4 @@
-#include "io/zip.hpp"
+#include "dagrad/io/zip.hpp"
 
 #include <zlib.h>
 
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::io {
 namespace {

@@ -1,9 +1,9 @@
-#include "models/mlp.hpp"
+#include "dagrad/models/mlp.hpp"
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/dsl.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/dsl.hpp"
 
 namespace dagrad::models {
 

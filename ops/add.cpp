@@ -2,8 +2,8 @@
 // dy/da  = 1,  dy/db = 1
 // grad_a = g,  grad_b = g  (summed back to b's shape by the autodiff driver:
 //                           that is where db = 1/m sum(dZ, axis=1) comes from)
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -1,9 +1,9 @@
 // y      = s x + o         scalar arithmetic: 2 * x, x + 1, 1 - x, x / m
 // dy/dx  = s
 // grad_x = s g
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

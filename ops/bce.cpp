@@ -10,10 +10,10 @@
 // which is the true cost.
 #include <cmath>
 
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/labels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/labels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

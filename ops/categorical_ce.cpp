@@ -7,9 +7,9 @@
 // the DSL builds softmax_ce (ops/softmax_ce.cpp).
 #include <cmath>
 
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

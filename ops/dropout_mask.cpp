@@ -4,10 +4,10 @@
 // reads the same D the forward pass drew (ops/dropout.cpp).
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/kernels.hpp"
-#include "ops/philox.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/philox.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -1,11 +1,11 @@
 // The DSL builds nodes through Graph::add. A few algebraic identities are
 // applied as nodes are built, so derived gradients come out in the form the
 // notes write them (no "* 1", no scale chains, transposes inside the GEMM).
-#include "ops/dsl.hpp"
+#include "dagrad/ops/dsl.hpp"
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad {
 

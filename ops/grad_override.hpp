@@ -5,7 +5,7 @@
 // thread-safe. Production code never constructs one.
 #pragma once
 
-#include "ops/op.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::ops {
 

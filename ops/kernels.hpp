@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "ops/op.hpp"
-#include "ops/parallel.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/ops/parallel.hpp"
 
 namespace dagrad::ops {
 

@@ -1,9 +1,9 @@
 // J      = lambda/(2m) sum_l ||W[l]||_F^2          over every operand W[l]
 // dJ/dW  = (lambda/m) W
 // grad_W = g (lambda/m) W                           the notes' + lambda/m W[l]
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::ops {
 

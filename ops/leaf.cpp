@@ -3,8 +3,8 @@
 // None of them has operands, so none has a gradient rule.
 #include <algorithm>
 
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

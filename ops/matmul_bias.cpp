@@ -7,9 +7,9 @@
 // rule, so differentiate before optimizing.
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -1,9 +1,9 @@
 // y      = a * b           element-wise, broadcasting as for add
 // dy/da  = b,  dy/db = a
 // grad_a = g * b,  grad_b = g * a
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 namespace dagrad::ops {
 

@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/grad_override.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/grad_override.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::ops {
 

@@ -5,9 +5,9 @@
 // NOTE: relu is not differentiable at 0; like the notes we take the
 // derivative there to be 0. Gradient checks report inputs within eps of 0 as
 // kinks rather than failures.
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

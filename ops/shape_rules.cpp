@@ -1,8 +1,8 @@
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::ops {
 

@@ -2,7 +2,7 @@
 // the operands and both shapes, as the notes advise checking dimensions.
 #pragma once
 
-#include "ops/op.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::ops {
 

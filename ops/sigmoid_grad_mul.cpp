@@ -2,8 +2,8 @@
 //                          the forward output a = sigmoid(z), in one loop
 // NOTE: made only by passes::optimize from mul(g, mul(a, 1 - a)); no gradient
 // rule.
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

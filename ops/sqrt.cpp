@@ -3,9 +3,9 @@
 // grad_x = g / (2y)        reads the output y
 #include <cmath>
 
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

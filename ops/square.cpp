@@ -1,9 +1,9 @@
 // y      = x^2
 // dy/dx  = 2x
 // grad_x = 2 g * x
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

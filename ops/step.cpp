@@ -2,8 +2,8 @@
 //                                    and leaky_relu (slope 0.01)
 // dy/dx  = 0 almost everywhere
 // grad_x = 0                         (a zero constant: nothing flows back)
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

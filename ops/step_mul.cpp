@@ -1,8 +1,8 @@
 // y = g * (x > 0 ? 1 : slope)      relu's (slope 0) and leaky_relu's backward
 //                                  step dZ = dA * g'(Z) in one loop
 // NOTE: made only by passes::optimize from mul(g, step(x)); no gradient rule.
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

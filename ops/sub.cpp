@@ -1,9 +1,9 @@
 // y      = a - b           (broadcasting as for add)
 // dy/da  = 1,  dy/db = -1
 // grad_a = g,  grad_b = -g
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

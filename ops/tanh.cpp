@@ -3,10 +3,10 @@
 // grad_x = g * (1 - y^2)        reads the output y, not x
 #include <cmath>
 
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/vecmath.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/vecmath.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -2,8 +2,8 @@
 //                          forward output a = tanh(z), in one loop
 // NOTE: made only by passes::optimize from mul(g, 1 - square(a)); no gradient
 // rule.
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -4,9 +4,9 @@
 //
 // A transpose feeding a matmul never runs: the DSL folds it into the GEMM's
 // transpose flag. This kernel is for the other uses.
-#include "ops/dsl.hpp"
-#include "ops/kernels.hpp"
-#include "ops/shape_rules.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
 

@@ -2,7 +2,7 @@
 // functions marked with a target attribute and is only called after
 // __builtin_cpu_supports says the CPU can run it. The pragma makes sleef.h
 // declare its __m256 functions in this file.
-#include "ops/vecmath.hpp"
+#include "dagrad/ops/vecmath.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "passes/cse.hpp"
+#include "dagrad/passes/cse.hpp"
 
 namespace dagrad::passes {
 

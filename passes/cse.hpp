@@ -6,7 +6,7 @@
 //            densely (Graph::schedule only skips them; this removes them).
 #pragma once
 
-#include "passes/rebuild.hpp"
+#include "dagrad/passes/rebuild.hpp"
 
 namespace dagrad::passes {
 

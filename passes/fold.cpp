@@ -1,6 +1,6 @@
-#include "passes/fold.hpp"
+#include "dagrad/passes/fold.hpp"
 
-#include "ops/op.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::passes {
 

@@ -8,7 +8,7 @@
 //                    no other reader: dW = 1/m dZ A^T becomes one GEMM.
 #pragma once
 
-#include "passes/rebuild.hpp"
+#include "dagrad/passes/rebuild.hpp"
 
 namespace dagrad::passes {
 

@@ -1,4 +1,4 @@
-#include "passes/fuse.hpp"
+#include "dagrad/passes/fuse.hpp"
 
 namespace dagrad::passes {
 

@@ -9,7 +9,7 @@
 // A node is absorbed only when the fused node is its one reader.
 #pragma once
 
-#include "passes/rebuild.hpp"
+#include "dagrad/passes/rebuild.hpp"
 
 namespace dagrad::passes {
 

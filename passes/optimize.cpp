@@ -1,10 +1,10 @@
-#include "passes/optimize.hpp"
+#include "dagrad/passes/optimize.hpp"
 
 #include <utility>
 
-#include "passes/cse.hpp"
-#include "passes/fold.hpp"
-#include "passes/fuse.hpp"
+#include "dagrad/passes/cse.hpp"
+#include "dagrad/passes/fold.hpp"
+#include "dagrad/passes/fuse.hpp"
 
 namespace dagrad::passes {
 

@@ -7,7 +7,7 @@
 // (Z1 for matmul_bias, dZ1 for step_mul, dW1 for a scaled GEMM).
 #pragma once
 
-#include "passes/rebuild.hpp"
+#include "dagrad/passes/rebuild.hpp"
 
 namespace dagrad::passes {
 

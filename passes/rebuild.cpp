@@ -1,4 +1,4 @@
-#include "passes/rebuild.hpp"
+#include "dagrad/passes/rebuild.hpp"
 
 namespace dagrad::passes {
 

@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 namespace dagrad::passes {
 

@@ -1,4 +1,4 @@
-#include "runtime/executor.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <cblas.h>
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::runtime {
 

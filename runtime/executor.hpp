@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/graph.hpp"
-#include "ops/op.hpp"
-#include "runtime/planner.hpp"
-#include "runtime/tensor.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/runtime/planner.hpp"
+#include "dagrad/runtime/tensor.hpp"
 
 namespace dagrad::runtime {
 

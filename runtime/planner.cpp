@@ -1,4 +1,4 @@
-#include "runtime/planner.hpp"
+#include "dagrad/runtime/planner.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::runtime {
 

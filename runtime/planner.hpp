@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/graph.hpp"
+#include "dagrad/graph/graph.hpp"
 
 namespace dagrad::runtime {
 

@@ -1,8 +1,8 @@
-#include "runtime/tensor.hpp"
+#include "dagrad/runtime/tensor.hpp"
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::runtime {
 

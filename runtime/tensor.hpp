@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "graph/types.hpp"
-#include "io/matrix.hpp"
+#include "dagrad/graph/types.hpp"
+#include "dagrad/io/matrix.hpp"
 
 namespace dagrad::runtime {
 

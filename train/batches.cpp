@@ -1,10 +1,10 @@
-#include "train/batches.hpp"
+#include "dagrad/train/batches.hpp"
 
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::train {
 

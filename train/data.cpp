@@ -1,12 +1,12 @@
-#include "train/data.hpp"
+#include "dagrad/train/data.hpp"
 
 #include <cmath>
 #include <iterator>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
 
 namespace dagrad::train {
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "io/dataset.hpp"
+#include "dagrad/io/dataset.hpp"
 
 namespace dagrad::train {
 

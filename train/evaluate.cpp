@@ -3,9 +3,9 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "train/fit.hpp"
-#include "train/plan.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/plan.hpp"
 
 namespace dagrad::train {
 

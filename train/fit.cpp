@@ -1,4 +1,4 @@
-#include "train/fit.hpp"
+#include "dagrad/train/fit.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "train/batches.hpp"
-#include "train/plan.hpp"
-#include "viz/progress.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/train/batches.hpp"
+#include "dagrad/train/plan.hpp"
+#include "dagrad/viz/progress.hpp"
 
 namespace dagrad::train {
 

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "io/dataset.hpp"
-#include "models/mlp.hpp"
-#include "runtime/tensor.hpp"
-#include "train/init.hpp"
-#include "train/optimizer.hpp"
+#include "dagrad/io/dataset.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/runtime/tensor.hpp"
+#include "dagrad/train/init.hpp"
+#include "dagrad/train/optimizer.hpp"
 
 namespace dagrad::train {
 

@@ -1,12 +1,12 @@
-#include "train/init.hpp"
+#include "dagrad/train/init.hpp"
 
 #include <cmath>
 #include <numbers>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/philox.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/philox.hpp"
 
 namespace dagrad::train {
 

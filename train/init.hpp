@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "models/mlp.hpp"
-#include "runtime/tensor.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/runtime/tensor.hpp"
 
 namespace dagrad::train {
 

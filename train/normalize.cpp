@@ -1,10 +1,10 @@
-#include "train/normalize.hpp"
+#include "dagrad/train/normalize.hpp"
 
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::train {
 

@@ -8,8 +8,8 @@
 #include <optional>
 #include <vector>
 
-#include "io/matrix.hpp"
-#include "io/params.hpp"
+#include "dagrad/io/matrix.hpp"
+#include "dagrad/io/params.hpp"
 
 namespace dagrad::train {
 

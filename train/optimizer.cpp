@@ -1,12 +1,12 @@
-#include "train/optimizer.hpp"
+#include "dagrad/train/optimizer.hpp"
 
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "ops/parallel.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/parallel.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::train {
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ops/op.hpp"
-#include "runtime/tensor.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/runtime/tensor.hpp"
 
 namespace dagrad::train {
 

@@ -1,11 +1,11 @@
-#include "train/plan.hpp"
+#include "dagrad/train/plan.hpp"
 
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "autodiff/gradients.hpp"
-#include "graph/error.hpp"
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::train {
 

@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "graph/graph.hpp"
-#include "io/matrix.hpp"
-#include "io/params.hpp"
-#include "models/mlp.hpp"
-#include "runtime/executor.hpp"
-#include "runtime/tensor.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/io/matrix.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/runtime/executor.hpp"
+#include "dagrad/runtime/tensor.hpp"
 
 namespace dagrad::train {
 

@@ -1,4 +1,4 @@
-#include "train/synthetic.hpp"
+#include "dagrad/train/synthetic.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "train/init.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/train/init.hpp"
 
 namespace dagrad::train {
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "io/dataset.hpp"
+#include "dagrad/io/dataset.hpp"
 
 namespace dagrad::train {
 

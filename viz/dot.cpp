@@ -3,7 +3,7 @@
 // operand's shape, and the graph writer emits the graph attributes, the
 // clusters (a node mentioned inside `subgraph cluster_x { }` belongs to it,
 // wherever its attributes are written), the update nodes and the legend.
-#include "viz/dot.hpp"
+#include "dagrad/viz/dot.hpp"
 
 #include <algorithm>
 #include <map>
@@ -23,10 +23,10 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "graph/graphviz.hpp"
-#include "io/atomic_file.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graphviz.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/ops/op.hpp"
 
 extern char** environ;
 

@@ -2,7 +2,7 @@
 // Precedence decides parentheses: sums bind loosest, then the element-wise
 // product `*`, then a scaled term "1/m x", then juxtaposed matrix products
 // "W[2]^T dZ[2]", then atoms (names, powers, calls).
-#include "viz/explain.hpp"
+#include "dagrad/viz/explain.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "ops/op.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::viz {
 

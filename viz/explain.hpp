@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/graph.hpp"
-#include "viz/notation.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/viz/notation.hpp"
 
 namespace dagrad::viz {
 

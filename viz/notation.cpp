@@ -1,4 +1,4 @@
-#include "viz/notation.hpp"
+#include "dagrad/viz/notation.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/gradients.hpp"
-#include "graph/error.hpp"
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/graph/error.hpp"
 
 
 namespace dagrad::viz {

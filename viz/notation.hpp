@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/graph.hpp"
-#include "models/mlp.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/models/mlp.hpp"
 
 namespace dagrad::viz {
 

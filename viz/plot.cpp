@@ -1,11 +1,11 @@
-#include "viz/plot.hpp"
+#include "dagrad/viz/plot.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "viz/svg.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/viz/svg.hpp"
 
 namespace dagrad::viz {
 

@@ -1,4 +1,4 @@
-#include "viz/progress.hpp"
+#include "dagrad/viz/progress.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::viz {
 

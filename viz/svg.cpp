@@ -1,4 +1,4 @@
-#include "viz/svg.hpp"
+#include "dagrad/viz/svg.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -15,8 +15,8 @@
 #include <fmt/format.h>
 #include <vector>
 
-#include "graph/error.hpp"
-#include "io/atomic_file.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/io/atomic_file.hpp"
 
 extern char** environ;
 

@@ -8,9 +8,9 @@
 #include <sys/wait.h>
 #include <vector>
 
-#include "autodiff/gradcheck.hpp"
-#include "graph/graph.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/autodiff/gradcheck.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::test {
 

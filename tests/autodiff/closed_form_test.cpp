@@ -13,9 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "dagrad.hpp"
+#include "dagrad/dagrad.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
-#include "train/init.hpp"
+#include "dagrad/train/init.hpp"
 
 using namespace dagrad;
 using M = io::Matrix;

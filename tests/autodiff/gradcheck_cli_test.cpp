@@ -9,11 +9,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "dagrad.hpp"
-#include "graph/graph_file.hpp"
-#include "io/npz.hpp"
-#include "io/params.hpp"
-#include "ops/grad_override.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/io/npz.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/ops/grad_override.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
 
 using namespace dagrad;

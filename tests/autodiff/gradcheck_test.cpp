@@ -3,12 +3,12 @@
 // names it node by node, treats relu kinks as kinks, and samples coordinates.
 #include <catch2/catch.hpp>
 
-#include "autodiff/gradcheck.hpp"
-#include "dagrad.hpp"
-#include "ops/dsl.hpp"
-#include "ops/grad_override.hpp"
+#include "dagrad/autodiff/gradcheck.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/grad_override.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
-#include "train/init.hpp"
+#include "dagrad/train/init.hpp"
 
 using namespace dagrad;
 

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "dagrad.hpp"
-#include "ops/op.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/ops/op.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
 
 using namespace dagrad;

@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "autodiff/gradcheck.hpp"
-#include "dagrad.hpp"
-#include "ops/op.hpp"
+#include "dagrad/autodiff/gradcheck.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/ops/op.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
 
 using namespace dagrad;

@@ -1,8 +1,8 @@
 // The DSL's construction-time identities: what node each expression builds.
 #include <catch2/catch.hpp>
 
-#include "graph/error.hpp"
-#include "ops/dsl.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/dsl.hpp"
 
 using namespace dagrad;
 

@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "dagrad.hpp"
-#include "graph/graph_file.hpp"
-#include "ops/op.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/ops/op.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;

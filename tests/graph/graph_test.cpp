@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "dagrad.hpp"
+#include "dagrad/dagrad.hpp"
 
 using namespace dagrad;
 

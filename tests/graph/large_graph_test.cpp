@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "dagrad.hpp"
+#include "dagrad/dagrad.hpp"
 
 using namespace dagrad;
 

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <thread>
 
-#include "io/atomic_file.hpp"
-#include "io/params.hpp"
+#include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/params.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

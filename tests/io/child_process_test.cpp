@@ -7,7 +7,7 @@
 #include <chrono>
 #include <thread>
 
-#include "io/child_process.hpp"
+#include "dagrad/io/child_process.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

@@ -1,9 +1,9 @@
 #include <cmath>
 #include <set>
 
-#include "io/dataset.hpp"
-#include "io/h5.hpp"
-#include "io/npz.hpp"
+#include "dagrad/io/dataset.hpp"
+#include "dagrad/io/h5.hpp"
+#include "dagrad/io/npz.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/error.hpp"
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::io::test {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "io/npy.hpp"
+#include "dagrad/io/npy.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

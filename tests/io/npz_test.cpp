@@ -1,4 +1,4 @@
-#include "io/npz.hpp"
+#include "dagrad/io/npz.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

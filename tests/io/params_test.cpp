@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "io/params.hpp"
-#include "io/zip.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/io/zip.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

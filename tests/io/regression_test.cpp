@@ -2,12 +2,12 @@
 // fix stays: each must now be refused with an InputError and nothing worse.
 #include <filesystem>
 
-#include "io/csv.hpp"
-#include "io/dataset.hpp"
-#include "io/h5.hpp"
-#include "io/npy.hpp"
-#include "io/npz.hpp"
-#include "io/params.hpp"
+#include "dagrad/io/csv.hpp"
+#include "dagrad/io/dataset.hpp"
+#include "dagrad/io/h5.hpp"
+#include "dagrad/io/npy.hpp"
+#include "dagrad/io/npz.hpp"
+#include "dagrad/io/params.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace dagrad;

@@ -8,9 +8,9 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "graph/error.hpp"
-#include "models/mlp.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 using namespace dagrad;
 using dagrad::models::Activation;

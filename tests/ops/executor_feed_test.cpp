@@ -4,9 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "graph/error.hpp"
-#include "ops/dsl.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 using namespace dagrad;
 

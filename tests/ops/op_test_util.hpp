@@ -15,10 +15,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "graph/error.hpp"
-#include "graph/graph.hpp"
-#include "ops/dsl.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::test {
 

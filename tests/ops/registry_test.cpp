@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "graph/error.hpp"
-#include "ops/op.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/op.hpp"
 
 using namespace dagrad;
 

@@ -9,8 +9,8 @@
 #include <limits>
 #include <vector>
 
-#include "ops/kernels.hpp"
-#include "ops/vecmath.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/vecmath.hpp"
 
 using namespace dagrad::ops;
 

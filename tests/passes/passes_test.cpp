@@ -6,12 +6,12 @@
 #include <cmath>
 #include <functional>
 
-#include "dagrad.hpp"
-#include "ops/dsl.hpp"
-#include "passes/cse.hpp"
-#include "passes/fold.hpp"
-#include "passes/fuse.hpp"
-#include "passes/optimize.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/passes/cse.hpp"
+#include "dagrad/passes/fold.hpp"
+#include "dagrad/passes/fuse.hpp"
+#include "dagrad/passes/optimize.hpp"
 
 using namespace dagrad;
 

@@ -13,17 +13,17 @@
 #include <map>
 #include <set>
 
-#include "graph/error.hpp"
-#include "graph/graph.hpp"
-#include "graph/graph_file.hpp"
-#include "io/csv.hpp"
-#include "io/dataset.hpp"
-#include "io/h5.hpp"
-#include "io/npy.hpp"
-#include "io/npz.hpp"
-#include "io/params.hpp"
-#include "ops/dsl.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/io/csv.hpp"
+#include "dagrad/io/dataset.hpp"
+#include "dagrad/io/h5.hpp"
+#include "dagrad/io/npy.hpp"
+#include "dagrad/io/npz.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/runtime/executor.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "io/params.hpp"
+#include "dagrad/io/params.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 

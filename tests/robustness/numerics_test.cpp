@@ -5,11 +5,11 @@
 #include <cmath>
 #include <limits>
 
-#include "graph/error.hpp"
-#include "graph/graph.hpp"
-#include "io/params.hpp"
-#include "ops/dsl.hpp"
-#include "runtime/executor.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph.hpp"
+#include "dagrad/io/params.hpp"
+#include "dagrad/ops/dsl.hpp"
+#include "dagrad/runtime/executor.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 

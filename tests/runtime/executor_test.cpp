@@ -4,9 +4,9 @@
 
 #include <functional>
 
-#include "dagrad.hpp"
-#include "graph/error.hpp"
-#include "passes/optimize.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/passes/optimize.hpp"
 #include "tests/support/alloc_counter.hpp"
 
 using namespace dagrad;

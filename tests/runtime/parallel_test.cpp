@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "dagrad.hpp"
-#include "ops/parallel.hpp"
-#include "passes/optimize.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/ops/parallel.hpp"
+#include "dagrad/passes/optimize.hpp"
 #include "tests/support/alloc_counter.hpp"
 
 extern "C" int openblas_get_parallel(void);

@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "dagrad.hpp"
-#include "graph/error.hpp"
-#include "passes/optimize.hpp"
-#include "runtime/planner.hpp"
+#include "dagrad/dagrad.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/passes/optimize.hpp"
+#include "dagrad/runtime/planner.hpp"
 
 using namespace dagrad;
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "train/batches.hpp"
-#include "train/normalize.hpp"
+#include "dagrad/train/batches.hpp"
+#include "dagrad/train/normalize.hpp"
 
 using namespace dagrad;
 

@@ -12,10 +12,10 @@
 
 #include <fmt/format.h>
 
-#include "io/params.hpp"
+#include "dagrad/io/params.hpp"
 #include "tests/train/train_test_util.hpp"
-#include "train/data.hpp"
-#include "train/synthetic.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/synthetic.hpp"
 
 using namespace dagrad;
 

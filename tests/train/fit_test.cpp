@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "train/fit.hpp"
-#include "train/init.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/init.hpp"
 #include "tests/train/train_test_util.hpp"
 
 using namespace dagrad;

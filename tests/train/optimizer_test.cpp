@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "train/optimizer.hpp"
+#include "dagrad/train/optimizer.hpp"
 
 using namespace dagrad;
 

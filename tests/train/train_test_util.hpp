@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "io/dataset.hpp"
+#include "dagrad/io/dataset.hpp"
 
 namespace dagrad::test {
 

@@ -16,9 +16,9 @@
 
 #include <fmt/format.h>
 
-#include "models/mlp.hpp"
-#include "ops/op.hpp"
-#include "viz/dot.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/viz/dot.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;

@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "autodiff/gradients.hpp"
-#include "graph/graph_file.hpp"
-#include "models/mlp.hpp"
-#include "viz/explain.hpp"
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/models/mlp.hpp"
+#include "dagrad/viz/explain.hpp"
 
 using namespace dagrad;
 using Catch::Matchers::Contains;

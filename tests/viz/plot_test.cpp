@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "graph/error.hpp"
-#include "viz/plot.hpp"
-#include "viz/svg.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/viz/plot.hpp"
+#include "dagrad/viz/svg.hpp"
 
 namespace fs = std::filesystem;
 using namespace dagrad;

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <string>
 
-#include "graph/error.hpp"
-#include "viz/progress.hpp"
+#include "dagrad/graph/error.hpp"
+#include "dagrad/viz/progress.hpp"
 
 using namespace dagrad::viz;
 
