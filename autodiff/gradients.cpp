@@ -19,10 +19,12 @@ namespace dagrad::autodiff {
 Expr unbroadcast(Expr g, Shape shape) {
   const Shape s = g.shape();
   if (s == shape) return g;
-  // The column sum comes first, so a (1 x 1) bias of a (1 x m) layer gets the
-  // notes' db = 1/m sum(dZ, axis=1) rather than the equal sum over all.
-  if (shape.cols == 1 && s.cols > 1 && shape.rows == s.rows) return sum(g, 1);
-  if (shape.rows == 1 && s.rows > 1 && shape.cols == s.cols) return sum(g, 0);
+  // A dimension of 1 in `shape` that is not 1 in g was broadcast (m counts as
+  // more than 1). The column sum comes first, so a (1 x 1) bias of a (1 x m)
+  // layer gets the notes' db = 1/m sum(dZ, axis=1) rather than the equal sum
+  // over all.
+  if (shape.cols == 1 && s.cols != 1 && shape.rows == s.rows) return sum(g, 1);
+  if (shape.rows == 1 && s.rows != 1 && shape.cols == s.cols) return sum(g, 0);
   if (shape.rows == 1 && shape.cols == 1) return sum(g, -1);
   throw ShapeError(fmt::format("gradient {} of {} cannot be summed back to {}",
                                g.graph->describe(g.id), to_string(s), to_string(shape)));

@@ -106,7 +106,7 @@ namespace {
 // time each stage of compilation took.
 struct Compiled {
   Graph g;
-  models::Model model;
+  models::Mlp model;
   passes::Rewritten opt;
   std::unique_ptr<runtime::Executor> exec;
   double build_s = 0, grad_s = 0, opt_s = 0, plan_s = 0;

@@ -135,7 +135,7 @@ Problem from_spec(const GradcheckOptions& o, const std::optional<io::Dataset>& d
     throw InputError(fmt::format("{}: X has {} features but --layers starts with {}", data->origin,
                                  data->X.rows(), spec.layers[0]));
   Problem p{Graph(to_dtype(o.spec)), {}, {}, {}, {}, {}};
-  const models::Model model = models::build_mlp(p.g, spec, m);
+  const models::Mlp model = models::build_mlp(p.g, spec, m);
   p.J = model.J.id;
   for (Expr w : model.params()) p.params.push_back(w.id);
   for (Expr d : gradients(model.J, model.params())) p.grads.push_back(d.id);

@@ -41,7 +41,7 @@ int run_plan(const PlanCmdOptions& o) {
   }
   if (o.spec.layers.empty()) throw InputError("plan needs --layers or --graph FILE");
   Graph g(to_dtype(o.spec));
-  const models::Model model = models::build_mlp(g, to_model_spec(o.spec), o.m);
+  const models::Mlp model = models::build_mlp(g, to_model_spec(o.spec), o.m);
   std::vector<NodeId> outputs{model.J.id};
   if (!o.forward_only) {
     const std::vector<Expr> params = model.params();

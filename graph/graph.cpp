@@ -1,5 +1,6 @@
 #include "dagrad/graph/graph.hpp"
 
+#include <array>
 #include <algorithm>
 #include <deque>
 #include <iterator>
@@ -39,8 +40,9 @@ std::size_t structural_hash(const Node& n) {
   std::size_t h = static_cast<std::size_t>(n.op);
   for (NodeId i : n.inputs) h = mix(h, i);
   const Attrs& a = n.attrs;
-  for (double d : {a.value, a.scale, a.offset, a.slope, a.keep_prob})
+  for (double d : {a.value, a.scale, a.offset, a.slope, a.keep_prob, a.beta1, a.beta2, a.epsilon})
     h = mix(h, std::hash<double>{}(d));
+  h = mix(h, static_cast<std::size_t>(a.m_pow + 128));
   h = mix(h, static_cast<std::size_t>(a.count));
   h = mix(h, static_cast<std::size_t>(a.seed));
   h = mix(h, static_cast<std::size_t>(a.axis + 2) | (a.keepdims << 3) | (a.trans_a << 4) |
@@ -49,7 +51,9 @@ std::size_t structural_hash(const Node& n) {
   return mix(h, static_cast<std::size_t>(n.shape.cols));
 }
 
-bool is_leaf_with_identity(OpKind op) { return op == OpKind::input || op == OpKind::param; }
+bool is_leaf_with_identity(OpKind op) {
+  return op == OpKind::input || op == OpKind::param || op == OpKind::state;
+}
 
 }  // namespace
 
@@ -142,6 +146,13 @@ Expr Graph::param(std::string name, Shape shape) {
   return e;
 }
 
+Expr Graph::state(std::string name, Shape shape) {
+  if (name.empty()) throw GraphError("a state value needs a name");
+  Expr e = add(OpKind::state, {}, {}, shape);
+  set_name(e.id, std::move(name));
+  return e;
+}
+
 Expr Graph::constant(double value, Shape shape) {
   Attrs a;
   a.value = value;
@@ -163,6 +174,7 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   checked_bytes(n.shape, dtype_, fmt::format("{} node", def.name));
   n.role = op == OpKind::input ? Role::input
            : op == OpKind::param ? Role::param
+           : op == OpKind::state ? Role::state
            : op == OpKind::constant ? Role::constant
                                     : role_;
   n.layer = layer_;
@@ -228,9 +240,51 @@ std::vector<bool> Graph::descendants_of(std::span<const NodeId> sources) const {
   return reachable(impl_->g, sources, size());
 }
 
+std::vector<std::pair<NodeId, NodeId>> Graph::write_constraints(
+    const std::vector<bool>& needed) const {
+  std::vector<std::pair<NodeId, NodeId>> before;  // (reader, writer)
+  std::vector<NodeId> writer_of(size(), no_writer);
+  for (NodeId u = 0; u < size(); ++u) {
+    if (!needed[u]) continue;
+    const Node& n = node(u);
+    const unsigned writes = ops::op_def(n.op).writes;
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+      if (!(writes & (1u << k))) continue;
+      const NodeId target = n.inputs[k];
+      if (writer_of[target] != no_writer && writer_of[target] != u)
+        throw GraphError(fmt::format("{} is written by both {} and {}", describe(target),
+                                     describe(writer_of[target]), describe(u)));
+      writer_of[target] = u;
+      for (NodeId reader : consumers(target))
+        if (reader != u && needed[reader]) before.emplace_back(reader, u);
+    }
+  }
+  return before;
+}
+
 std::vector<NodeId> Graph::schedule(std::span<const NodeId> outputs) const {
   const std::vector<bool> needed = ancestors_of(outputs);
-  std::vector<NodeId> order = topological_order();
+  const auto before = write_constraints(needed);
+  std::vector<NodeId> order;
+  if (before.empty()) {
+    order = topological_order();
+  } else {
+    // A node that overwrites a leaf (an optimizer's update of W or v) runs
+    // after every other reader of that leaf: extra edges reader -> writer in
+    // a copy of the graph, sorted by the same algorithm.
+    BoostGraph g = impl_->g;
+    for (const auto& [reader, writer] : before) boost::add_edge(reader, writer, g);
+    try {
+      boost::topological_sort(g, std::back_inserter(order));
+    } catch (const boost::not_a_dag&) {
+      for (const auto& [reader, writer] : before)
+        if (descendants_of(std::array{writer})[reader])
+          throw GraphError(fmt::format("{} reads the value {} writes, but must run before it",
+                                       describe(reader), describe(writer)));
+      throw GraphError("the graph has a cycle");
+    }
+    std::reverse(order.begin(), order.end());
+  }
   std::erase_if(order, [&](NodeId id) { return !needed[id]; });
   return order;
 }

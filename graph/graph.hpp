@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dagrad/graph/node.hpp"
@@ -46,6 +47,9 @@ class Graph {
   // Leaves of the graph. Names of inputs and params are unique.
   Expr input(std::string name, Shape shape);
   Expr param(std::string name, Shape shape);
+  // A value the graph keeps between runs without training it: an optimizer's
+  // moments v_dW1, s_dW1 and its step count t (train::minimize).
+  Expr state(std::string name, Shape shape);
   Expr constant(double value, Shape shape);
 
   // Adds `op(inputs)` after checking shapes with the op's shape rule (a
@@ -74,7 +78,9 @@ class Graph {
   // All nodes in topological order (operands before consumers).
   std::vector<NodeId> topological_order() const;
   // The ancestors of `outputs` (outputs included), in topological order: the
-  // schedule an executor runs.
+  // schedule an executor runs. A node that overwrites an operand (assign and
+  // the fused optimizer updates: OpDef::writes) comes after every other
+  // reader of that operand; a GraphError names a reader that cannot.
   std::vector<NodeId> schedule(std::span<const NodeId> outputs) const;
   // Per node: can it reach one of `targets` (is it an ancestor or a target)?
   std::vector<bool> ancestors_of(std::span<const NodeId> targets) const;
@@ -88,8 +94,11 @@ class Graph {
 
  private:
   struct Impl;
+  static constexpr NodeId no_writer = ~NodeId{0};
   NodeId check_id(NodeId id) const;
   NodeId insert(Node node);
+  // (reader, writer) pairs: reader must run before writer overwrites a leaf.
+  std::vector<std::pair<NodeId, NodeId>> write_constraints(const std::vector<bool>& needed) const;
 
   DType dtype_;
   Role role_ = Role::forward;

@@ -23,7 +23,11 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::string_view format_tag = "dagrad-graph";
-constexpr std::string_view role_names[] = {"input", "param", "constant", "forward", "backward"};
+constexpr std::string_view role_names[] = {"input",    "param", "constant", "forward",
+                                           "backward", "state", "update"};
+constexpr int role_count = 7;
+
+Json dim_json(std::int64_t d) { return d == m_dim ? Json("m") : Json(d); }
 
 Json finite(double v, const Graph& g, NodeId id, std::string_view what) {
   if (!std::isfinite(v))
@@ -40,6 +44,7 @@ Json attrs_json(const Graph& g, NodeId id) {
   Json j = Json::object();
   if (a.value != d.value) j["value"] = finite(a.value, g, id, "value");
   if (a.scale != d.scale) j["scale"] = finite(a.scale, g, id, "scale");
+  if (a.m_pow != d.m_pow) j["m_pow"] = a.m_pow;
   if (a.offset != d.offset) j["offset"] = finite(a.offset, g, id, "offset");
   if (a.slope != d.slope) j["slope"] = finite(a.slope, g, id, "slope");
   if (a.keep_prob != d.keep_prob) j["keep_prob"] = finite(a.keep_prob, g, id, "keep_prob");
@@ -49,6 +54,9 @@ Json attrs_json(const Graph& g, NodeId id) {
   if (a.keepdims != d.keepdims) j["keepdims"] = a.keepdims;
   if (a.trans_a != d.trans_a) j["trans_a"] = a.trans_a;
   if (a.trans_b != d.trans_b) j["trans_b"] = a.trans_b;
+  if (a.beta1 != d.beta1) j["beta1"] = finite(a.beta1, g, id, "beta1");
+  if (a.beta2 != d.beta2) j["beta2"] = finite(a.beta2, g, id, "beta2");
+  if (a.epsilon != d.epsilon) j["epsilon"] = finite(a.epsilon, g, id, "epsilon");
   return j;
 }
 
@@ -59,7 +67,7 @@ Json node_json(const Graph& g, NodeId id) {
   j["op"] = ops::op_def(n.op).name;
   if (!n.name.empty()) j["name"] = n.name;
   j["inputs"] = n.inputs;
-  j["shape"] = {n.shape.rows, n.shape.cols};
+  j["shape"] = {dim_json(n.shape.rows), dim_json(n.shape.cols)};
   j["role"] = role_names[static_cast<int>(n.role)];
   j["layer"] = n.layer;
   if (Json a = attrs_json(g, id); !a.empty()) j["attrs"] = std::move(a);
@@ -110,14 +118,15 @@ Attrs read_attrs(const Json& j, const Where& w) {
   Attrs a;
   if (!j.is_object()) bad_field(w, "attrs", "an object");
   for (const auto& [key, v] : j.items()) {
-    static constexpr std::string_view known[] = {"value",     "scale",   "offset", "slope",
-                                                 "keep_prob", "count",   "seed",   "axis",
-                                                 "keepdims",  "trans_a", "trans_b"};
+    static constexpr std::string_view known[] = {
+        "value", "scale",    "m_pow",   "offset",  "slope", "keep_prob", "count",  "seed",
+        "axis",  "keepdims", "trans_a", "trans_b", "beta1", "beta2",     "epsilon"};
     if (std::ranges::find(known, key) == std::end(known))
       throw InputError(fmt::format("{}: unknown attribute '{}'", w.str(), key));
   }
   a.value = double_field(j, w, "value", a.value);
   a.scale = double_field(j, w, "scale", a.scale);
+  a.m_pow = static_cast<std::int8_t>(int_field(j, w, "m_pow", a.m_pow, -4, 4));
   a.offset = double_field(j, w, "offset", a.offset);
   a.slope = double_field(j, w, "slope", a.slope);
   a.keep_prob = double_field(j, w, "keep_prob", a.keep_prob);
@@ -129,15 +138,18 @@ Attrs read_attrs(const Json& j, const Where& w) {
   a.keepdims = bool_field(j, w, "keepdims", a.keepdims);
   a.trans_a = bool_field(j, w, "trans_a", a.trans_a);
   a.trans_b = bool_field(j, w, "trans_b", a.trans_b);
+  a.beta1 = double_field(j, w, "beta1", a.beta1);
+  a.beta2 = double_field(j, w, "beta2", a.beta2);
+  a.epsilon = double_field(j, w, "epsilon", a.epsilon);
   return a;
 }
 
 Role read_role(const Json& j, const Where& w) {
   if (!j.contains("role")) return Role::forward;
   const Json& r = j.at("role");
-  for (int i = 0; i < 5; ++i)
+  for (int i = 0; i < role_count; ++i)
     if (r.is_string() && r.get<std::string>() == role_names[i]) return static_cast<Role>(i);
-  bad_field(w, "role", "one of input, param, constant, forward, backward");
+  bad_field(w, "role", "one of input, param, constant, forward, backward, state, update");
 }
 
 OpKind read_op(const Json& j, const Where& w) {
@@ -171,11 +183,15 @@ Node read_node(const Json& j, std::string_view origin, std::size_t index, std::s
     n.inputs.push_back(static_cast<NodeId>(id));
   }
   const Json& sh = j.contains("shape") ? j.at("shape") : Json();
-  if (!sh.is_array() || sh.size() != 2 || !sh[0].is_number_integer() ||
-      !sh[1].is_number_integer() || sh[0].get<std::int64_t>() <= 0 ||
-      sh[1].get<std::int64_t>() <= 0)
-    bad_field(w, "shape", "[rows, cols] with both positive");
-  n.shape = Shape{sh[0].get<std::int64_t>(), sh[1].get<std::int64_t>()};
+  auto dim = [&](const Json& d) -> std::int64_t {
+    if (d.is_string() && d.get<std::string>() == "m") return m_dim;
+    if (d.is_number_unsigned() && d.get<std::uint64_t>() >= 1 &&
+        d.get<std::uint64_t>() <= std::uint64_t{1} << 40)
+      return d.get<std::int64_t>();
+    bad_field(w, "shape", "[rows, cols], each a positive integer or \"m\"");
+  };
+  if (!sh.is_array() || sh.size() != 2) bad_field(w, "shape", "[rows, cols], each a positive integer or \"m\"");
+  n.shape = Shape{dim(sh[0]), dim(sh[1])};
   n.role = read_role(j, w);
   n.layer = static_cast<int>(int_field(j, w, "layer", 0, INT32_MIN, INT32_MAX));
   if (j.contains("attrs")) n.attrs = read_attrs(j.at("attrs"), w);
@@ -232,10 +248,11 @@ DType read_header(const Json& top, std::string_view origin) {
     throw InputError(fmt::format("{}: not a dagrad graph file (expected \"format\": \"{}\")",
                                  origin, format_tag));
   const Json& v = top.contains("version") ? top.at("version") : Json();
-  if (!v.is_number_integer() || v.get<std::int64_t>() != graph_format_version)
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 1 ||
+      v.get<std::int64_t>() > graph_format_version)
     throw InputError(
         fmt::format("{}: graph format version {} is not supported (this dagrad reads "
-                    "version {})",
+                    "versions 1 to {})",
                     origin, v.dump(), graph_format_version));
   const std::string dtype = string_or_empty(top, "dtype");
   if (dtype != "f32" && dtype != "f64")
@@ -258,9 +275,49 @@ Graph rebuild(DType dtype, std::vector<Node> nodes, std::string_view origin) {
   }
 }
 
+std::vector<std::string> names_field(const Json& m, std::string_view origin, const char* key) {
+  std::vector<std::string> out;
+  if (!m.contains(key)) return out;
+  const Json& list = m.at(key);
+  if (!list.is_array())
+    throw InputError(fmt::format("{}: model field '{}' must be an array of node names", origin, key));
+  for (const Json& n : list) {
+    if (!n.is_string())
+      throw InputError(fmt::format("{}: model field '{}' must be an array of node names", origin, key));
+    out.push_back(n.get<std::string>());
+  }
+  return out;
+}
+
+// The "model" section: which named nodes are the cost, outputs and parameters.
+GraphRoles read_roles(const Json& top, const Graph& g, std::string_view origin) {
+  GraphRoles r;
+  if (!top.contains("model")) return r;
+  const Json& m = top.at("model");
+  if (!m.is_object()) throw InputError(fmt::format("{}: field 'model' must be an object", origin));
+  if (m.contains("cost")) {
+    if (!m.at("cost").is_string())
+      throw InputError(fmt::format("{}: model field 'cost' must be a node name", origin));
+    r.cost = m.at("cost").get<std::string>();
+  }
+  r.outputs = names_field(m, origin, "outputs");
+  r.params = names_field(m, origin, "params");
+  std::vector<std::string> all = r.outputs;
+  all.insert(all.end(), r.params.begin(), r.params.end());
+  if (!r.cost.empty()) all.push_back(r.cost);
+  for (const std::string& name : all)
+    if (!g.find(name))
+      throw InputError(fmt::format("{}: the model section names '{}', which no node is", origin, name));
+  for (const std::string& name : r.params)
+    if (g.node(*g.find(name)).op != OpKind::param)
+      throw InputError(fmt::format("{}: the model section lists '{}' as a parameter, but it is a {} "
+                                   "node", origin, name, ops::op_def(g.node(*g.find(name)).op).name));
+  return r;
+}
+
 }  // namespace
 
-Graph graph_from_json(std::string_view text, std::string_view origin) try {
+GraphFile graph_file_from_json(std::string_view text, std::string_view origin) try {
   const Json top = parse(text, origin);
   const DType dtype = read_header(top, origin);
   const Json& list = top.at("nodes");
@@ -268,34 +325,49 @@ Graph graph_from_json(std::string_view text, std::string_view origin) try {
   for (std::size_t i = 0; i < list.size(); ++i)
     nodes.push_back(read_node(list[i], origin, i, list.size()));
   reject_cycles(nodes, origin);
-  return rebuild(dtype, std::move(nodes), origin);
+  GraphFile f{rebuild(dtype, std::move(nodes), origin), {}};
+  f.roles = read_roles(top, f.graph, origin);
+  return f;
 } catch (const Json::exception& e) {
   // A safety net: every field is type-checked above, so this is a field
   // combination the checks did not foresee, still reported as bad input.
   throw InputError(fmt::format("{}: malformed graph file: {}", origin, e.what()));
 }
 
+Graph graph_from_json(std::string_view text, std::string_view origin) {
+  return std::move(graph_file_from_json(text, origin).graph);
+}
+
 // One node per line: a file reads (and diffs) like the graph's listing.
-std::string to_json(const Graph& g) {
+std::string to_json(const Graph& g, const GraphRoles& roles) {
   std::string out = fmt::format("{{\n  \"format\": {},\n  \"version\": {},\n  \"dtype\": {},\n",
                                 Json(format_tag).dump(), graph_format_version,
                                 Json(dtype_name(g.dtype())).dump());
+  if (!roles.empty()) {
+    Json m = Json::object();
+    if (!roles.cost.empty()) m["cost"] = roles.cost;
+    if (!roles.outputs.empty()) m["outputs"] = roles.outputs;
+    if (!roles.params.empty()) m["params"] = roles.params;
+    out += fmt::format("  \"model\": {},\n", m.dump());
+  }
   out += "  \"nodes\": [";
   for (NodeId id = 0; id < g.size(); ++id)
     out += (id == 0 ? "\n    " : ",\n    ") + node_json(g, id).dump();
   return out + "\n  ]\n}\n";
 }
 
-void save(const Graph& g, const std::filesystem::path& path) {
+void save(const Graph& g, const std::filesystem::path& path, const GraphRoles& roles) {
   io::AtomicFile file(path);  // fails on an unwritable directory before any work
-  file.write(to_json(g));
+  file.write(to_json(g, roles));
   file.commit();
 }
 
-Graph load(const std::filesystem::path& path) {
+GraphFile load_graph_file(const std::filesystem::path& path) {
   const std::vector<std::uint8_t> bytes = io::read_file_bytes(path);
-  return graph_from_json(
+  return graph_file_from_json(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
 }
+
+Graph load(const std::filesystem::path& path) { return std::move(load_graph_file(path).graph); }
 
 }  // namespace dagrad

@@ -18,6 +18,7 @@ using NodeId = std::uint32_t;
 enum class OpKind : std::uint8_t {
   input,           // fed at run time (X, Y)
   param,           // trained parameter (W1, b1)
+  state,           // optimizer state kept between runs (v_dW1, s_dW1, t)
   constant,        // every element = attrs.value
   matmul,          // scale * op(a) op(b), op = transpose when trans_a/trans_b
   add,             // broadcasting a + b
@@ -30,6 +31,7 @@ enum class OpKind : std::uint8_t {
   log,
   square,
   sqrt,
+  pow,             // a^b, broadcasting (the bias correction beta1^t)
   sigmoid,
   tanh,
   relu,
@@ -43,40 +45,85 @@ enum class OpKind : std::uint8_t {
   softmax,         // column-wise softmax over the rows
   softmax_ce,      // -(1/m) sum(y log softmax(z)), stable, from the logits z
   categorical_ce,  // -(1/m) sum(y log a)
+  mse,             // (1/(2m)) sum((a - y)^2)
   l2_penalty,      // lambda/(2m) * sum_l ||W[l]||_F^2 over all inputs
   dropout_mask,    // D = (U < keep_prob), U from a counter-based RNG
   dropout,         // x * D / keep_prob while training, x in inference
+  assign,          // target := value after the run's other readers of target
   // Fused ops: made only by passes::optimize, never by the DSL or autodiff,
   // so they have no gradient rule (grad = nullptr).
   matmul_bias,     // scale * op(a) op(b) + broadcast(c)   (one GEMM, beta = 1)
   step_mul,        // g * (x > 0 ? 1 : slope)              relu / leaky_relu backward
   tanh_grad_mul,   // g * (1 - y^2)                        tanh backward from y
   sigmoid_grad_mul,  // g * y * (1 - y)                    sigmoid backward from y
+  sgd_update,      // W -= alpha dW                          in place
+  momentum_update,  // v = b1 v + (1-b1) dW; W -= alpha v     in place
+  rmsprop_update,  // s = b2 s + (1-b2) dW^2; W -= alpha dW / (sqrt(s) + eps)
+  adam_update,     // v, s as above; W -= alpha (v/c1) / (sqrt(s/c2) + eps)
   count_           // number of ops; not an op
 };
 
 constexpr int op_count = static_cast<int>(OpKind::count_);
+
+// A scalar factor value * m^m_pow, with m the sample count bound when a plan
+// runs: the notes' 1/m is Scale{1, -1} (per_m), lambda/m is Scale{lambda, -1}.
+// Factors with m stay symbolic in the graph and are resolved by the kernels.
+struct Scale {
+  double value = 1.0;
+  int m_pow = 0;
+
+  constexpr Scale(double v = 1.0, int p = 0) : value(v), m_pow(p) {}  // NOLINT: a number is a Scale
+
+  constexpr bool is_one() const { return value == 1.0 && m_pow == 0; }
+  // value * m^m_pow. NOTE: a negative power divides (value / m rather than
+  // value * (1/m)), so lambda/m has the bits of the division the notes write.
+  double at(std::int64_t m) const {
+    double v = value;
+    for (int k = 0; k < m_pow; ++k) v *= static_cast<double>(m);
+    for (int k = 0; k > m_pow; --k) v /= static_cast<double>(m);
+    return v;
+  }
+  friend constexpr Scale operator*(Scale a, Scale b) {
+    return {a.value * b.value, a.m_pow + b.m_pow};
+  }
+  friend constexpr Scale operator/(Scale a, Scale b) {
+    return {a.value / b.value, a.m_pow - b.m_pow};
+  }
+  friend constexpr bool operator==(const Scale&, const Scale&) = default;
+};
+
+inline constexpr Scale per_m{1.0, -1};  // 1/m
 
 // Op attributes. Each op reads the fields it needs; the others stay default so
 // that two nodes with the same op, inputs and attributes are the same value.
 struct Attrs {
   double value = 0.0;      // constant
   double scale = 1.0;      // matmul alpha, affine, sum (1/n for a mean), l2 lambda
+  std::int8_t m_pow = 0;   // scale is multiplied by m^m_pow at run time (1/m: -1)
   double offset = 0.0;     // affine
   double slope = 0.01;     // leaky_relu, step
   double keep_prob = 1.0;  // dropout_mask, dropout
-  std::int64_t count = 0;  // l2_penalty: m
+  std::int64_t count = 0;  // l2_penalty: m, or m_dim for the bound sample count
   std::uint64_t seed = 0;  // dropout_mask
   std::int8_t axis = -1;   // sum: -1 all elements, 0 over rows, 1 over columns
   bool keepdims = true;    // sum
   bool trans_a = false;    // matmul
   bool trans_b = false;    // matmul
+  double beta1 = 0.9;      // momentum_update, adam_update
+  double beta2 = 0.999;    // rmsprop_update, adam_update
+  double epsilon = 1e-8;   // rmsprop_update, adam_update
 
+  Scale scale_factor() const { return {scale, m_pow}; }
+  void set_scale(Scale s) {
+    scale = s.value;
+    m_pow = static_cast<std::int8_t>(s.m_pow);
+  }
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };
 
 // Where a node came from. Used by the Graphviz export and `explain`.
-enum class Role : std::uint8_t { input, param, constant, forward, backward };
+// `update` nodes are an optimizer's rule (train::minimize): W := W - alpha dW.
+enum class Role : std::uint8_t { input, param, constant, forward, backward, state, update };
 
 struct Node {
   OpKind op = OpKind::constant;

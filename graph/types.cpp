@@ -8,9 +8,14 @@
 
 namespace dagrad {
 
-std::string to_string(Shape s) { return fmt::format("({}x{})", s.rows, s.cols); }
+std::string to_string_dim(std::int64_t d) { return d == m_dim ? "m" : fmt::format("{}", d); }
+
+std::string to_string(Shape s) {
+  return fmt::format("({}x{})", to_string_dim(s.rows), to_string_dim(s.cols));
+}
 
 std::size_t checked_bytes(Shape s, DType t, std::string_view what) {
+  s = s.at(1);
   // One value may not exceed 2^40 bytes (1 TiB): far above any memory here, far
   // below where rows * cols * 8 could wrap. Refused before anything is allocated.
   constexpr std::int64_t limit = std::int64_t{1} << 40;

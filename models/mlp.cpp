@@ -32,7 +32,7 @@ void ModelSpec::validate() const {
       throw InputError(fmt::format("--keep-prob {} is not in (0, 1]", p));
 }
 
-std::vector<Expr> Model::params() const {
+std::vector<Expr> Mlp::params() const {
   std::vector<Expr> out;
   for (std::size_t l = 0; l < W.size(); ++l) {
     out.push_back(W[l]);
@@ -41,7 +41,7 @@ std::vector<Expr> Model::params() const {
   return out;
 }
 
-std::vector<std::string> Model::param_names() const {
+std::vector<std::string> Mlp::param_names() const {
   std::vector<std::string> out;
   for (Expr p : params()) out.push_back(p.name());
   return out;
@@ -61,11 +61,11 @@ Expr activate(Expr Z, const ModelSpec& spec) {
 
 }  // namespace
 
-Model build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m) {
+Mlp build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m) {
   spec.validate();
-  if (m <= 0) throw InputError(fmt::format("m = {} samples: need at least one", m));
+  if (m <= 0 && m != m_dim) throw InputError(fmt::format("m = {} samples: need at least one", m));
   const int L = spec.depth();
-  Model model;
+  Mlp model;
   model.X = g.input("X", {spec.layers[0], m});
   model.Y = g.input("Y", {spec.layers.back(), m});
   Expr A = model.X;
@@ -84,7 +84,9 @@ Model build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m) {
         A = dropout(A, D).named(fmt::format("A{}_drop", l));
       }
     } else {
-      A = (spec.output == Output::sigmoid ? sigmoid(Z) : softmax(Z)).named(fmt::format("A{}", l));
+      A = spec.output == Output::sigmoid   ? sigmoid(Z).named(fmt::format("A{}", l))
+          : spec.output == Output::softmax ? softmax(Z).named(fmt::format("A{}", l))
+                                           : Z;  // linear: A[L] = Z[L]
     }
     model.W.push_back(W);
     model.b.push_back(b);
@@ -93,8 +95,9 @@ Model build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m) {
   }
   BuildScope scope(g, Role::forward, L);
   model.AL = model.A.back();
-  model.cost = spec.output == Output::sigmoid ? binary_cross_entropy(model.AL, model.Y)
-                                              : categorical_cross_entropy(model.AL, model.Y);
+  model.cost = spec.output == Output::sigmoid   ? binary_cross_entropy(model.AL, model.Y)
+               : spec.output == Output::softmax ? categorical_cross_entropy(model.AL, model.Y)
+                                                : mean_squared_error(model.AL, model.Y);
   if (spec.l2 > 0) {
     model.penalty = l2_penalty(model.W, spec.l2, m).named("L2");
     model.cost.named("cost");
@@ -110,7 +113,10 @@ std::string_view name_of(Activation a) {
   return names[static_cast<int>(a)];
 }
 
-std::string_view name_of(Output o) { return o == Output::sigmoid ? "sigmoid" : "softmax"; }
+std::string_view name_of(Output o) {
+  constexpr std::string_view names[] = {"sigmoid", "softmax", "linear"};
+  return names[static_cast<int>(o)];
+}
 
 Activation parse_activation(std::string_view s) {
   for (Activation a : {Activation::sigmoid, Activation::tanh, Activation::relu,
@@ -122,7 +128,8 @@ Activation parse_activation(std::string_view s) {
 Output parse_output(std::string_view s) {
   if (s == "sigmoid") return Output::sigmoid;
   if (s == "softmax") return Output::softmax;
-  throw InputError(fmt::format("unknown output '{}' (use sigmoid or softmax)", s));
+  if (s == "linear") return Output::linear;
+  throw InputError(fmt::format("unknown output '{}' (use sigmoid, softmax or linear)", s));
 }
 
 }  // namespace dagrad::models

@@ -4,8 +4,12 @@
 //   Z[l] = W[l] A[l-1] + b[l]        (n[l] x m),  A[0] = X
 //   A[l] = g(Z[l])                    hidden activation g; with dropout
 //                                     A[l] = A[l] * D[l] / keep_prob[l]
-//   A[L] = sigmoid(Z[L]) or softmax(Z[L])
+//   A[L] = sigmoid(Z[L]), softmax(Z[L]) or Z[L] (linear, for regression)
 //   J    = cross-entropy(A[L], Y) + lambda/(2m) sum_l ||W[l]||_F^2
+//          (1/(2m) sum (A[L] - Y)^2 for a linear output)
+//
+// m is the symbolic sample count (m_dim) unless a number is given, so one
+// graph trains on mini-batches of any size.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +22,7 @@
 namespace dagrad::models {
 
 enum class Activation { sigmoid, tanh, relu, leaky_relu };
-enum class Output { sigmoid, softmax };
+enum class Output { sigmoid, softmax, linear };
 
 struct ModelSpec {
   std::vector<std::int64_t> layers;     // n[0], n[1], ..., n[L]
@@ -37,19 +41,20 @@ struct ModelSpec {
   void validate() const;
 };
 
-struct Model {
+// The L-layer network's nodes, as the notes name them.
+struct Mlp {
   Expr X, Y;                 // (n[0] x m), (n[L] x m)
   std::vector<Expr> W, b;    // W[0] is W1
   std::vector<Expr> Z, A;    // Z[0] is Z1; A[l-1] is A[l] after dropout
   Expr AL;                   // the prediction A[L]
-  Expr cost;                 // the cross-entropy
+  Expr cost;                 // the cross-entropy (the squared error when linear)
   Expr penalty;              // the L2 term, invalid when lambda = 0
   Expr J;                    // cost + penalty
   std::vector<Expr> params() const;  // W1, b1, W2, b2, ...
   std::vector<std::string> param_names() const;
 };
 
-Model build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m);
+Mlp build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m = m_dim);
 
 std::string_view name_of(Activation a);
 std::string_view name_of(Output o);

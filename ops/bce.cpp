@@ -35,11 +35,11 @@ void bce_kernel(const KernelCall& c) {
 }
 
 std::vector<Expr> bce_grad(const GradCall& c) {
-  const double m = static_cast<double>(c.x[0].shape().cols);
+  const Scale inv_m = per_column(c.x[0].shape());  // 1/m
   Expr a = c.x[0], y = c.x[1];
   Expr ga, gy;
-  if (c.wanted[0]) ga = (1.0 / m) * mul(c.g, (a - y) / mul(a, 1.0 - a));
-  if (c.wanted[1]) gy = (-1.0 / m) * mul(c.g, log(a) - log(1.0 - a));
+  if (c.wanted[0]) ga = inv_m * mul(c.g, (a - y) / mul(a, 1.0 - a));
+  if (c.wanted[1]) gy = -1.0 * inv_m * mul(c.g, log(a) - log(1.0 - a));
   return {ga, gy};
 }
 

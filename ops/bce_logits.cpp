@@ -49,11 +49,11 @@ void bce_logits_kernel(const KernelCall& c) {
 }
 
 std::vector<Expr> bce_logits_grad(const GradCall& c) {
-  const double m = static_cast<double>(c.x[0].shape().cols);
+  const Scale inv_m = per_column(c.x[0].shape());  // 1/m
   Expr z = c.x[0], y = c.x[1];
   Expr gz, gy;
-  if (c.wanted[0]) gz = (1.0 / m) * mul(c.g, sigmoid(z) - y);
-  if (c.wanted[1]) gy = (-1.0 / m) * mul(c.g, z);
+  if (c.wanted[0]) gz = inv_m * mul(c.g, sigmoid(z) - y);
+  if (c.wanted[1]) gy = -1.0 * inv_m * mul(c.g, z);
   return {gz, gy};
 }
 

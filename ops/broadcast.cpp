@@ -15,7 +15,7 @@ namespace {
 Shape broadcast_shape(const ShapeCall& c) {
   const Shape x = c.graph.node(c.inputs[0]).shape;
   const Shape to = given_shape(c);
-  if ((x.rows != to.rows && x.rows != 1) || (x.cols != to.cols && x.cols != 1))
+  if (!broadcasts_to(x, to))
     throw ShapeError(fmt::format("{}: cannot broadcast to {}", operands(c, ","), to_string(to)));
   return to;
 }

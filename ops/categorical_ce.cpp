@@ -29,11 +29,11 @@ void categorical_ce_kernel(const KernelCall& c) {
 }
 
 std::vector<Expr> categorical_ce_grad(const GradCall& c) {
-  const double m = static_cast<double>(c.x[0].shape().cols);
+  const Scale inv_m = per_column(c.x[0].shape());  // 1/m
   Expr a = c.x[0], y = c.x[1];
   Expr ga, gy;
-  if (c.wanted[0]) ga = (-1.0 / m) * mul(c.g, y / a);
-  if (c.wanted[1]) gy = (-1.0 / m) * mul(c.g, log(a));
+  if (c.wanted[0]) ga = -1.0 * inv_m * mul(c.g, y / a);
+  if (c.wanted[1]) gy = -1.0 * inv_m * mul(c.g, log(a));
   return {ga, gy};
 }
 

@@ -1,7 +1,12 @@
-// D      = (U < keep_prob), U uniform on [0, 1) from Philox(seed, step, i)
-//          while training; all ones in inference
+// D      = (U < keep_prob), U uniform on [0, 1) from Philox(seed, step, row,
+//          sample) while training; all ones in inference
 // It has no operands, so no gradient flows through it: the backward pass
 // reads the same D the forward pass drew (ops/dropout.cpp).
+//
+// The counter names the element by its row and by its sample's index in
+// the data set (RunContext::samples), not by its position in the batch: a
+// sample gets the same mask in any batch, at any batch position and in any
+// process of a data-parallel run.
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -22,31 +27,37 @@ Shape mask_shape(const ShapeCall& c) {
 template <class T>
 void mask_kernel(const KernelCall& c) {
   T* d = c.out.as<T>();
-  const std::int64_t n = c.out.shape.size();
+  const std::int64_t rows = c.out.shape.rows, cols = c.out.shape.cols;
   const double kp = c.node.attrs.keep_prob;
   if (!c.run.training || kp >= 1.0) {
-    std::fill_n(d, n, T(1));
+    std::fill_n(d, rows * cols, T(1));
     return;
   }
   // U < kp  <=>  word < kp * 2^32 for the 32-bit word U * 2^32.
   const auto threshold = static_cast<std::uint64_t>(kp * 4294967296.0);
   const std::uint64_t seed = c.node.attrs.seed, step = c.run.step;
   const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed),
-                                         static_cast<std::uint32_t>(seed >> 32)};
-  // Philox is counter-based: element i's word depends only on (i / 4, step,
-  // seed), so any split of the range (at multiples of 4) gives the same mask.
-  parallel_for(c.run.threads, n, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; i += 4) {
-      const auto block = static_cast<std::uint64_t>(i / 4);
-      const auto words = philox4x32({static_cast<std::uint32_t>(block),
-                                     static_cast<std::uint32_t>(block >> 32),
-                                     static_cast<std::uint32_t>(step),
-                                     static_cast<std::uint32_t>(step >> 32)},
-                                    key);
-      for (std::int64_t k = 0; k < 4 && i + k < e; ++k)
-        d[i + k] = words[static_cast<std::size_t>(k)] < threshold ? T(1) : T(0);
+                                         static_cast<std::uint32_t>(seed >> 32) ^
+                                             static_cast<std::uint32_t>(step >> 32)};
+  const bool by_index = static_cast<std::int64_t>(c.run.samples.size()) == cols;
+  // One Philox block gives the words of 4 rows of one sample; any split of
+  // the columns over threads gives the same mask.
+  const std::int64_t grain = std::max<std::int64_t>(1, parallel_grain / std::max<std::int64_t>(rows, 1));
+  parallel_for(c.run.threads, cols, [&](std::int64_t j0, std::int64_t j1) {
+    for (std::int64_t j = j0; j < j1; ++j) {
+      const auto sample = static_cast<std::uint64_t>(
+          by_index ? c.run.samples[static_cast<std::size_t>(j)] : j);
+      for (std::int64_t r = 0; r < rows; r += 4) {
+        const auto words = philox4x32({static_cast<std::uint32_t>(r / 4),
+                                       static_cast<std::uint32_t>(sample),
+                                       static_cast<std::uint32_t>(sample >> 32),
+                                       static_cast<std::uint32_t>(step)},
+                                      key);
+        for (std::int64_t k = 0; k < 4 && r + k < rows; ++k)
+          d[(r + k) * cols + j] = words[static_cast<std::size_t>(k)] < threshold ? T(1) : T(0);
+      }
     }
-  });
+  }, grain, 1);
 }
 
 }  // namespace

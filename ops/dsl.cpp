@@ -42,10 +42,10 @@ bool is_identity_operand(Expr c, Expr other, double value) {
 // Linear ops use it to move a scale outward, so that the 1/m of a mean cost
 // rides past dZ and dA to the parameter gradients: dW = 1/m dZ A^T with the
 // notes' dZ = A - Y (and an optimizer pass folds it into the GEMM's alpha).
-double peel_scale(Expr& x) {
+Scale peel_scale(Expr& x) {
   const Node& n = x.node();
   if (n.op != OpKind::affine || n.attrs.offset != 0.0) return 1.0;
-  const double s = n.attrs.scale;
+  const Scale s = n.attrs.scale_factor();
   x = x.graph->expr(n.inputs[0]);
   return s;
 }
@@ -61,12 +61,12 @@ Expr unary(OpKind op, Expr x, const Attrs& attrs = {}) {
 
 }  // namespace
 
-Expr matmul(Expr a, bool trans_a, Expr b, bool trans_b, double scale) {
+Expr matmul(Expr a, bool trans_a, Expr b, bool trans_b, Scale scale) {
   Graph& g = graph_of(a, b);
-  if (const double s = peel_scale(a) * peel_scale(b); s != 1.0)
+  if (const Scale s = peel_scale(a) * peel_scale(b); !s.is_one())
     return affine(matmul(a, trans_a, b, trans_b, scale), s, 0.0);
   Attrs attrs;
-  attrs.scale = scale;
+  attrs.set_scale(scale);
   attrs.trans_a = trans_a;
   attrs.trans_b = trans_b;
   // Fold an operand's transpose into the GEMM flag; the transpose node then
@@ -82,7 +82,7 @@ Expr matmul(Expr a, bool trans_a, Expr b, bool trans_b, double scale) {
   return g.add(OpKind::matmul, {a.id, b.id}, attrs);
 }
 
-Expr matmul(Expr a, Expr b, double scale) { return matmul(a, false, b, false, scale); }
+Expr matmul(Expr a, Expr b, Scale scale) { return matmul(a, false, b, false, scale); }
 
 Expr operator*(Expr a, Expr b) { return matmul(a, b); }
 
@@ -103,14 +103,14 @@ Expr mul(Expr a, Expr b) {
   graph_of(a, b);
   if (is_identity_operand(a, b, 1.0)) return b;
   if (is_identity_operand(b, a, 1.0)) return a;
-  if (const double s = peel_scale(a) * peel_scale(b); s != 1.0) return affine(mul(a, b), s, 0.0);
+  if (const Scale s = peel_scale(a) * peel_scale(b); !s.is_one()) return affine(mul(a, b), s, 0.0);
   return binary(OpKind::mul, a, b);
 }
 
 Expr operator/(Expr a, Expr b) {
   graph_of(a, b);
   if (is_identity_operand(b, a, 1.0)) return a;
-  if (const double s = peel_scale(a) / peel_scale(b); s != 1.0) return affine(a / b, s, 0.0);
+  if (const Scale s = peel_scale(a) / peel_scale(b); !s.is_one()) return affine(a / b, s, 0.0);
   return binary(OpKind::div, a, b);
 }
 
@@ -121,20 +121,25 @@ Expr operator-(Expr x) {
   return unary(OpKind::neg, x);
 }
 
-Expr affine(Expr x, double scale, double offset) {
+Expr affine(Expr x, Scale scale, double offset) {
   Graph& g = graph_of(x);
-  if (scale == 1.0 && offset == 0.0) return x;
-  if (auto v = constant_value(x)) return g.constant(scale * *v + offset, x.shape());
+  if (scale.is_one() && offset == 0.0) return x;
+  const bool plain = scale.m_pow == 0;  // a number: no m to resolve at run time
+  if (auto v = constant_value(x); v && plain)
+    return g.constant(scale.value * *v + offset, x.shape());
   const Node& n = x.node();
-  if (n.op == OpKind::affine)  // s2 (s1 x + o1) + o2 = (s1 s2) x + (o1 s2 + o2)
-    return affine(g.expr(n.inputs[0]), n.attrs.scale * scale, n.attrs.offset * scale + offset);
-  if (scale == -1.0 && offset == 0.0) return unary(OpKind::neg, x);
+  // s2 (s1 x + o1) + o2 = (s1 s2) x + (o1 s2 + o2), unless o1 s2 would hold m.
+  if (n.op == OpKind::affine && (plain || n.attrs.offset == 0.0))
+    return affine(g.expr(n.inputs[0]), n.attrs.scale_factor() * scale,
+                  n.attrs.offset * scale.value + offset);
+  if (scale == Scale(-1.0) && offset == 0.0) return unary(OpKind::neg, x);
   Attrs attrs;
-  attrs.scale = scale;
+  attrs.set_scale(scale);
   attrs.offset = offset;
   return g.add(OpKind::affine, {x.id}, attrs);
 }
 
+Expr operator*(Scale s, Expr x) { return affine(x, s, 0.0); }
 Expr operator*(double s, Expr x) { return affine(x, s, 0.0); }
 Expr operator*(Expr x, double s) { return affine(x, s, 0.0); }
 Expr operator/(Expr x, double s) { return affine(x, 1.0 / s, 0.0); }
@@ -173,16 +178,21 @@ Expr sum(Expr x, int axis, bool keepdims) {
   const Node& n = x.node();
   if (n.op == OpKind::affine && n.attrs.offset == 0.0) {
     // sum(s x) = s sum(x): the scale rides on the reduction (db = 1/m sum(dZ)).
-    attrs.scale = n.attrs.scale;
+    attrs.set_scale(n.attrs.scale_factor());
     x = graph_of(x).expr(n.inputs[0]);
   }
   return unary(OpKind::sum, x, attrs);
 }
 
+namespace {
+// 1/d for a dimension d: the number, or 1/m for the symbolic sample count.
+Scale per(std::int64_t d) { return d == m_dim ? per_m : Scale(1.0 / static_cast<double>(d)); }
+}  // namespace
+
 Expr mean(Expr x, int axis, bool keepdims) {
   const Shape s = x.shape();
-  const std::int64_t count = axis == -1 ? s.size() : axis == 0 ? s.rows : s.cols;
-  return sum(x * (1.0 / static_cast<double>(count)), axis, keepdims);
+  const Scale factor = axis == -1 ? per(s.rows) * per(s.cols) : axis == 0 ? per(s.rows) : per(s.cols);
+  return sum(factor * x, axis, keepdims);
 }
 
 Expr broadcast(Expr x, Shape shape) {
@@ -192,7 +202,7 @@ Expr broadcast(Expr x, Shape shape) {
 
 Expr transpose(Expr x) {
   if (x.node().op == OpKind::transpose) return graph_of(x).expr(x.node().inputs[0]);
-  if (const double s = peel_scale(x); s != 1.0) return affine(transpose(x), s, 0.0);
+  if (const Scale s = peel_scale(x); !s.is_one()) return affine(transpose(x), s, 0.0);
   return unary(OpKind::transpose, x);
 }
 
@@ -214,7 +224,7 @@ Expr categorical_cross_entropy(Expr A, Expr Y) {
 
 Expr l2_penalty(std::span<const Expr> W, double lambda, std::int64_t m) {
   if (W.empty()) throw GraphError("l2_penalty needs at least one weight matrix");
-  if (m <= 0) throw GraphError(fmt::format("l2_penalty: m = {} must be positive", m));
+  if (m <= 0 && m != m_dim) throw GraphError(fmt::format("l2_penalty: m = {} must be positive", m));
   Graph& g = graph_of(W[0]);
   std::vector<NodeId> ids;
   for (Expr w : W) ids.push_back(graph_of(w, W[0]).expr(w.id).id);
@@ -228,6 +238,15 @@ Expr l2_penalty(std::initializer_list<Expr> W, double lambda, std::int64_t m) {
   return l2_penalty(std::span<const Expr>(W.begin(), W.size()), lambda, m);
 }
 
+Expr mean_squared_error(Expr A, Expr Y) { return binary(OpKind::mse, A, Y); }
+
+Expr pow(Expr a, Expr b) { return binary(OpKind::pow, a, b); }
+
+Expr assign(Expr target, Expr value) {
+  Graph& g = graph_of(target, value);
+  return g.add(OpKind::assign, {target.id, value.id});
+}
+
 Expr dropout_mask(Graph& g, Shape shape, double keep_prob, std::uint64_t seed) {
   Attrs attrs;
   attrs.keep_prob = keep_prob;
@@ -237,7 +256,7 @@ Expr dropout_mask(Graph& g, Shape shape, double keep_prob, std::uint64_t seed) {
 
 Expr dropout(Expr A, Expr D) {
   Graph& g = graph_of(A, D);
-  if (const double s = peel_scale(A); s != 1.0) return affine(dropout(A, D), s, 0.0);
+  if (const Scale s = peel_scale(A); !s.is_one()) return affine(dropout(A, D), s, 0.0);
   Attrs attrs;
   attrs.keep_prob = D.node().attrs.keep_prob;
   return g.add(OpKind::dropout, {A.id, D.id}, attrs);

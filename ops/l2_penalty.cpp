@@ -1,4 +1,5 @@
 // J      = lambda/(2m) sum_l ||W[l]||_F^2          over every operand W[l]
+//          m = attrs.count, or the bound sample count when it is m_dim
 // dJ/dW  = (lambda/m) W
 // grad_W = g (lambda/m) W                           the notes' + lambda/m W[l]
 #include "dagrad/ops/dsl.hpp"
@@ -21,12 +22,15 @@ void l2_kernel(const KernelCall& c) {
     const T* p = w.as<T>();
     for (std::int64_t i = 0; i < w.shape.size(); ++i) total += double(p[i]) * double(p[i]);
   }
-  const double factor = c.node.attrs.scale / (2.0 * static_cast<double>(c.node.attrs.count));
+  const std::int64_t m = c.node.attrs.count == m_dim ? c.run.m : c.node.attrs.count;
+  const double factor = c.node.attrs.scale / (2.0 * static_cast<double>(m));
   c.out.as<T>()[0] = static_cast<T>(factor * total);
 }
 
 std::vector<Expr> l2_grad(const GradCall& c) {
-  const double factor = c.attrs.scale / static_cast<double>(c.attrs.count);
+  const Scale factor = c.attrs.count == m_dim
+                           ? Scale(c.attrs.scale, -1)
+                           : Scale(c.attrs.scale / static_cast<double>(c.attrs.count));
   std::vector<Expr> out(c.x.size());
   for (std::size_t i = 0; i < c.x.size(); ++i)
     if (c.wanted[i]) out[i] = factor * mul(c.g, c.x[i]);

@@ -1,5 +1,6 @@
-// The leaves of a graph: inputs (X, Y) and parameters (W, b) are bound by the
-// executor to caller memory; a constant fills its buffer with one value.
+// The leaves of a graph: inputs (X, Y), parameters (W, b) and optimizer state
+// (v_dW1, t) are bound by the executor to caller memory; a constant fills its
+// buffer with one value.
 // None of them has operands, so none has a gradient rule.
 #include <algorithm>
 
@@ -19,6 +20,7 @@ void fill_constant(const KernelCall& c) {
 
 extern const OpDef input_op{OpKind::input, "input", 0, given_shape, nullptr, nullptr, nullptr, true};
 extern const OpDef param_op{OpKind::param, "param", 0, given_shape, nullptr, nullptr, nullptr, true};
+extern const OpDef state_op{OpKind::state, "state", 0, given_shape, nullptr, nullptr, nullptr, true};
 extern const OpDef constant_op{OpKind::constant, "constant", 0, given_shape,
                                DAGRAD_KERNELS(fill_constant), nullptr, true};
 

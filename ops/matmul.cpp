@@ -24,20 +24,20 @@ Shape matmul_shape(const ShapeCall& c) {
   const Shape a = op_shape(c.graph.node(c.inputs[0]).shape, c.attrs.trans_a);
   const Shape b = op_shape(c.graph.node(c.inputs[1]).shape, c.attrs.trans_b);
   if (a.cols != b.rows)
-    throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, "*"), a.cols,
-                                 b.rows));
+    throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, "*"),
+                                 to_string_dim(a.cols), to_string_dim(b.rows)));
   return Shape{a.rows, b.cols};
 }
 
 template <class T>
 void gemm_kernel(const KernelCall& c) {
   gemm<T>(c.in[0], c.node.attrs.trans_a, c.in[1], c.node.attrs.trans_b,
-          static_cast<T>(c.node.attrs.scale), T(0), c.out);
+          static_cast<T>(scale_of(c)), T(0), c.out);
 }
 
 std::vector<Expr> matmul_grad(const GradCall& c) {
   const bool ta = c.attrs.trans_a, tb = c.attrs.trans_b;
-  const double s = c.attrs.scale;
+  const Scale s = c.attrs.scale_factor();
   Expr a = c.x[0], b = c.x[1], g = c.g;
   Expr ga, gb;
   // d(op(a)) = s g op(b)^T; when trans_a, grad_a = (s g op(b)^T)^T = s op(b) g^T.

@@ -21,10 +21,10 @@ Shape matmul_bias_shape(const ShapeCall& c) {
   const Shape b = op(c.graph.node(c.inputs[1]).shape, c.attrs.trans_b);
   const Shape bias = c.graph.node(c.inputs[2]).shape;
   if (a.cols != b.rows)
-    throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, ","), a.cols,
-                                 b.rows));
+    throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, ","),
+                                 to_string_dim(a.cols), to_string_dim(b.rows)));
   const Shape y{a.rows, b.cols};
-  if ((bias.rows != y.rows && bias.rows != 1) || (bias.cols != y.cols && bias.cols != 1))
+  if (!broadcasts_to(bias, y))
     throw ShapeError(fmt::format("{}: bias does not broadcast to {}", operands(c, ","),
                                  to_string(y)));
   return y;
@@ -34,7 +34,7 @@ template <class T>
 void matmul_bias_kernel(const KernelCall& c) {
   map_binary<T>(c.in[2], c.in[2], c.out, [](T v, T) { return v; }, c.run.threads);
   gemm<T>(c.in[0], c.node.attrs.trans_a, c.in[1], c.node.attrs.trans_b,
-          static_cast<T>(c.node.attrs.scale), T(1), c.out);
+          static_cast<T>(scale_of(c)), T(1), c.out);
 }
 
 }  // namespace

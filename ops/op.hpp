@@ -25,6 +25,11 @@ struct RunContext {
   bool training = true;         // dropout is the identity when false
   std::uint64_t step = 0;       // counter fed to the dropout RNG
   int threads = 1;              // elementwise work may be split this many ways
+  std::int64_t m = 0;           // the sample count bound to m (0: no symbolic m)
+  // The data set index of each of the m sample columns, or empty: column j
+  // is sample j. Dropout masks are keyed by it, so a sample's mask does not
+  // depend on its batch, its position in the batch or the process.
+  std::span<const std::int64_t> samples = {};
 };
 
 struct KernelCall {
@@ -37,6 +42,15 @@ struct KernelCall {
 };
 
 using Kernel = void (*)(const KernelCall&);
+
+// 1/(number of columns) of a value: the cost's 1/m, symbolic when the
+// columns are the sample count m.
+inline Scale per_column(Shape s) {
+  return s.cols == m_dim ? per_m : Scale(1.0 / static_cast<double>(s.cols));
+}
+
+// The node's scale attribute with m bound: attrs.scale * m^attrs.m_pow.
+inline double scale_of(const KernelCall& c) { return c.node.attrs.scale_factor().at(c.run.m); }
 
 // Shape rule: the node's shape from its operands (and, for leaves, the shape
 // given by the builder). Throws ShapeError naming the operands and shapes.
@@ -74,6 +88,9 @@ struct OpDef {
   Kernel f64;
   GradRule grad;     // nullptr for leaves
   bool smooth;       // derivative continuous everywhere (for second-order checks)
+  // Bit k set: the kernel overwrites operand k (a param or state leaf) in
+  // place. The schedule runs such a node after the operand's other readers.
+  unsigned writes = 0;
 };
 
 const OpDef& op_def(OpKind kind);

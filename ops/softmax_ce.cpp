@@ -41,11 +41,11 @@ void softmax_ce_kernel(const KernelCall& c) {
 }
 
 std::vector<Expr> softmax_ce_grad(const GradCall& c) {
-  const double m = static_cast<double>(c.x[0].shape().cols);
+  const Scale inv_m = per_column(c.x[0].shape());  // 1/m
   Expr z = c.x[0], y = c.x[1];
   Expr gz, gy;
-  if (c.wanted[0]) gz = (1.0 / m) * mul(c.g, softmax(z) - y);
-  if (c.wanted[1]) gy = (-1.0 / m) * mul(c.g, log(softmax(z)));
+  if (c.wanted[0]) gz = inv_m * mul(c.g, softmax(z) - y);
+  if (c.wanted[1]) gy = -1.0 * inv_m * mul(c.g, log(softmax(z)));
   return {gz, gy};
 }
 

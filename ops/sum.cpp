@@ -34,7 +34,7 @@ void sum_kernel(const KernelCall& c) {
   const T* x = c.in[0].as<T>();
   T* y = c.out.as<T>();
   const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
-  const double s = c.node.attrs.scale;
+  const double s = scale_of(c);
   if (c.node.attrs.axis == 0) {  // column sums, accumulated row by row
     std::fill_n(y, cols, T(0));
     for (std::int64_t r = 0; r < rows; ++r)
@@ -80,7 +80,7 @@ void sum_kernel(const KernelCall& c) {
 std::vector<Expr> sum_grad(const GradCall& c) {
   Expr g = c.g;
   if (c.attrs.axis == 1 && !c.attrs.keepdims) g = transpose(g);  // back to (n x 1)
-  return {broadcast(c.attrs.scale * g, c.x[0].shape())};
+  return {broadcast(c.attrs.scale_factor() * g, c.x[0].shape())};
 }
 
 }  // namespace

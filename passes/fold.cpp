@@ -15,7 +15,7 @@ bool pointwise(OpKind op) {
     case OpKind::add: case OpKind::sub: case OpKind::mul: case OpKind::div:
     case OpKind::neg: case OpKind::affine: case OpKind::exp: case OpKind::log:
     case OpKind::square: case OpKind::sqrt: case OpKind::sigmoid: case OpKind::tanh:
-    case OpKind::relu: case OpKind::leaky_relu: case OpKind::step:
+    case OpKind::relu: case OpKind::leaky_relu: case OpKind::step: case OpKind::pow:
       return true;
     default:
       return false;
@@ -34,11 +34,14 @@ std::optional<double> constant_result(RebuildContext& c, NodeId old) {
   if (v.empty()) return std::nullopt;
   if (n.op == OpKind::broadcast || n.op == OpKind::transpose) return v[0];
   if (n.op == OpKind::sum) {
+    // NOTE: a sum over m samples, or one scaled by 1/m, depends on the run.
     const Shape s = c.node(n.inputs[0]).shape;
+    if (s.symbolic() || n.attrs.m_pow != 0) return std::nullopt;
     const double count = n.attrs.axis == -1 ? double(s.size())
                          : n.attrs.axis == 0 ? double(s.rows) : double(s.cols);
     return n.attrs.scale * count * v[0];
   }
+  if (n.attrs.m_pow != 0) return std::nullopt;
   if (!pointwise(n.op)) return std::nullopt;
   // Run the op's own double kernel on 1x1 operands: the same arithmetic the
   // executor would do, element by element.
@@ -82,8 +85,8 @@ std::optional<NodeId> fold_transpose_rule(RebuildContext& c, NodeId old) {
 
 std::optional<NodeId> fold_scale_rule(RebuildContext& c, NodeId old) {
   const Node& n = c.node(old);
-  double s = 0.0;
-  if (n.op == OpKind::affine && n.attrs.offset == 0.0) s = n.attrs.scale;
+  Scale s;
+  if (n.op == OpKind::affine && n.attrs.offset == 0.0) s = n.attrs.scale_factor();
   else if (n.op == OpKind::neg) s = -1.0;
   else return std::nullopt;
   const NodeId inner = n.inputs[0];
@@ -91,7 +94,7 @@ std::optional<NodeId> fold_scale_rule(RebuildContext& c, NodeId old) {
   const Node& mm = c.out.node(c.mapped(inner));
   if (mm.op != OpKind::matmul) return std::nullopt;
   Attrs a = mm.attrs;
-  a.scale *= s;
+  a.set_scale(a.scale_factor() * s);
   return c.out.add(OpKind::matmul, mm.inputs, a).id;
 }
 

@@ -5,7 +5,8 @@ namespace dagrad::passes {
 namespace {
 
 bool is_one_minus(const Node& n) {
-  return n.op == OpKind::affine && n.attrs.scale == -1.0 && n.attrs.offset == 1.0;
+  return n.op == OpKind::affine && n.attrs.scale == -1.0 && n.attrs.m_pow == 0 &&
+         n.attrs.offset == 1.0;
 }
 
 // For mul(g, f) with f the chain of an activation's derivative, the fused

@@ -26,7 +26,16 @@ constexpr std::size_t alignment = 64;
 
 std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
-bool is_bound_leaf(OpKind op) { return op == OpKind::input || op == OpKind::param; }
+bool is_bound_leaf(OpKind op) {
+  return op == OpKind::input || op == OpKind::param || op == OpKind::state;
+}
+
+// Whether a node needs m: a shape with m, a scale with a power of m, or an
+// L2 penalty over the bound sample count.
+bool uses_m(const Node& n) {
+  return n.shape.symbolic() || n.attrs.m_pow != 0 ||
+         (n.op == OpKind::l2_penalty && n.attrs.count == m_dim);
+}
 
 template <class T>
 void check_finite(const Graph& g, NodeId id, const ops::Buffer& out,
@@ -56,100 +65,214 @@ void check_finite(const Graph& g, NodeId id, const ops::Buffer& out,
 
 struct Executor::Impl {
   std::vector<NodeId> outputs;
-  MemoryPlan plan;
-  std::vector<ops::Buffer> buffers;          // per node id; data null when unscheduled
-  std::vector<bool> bound;                   // per node id, for leaves
+  std::vector<NodeId> schedule;              // m-independent
+  PlanOptions plan_options;
+  MemoryPlan plan;                           // for `capacity` samples
+  bool symbolic = false;                     // some scheduled node needs m
+  std::int64_t capacity = 0, m = 0;
+  int plans = 0;
+  std::vector<ops::Buffer> buffers;          // per node id; shapes of the current m
+  std::vector<bool> bound, writable;         // per node id, for leaves
   std::vector<bool> readable;                // per node id: value() may read it
   std::vector<bool> scheduled;               // per node id
+  std::vector<NodeId> symbolic_leaves;       // scheduled leaves whose shape holds m
+  std::vector<NodeId> written;               // leaves some scheduled node overwrites
   std::unique_ptr<std::byte, FreeDeleter> arena;
-  // Per scheduled step: the operand buffers, gathered once at plan time.
+  // Per scheduled step: the operand buffers, gathered at plan time and
+  // refreshed when a leaf is bound or m changes.
   std::vector<std::vector<ops::Buffer>> operands;
-  // Per bound leaf: the (step, operand slot) pairs that read it, so that
-  // bind() refreshes them without scanning the schedule.
+  // Per bound leaf: the (step, operand slot) pairs that read it, and the
+  // steps whose own value is that leaf's memory (assign and the updates).
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> leaf_readers;
+  std::vector<std::vector<NodeId>> leaf_aliases;
+
+  void place(const Graph& g, std::int64_t cap);
+  void set_m(const Graph& g, std::int64_t new_m);
+  void refresh_operands(const Graph& g);
+  std::int64_t bound_m(const Graph& g, const RunOptions& o) const;
 };
+
+// Plans the arena for `cap` samples and points every computed value into it.
+void Executor::Impl::place(const Graph& g, std::int64_t cap) {
+  plan = plan_memory(g, outputs, schedule, plan_options, symbolic ? cap : 0);
+  capacity = symbolic ? cap : 0;
+  ++plans;
+  const std::size_t bytes = round_up(std::max<std::size_t>(plan.arena_bytes, alignment));
+  arena.reset(static_cast<std::byte*>(std::aligned_alloc(alignment, bytes)));
+  if (!arena) throw InputError(fmt::format("cannot allocate {} bytes for the plan", bytes));
+  for (const PlannedValue& v : plan.values)
+    if (v.group != no_slot) buffers[v.id].data = arena.get() + plan.groups[v.group].offset;
+}
+
+// Gives every scheduled node its shape for `new_m` samples.
+void Executor::Impl::set_m(const Graph& g, std::int64_t new_m) {
+  m = new_m;
+  for (NodeId id : schedule) {
+    const Node& n = g.node(id);
+    if (!is_bound_leaf(n.op)) buffers[id].shape = n.shape.at(std::max<std::int64_t>(m, 1));
+  }
+  refresh_operands(g);
+}
+
+void Executor::Impl::refresh_operands(const Graph& g) {
+  for (std::size_t s = 0; s < schedule.size(); ++s) {
+    const Node& n = g.node(schedule[s]);
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) operands[s][k] = buffers[n.inputs[k]];
+  }
+}
+
+// m as the bound leaves give it; they must agree.
+std::int64_t Executor::Impl::bound_m(const Graph& g, const RunOptions& o) const {
+  std::int64_t found = 0;
+  NodeId from = 0;
+  for (NodeId leaf : symbolic_leaves) {
+    if (!bound[leaf]) continue;
+    const Shape declared = g.node(leaf).shape, s = buffers[leaf].shape;
+    const std::int64_t here = declared.cols == m_dim ? s.cols : s.rows;
+    if (found != 0 && here != found)
+      throw InputError(fmt::format("run: {} is bound with {} samples {} but {} with {} {}",
+                                   g.describe(from), found, to_string(buffers[from].shape),
+                                   g.describe(leaf), here, to_string(s)));
+    found = here;
+    from = leaf;
+  }
+  if (found == 0 && !o.samples.empty()) found = static_cast<std::int64_t>(o.samples.size());
+  if (found == 0)
+    throw InputError("run: the graph's shapes hold the sample count m, but no input with m "
+                     "columns is bound, so m is unknown");
+  return found;
+}
 
 Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
                    const ExecutorOptions& options)
     : graph_ptr_(&graph), impl_(std::make_unique<Impl>()) {
   Impl& p = *impl_;
+  if (options.capacity < 0)
+    throw InputError(fmt::format("executor: capacity {} must be >= 0", options.capacity));
   p.outputs = std::move(outputs);
-  p.plan = plan_memory(graph, p.outputs, options.plan);
+  for (NodeId o : p.outputs)
+    if (o >= graph.size())
+      throw GraphError(fmt::format("executor: unknown output %{} (the graph has {} nodes)", o,
+                                   graph.size()));
+  p.plan_options = options.plan;
+  p.schedule = graph.schedule(p.outputs);
   p.buffers.assign(graph.size(), ops::Buffer{});
   p.bound.assign(graph.size(), false);
+  p.writable.assign(graph.size(), false);
   p.readable.assign(graph.size(), !options.plan.share);
   p.scheduled.assign(graph.size(), false);
-  for (NodeId id : p.plan.schedule) p.scheduled[id] = true;
-  for (NodeId o : p.outputs) p.readable[o] = true;
-
-  const std::size_t bytes = round_up(std::max<std::size_t>(p.plan.arena_bytes, alignment));
-  p.arena.reset(static_cast<std::byte*>(std::aligned_alloc(alignment, bytes)));
-  if (!p.arena) throw Error(fmt::format("cannot allocate {} bytes for the plan", bytes));
-  for (const PlannedValue& v : p.plan.values) {
-    p.buffers[v.id].shape = graph.node(v.id).shape;
-    if (v.group != no_slot) p.buffers[v.id].data = p.arena.get() + p.plan.groups[v.group].offset;
-    if (is_bound_leaf(graph.node(v.id).op)) p.readable[v.id] = true;
-  }
   p.leaf_readers.resize(graph.size());
-  for (std::size_t s = 0; s < p.plan.schedule.size(); ++s) {
-    std::vector<ops::Buffer> in;
-    const auto& ins = graph.node(p.plan.schedule[s]).inputs;
-    for (std::size_t k = 0; k < ins.size(); ++k) {
-      in.push_back(p.buffers[ins[k]]);
-      if (is_bound_leaf(graph.node(ins[k]).op)) p.leaf_readers[ins[k]].emplace_back(s, k);
+  p.leaf_aliases.resize(graph.size());
+  for (NodeId o : p.outputs) p.readable[o] = true;
+  for (std::size_t s = 0; s < p.schedule.size(); ++s) {
+    const NodeId id = p.schedule[s];
+    const Node& n = graph.node(id);
+    p.scheduled[id] = true;
+    p.symbolic = p.symbolic || uses_m(n);
+    if (is_bound_leaf(n.op)) {
+      p.readable[id] = true;
+      p.buffers[id].shape = n.shape.at(1);
+      if (n.shape.symbolic()) p.symbolic_leaves.push_back(id);
     }
-    p.operands.push_back(std::move(in));
+    const auto& ins = n.inputs;
+    p.operands.emplace_back(ins.size());
+    for (std::size_t k = 0; k < ins.size(); ++k)
+      if (is_bound_leaf(graph.node(ins[k]).op)) p.leaf_readers[ins[k]].emplace_back(s, k);
+    if (const unsigned writes = ops::op_def(n.op).writes; writes != 0) {
+      p.leaf_aliases[ins[0]].push_back(id);
+      for (std::size_t k = 0; k < ins.size(); ++k)
+        if (writes & (1u << k)) p.written.push_back(ins[k]);
+    }
+  }
+  // A graph without m is planned now; one with m for the capacity, now when
+  // it is given, else at the first run.
+  if (!p.symbolic || options.capacity > 0) {
+    p.place(graph, options.capacity);
+    p.set_m(graph, p.symbolic ? options.capacity : 0);
   }
 }
+
+namespace {
+std::vector<NodeId> ids_of(const Graph& g, std::span<const Expr> es) {
+  std::vector<NodeId> out;
+  for (Expr e : es) {
+    if (e.graph != &g) throw GraphError("executor: an output belongs to another graph");
+    out.push_back(e.id);
+  }
+  return out;
+}
+}  // namespace
+
+Executor::Executor(const Graph& graph, std::span<const Expr> outputs,
+                   const ExecutorOptions& options)
+    : Executor(graph, ids_of(graph, outputs), options) {}
+Executor::Executor(const Graph& graph, std::initializer_list<Expr> outputs,
+                   const ExecutorOptions& options)
+    : Executor(graph, ids_of(graph, std::span<const Expr>(outputs.begin(), outputs.size())),
+               options) {}
 
 Executor::~Executor() = default;
 Executor::Executor(Executor&&) noexcept = default;
 Executor& Executor::operator=(Executor&&) noexcept = default;
 
+NodeId Executor::id_of(Expr e) const {
+  if (!e.valid()) throw GraphError("executor: an empty expression");
+  if (e.graph != graph_ptr_) throw GraphError("executor: the expression belongs to another graph");
+  return e.id;
+}
 
-void Executor::bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype) {
+Shape Executor::fixed_shape(NodeId leaf) const {
+  const Graph& g = *graph_ptr_;
+  if (leaf >= g.size()) throw InputError(fmt::format("bind: unknown node %{}", leaf));
+  const Shape s = g.node(leaf).shape;
+  if (s.symbolic())
+    throw InputError(fmt::format("bind {}: its shape {} holds the sample count m, so give the "
+                                 "shape of the data bound to it",
+                                 g.describe(leaf), to_string(s)));
+  return s;
+}
+
+void Executor::bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype, bool writable) {
   Impl& p = *impl_;
   const Graph& graph_ = *graph_ptr_;
   if (leaf >= graph_.size())
     throw InputError(fmt::format("bind: unknown node %{}", leaf));
   const Node& n = graph_.node(leaf);
   if (!is_bound_leaf(n.op))
-    throw InputError(fmt::format("bind: {} is a {} node, not an input or parameter",
+    throw InputError(fmt::format("bind: {} is a {} node, not an input, parameter or state",
                                  graph_.describe(leaf), ops::op_def(n.op).name));
-  if (shape != n.shape)
+  // m binds to any positive count, the same one where both dimensions are m.
+  const Shape d = n.shape;
+  const std::int64_t m = d.cols == m_dim ? shape.cols : d.rows == m_dim ? shape.rows : 0;
+  if (m < 0 || (d.symbolic() && m == 0) || shape != d.at(m))
     throw InputError(fmt::format("bind {}: fed shape {} but the graph declares {}",
                                  graph_.describe(leaf), to_string(shape), to_string(n.shape)));
   if (dtype != n.dtype)
     throw InputError(fmt::format("bind {}: fed {} data but the graph is {}",
                                  graph_.describe(leaf), dtype_name(dtype), dtype_name(n.dtype)));
-  p.buffers[leaf].data = const_cast<void*>(data);
+  if (data == nullptr) throw InputError(fmt::format("bind {}: null data", graph_.describe(leaf)));
+  p.buffers[leaf] = ops::Buffer{const_cast<void*>(data), shape};
   p.bound[leaf] = true;
-  // Refresh the operand lists that read this leaf.
-  for (const auto& [step, slot] : p.leaf_readers[leaf]) p.operands[step][slot].data = p.buffers[leaf].data;
+  p.writable[leaf] = writable;
+  // Refresh the operand lists that read this leaf, and the nodes whose value
+  // is this leaf's memory.
+  for (const auto& [step, slot] : p.leaf_readers[leaf]) p.operands[step][slot] = p.buffers[leaf];
+  for (NodeId alias : p.leaf_aliases[leaf]) p.buffers[alias] = p.buffers[leaf];
 }
 
-void Executor::bind(NodeId leaf, const float* data, Shape shape) {
-  bind_raw(leaf, data, shape, DType::f32);
+void Executor::bind(Leaf leaf, const Tensor& t) {
+  bind_raw(id_of(leaf), t.raw(), t.shape(), t.dtype(), false);
 }
-void Executor::bind(NodeId leaf, const double* data, Shape shape) {
-  bind_raw(leaf, data, shape, DType::f64);
+void Executor::bind(Leaf leaf, Tensor& t) {
+  bind_raw(id_of(leaf), t.raw(), t.shape(), t.dtype(), true);
 }
 
-void Executor::bind(NodeId leaf, const Tensor& t) { bind_raw(leaf, t.raw(), t.shape(), t.dtype()); }
-
-namespace {
-NodeId find_leaf(const Graph& g, std::string_view name) {
-  auto id = g.find(name);
-  if (!id) throw InputError(fmt::format("bind: the graph has no node named '{}'", name));
+NodeId Executor::id_of(const Leaf& leaf) const {
+  if (leaf.by_expr_) return id_of(leaf.expr_);
+  if (leaf.name_.data() == nullptr) return leaf.id_;
+  auto id = graph_ptr_->find(leaf.name_);
+  if (!id) throw InputError(fmt::format("bind: the graph has no node named '{}'", leaf.name_));
   return *id;
-}
-}  // namespace
-
-void Executor::bind(std::string_view name, const float* data, Shape shape) {
-  bind(find_leaf(*graph_ptr_, name), data, shape);
-}
-void Executor::bind(std::string_view name, const double* data, Shape shape) {
-  bind(find_leaf(*graph_ptr_, name), data, shape);
 }
 
 void Executor::run(const RunOptions& options) { run(options, {}); }
@@ -157,21 +280,36 @@ void Executor::run(const RunOptions& options) { run(options, {}); }
 void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
   Impl& p = *impl_;
   const Graph& graph_ = *graph_ptr_;
-  const ops::RunContext ctx{options.training, options.step, g_threads};
   const bool timed = !step_seconds.empty();
-  if (timed && step_seconds.size() != p.plan.schedule.size())
+  if (timed && step_seconds.size() != p.schedule.size())
     throw GraphError(fmt::format("run: {} step timers for {} steps", step_seconds.size(),
-                                 p.plan.schedule.size()));
-  for (std::size_t s = 0; s < p.plan.schedule.size(); ++s) {
-    const NodeId id = p.plan.schedule[s];
+                                 p.schedule.size()));
+  for (NodeId id : p.schedule) {
     const Node& n = graph_.node(id);
-    if (is_bound_leaf(n.op)) {
-      if (!p.bound[id])
-        throw InputError(fmt::format("run: {} {} {} was never bound",
-                                     n.op == OpKind::input ? "input" : "parameter",
-                                     graph_.describe(id), to_string(n.shape)));
-      continue;
-    }
+    if (is_bound_leaf(n.op) && !p.bound[id])
+      throw InputError(fmt::format("run: {} {} {} was never bound", ops::op_def(n.op).name,
+                                   graph_.describe(id), to_string(n.shape)));
+  }
+  for (NodeId leaf : p.written)
+    if (!p.writable[leaf])
+      throw InputError(fmt::format("run: this plan updates {}, but it was bound read-only: bind "
+                                   "it with a mutable pointer or Tensor",
+                                   graph_.describe(leaf)));
+  if (p.symbolic) {
+    const std::int64_t m = p.bound_m(graph_, options);
+    const bool moved = m > p.capacity;
+    if (moved) p.place(graph_, m);  // more samples than planned for: plan again
+    if (moved || m != p.m) p.set_m(graph_, m);
+  }
+  if (!options.samples.empty() && p.symbolic &&
+      static_cast<std::int64_t>(options.samples.size()) != p.m)
+    throw InputError(fmt::format("run: {} sample indices for m = {} samples",
+                                 options.samples.size(), p.m));
+  const ops::RunContext ctx{options.training, options.step, g_threads, p.m, options.samples};
+  for (std::size_t s = 0; s < p.schedule.size(); ++s) {
+    const NodeId id = p.schedule[s];
+    const Node& n = graph_.node(id);
+    if (is_bound_leaf(n.op)) continue;
     const ops::OpDef& def = ops::op_def(n.op);
     const ops::Kernel k = n.dtype == DType::f32 ? def.f32 : def.f64;
     const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -195,10 +333,22 @@ ops::Buffer Executor::value(NodeId id) const {
       throw GraphError(fmt::format("value: {} is not an output of this plan, so its buffer is "
                                    "reused by later nodes; list it among the outputs",
                                    graph_.describe(id)));
+    if (impl_->scheduled[id] && !is_bound_leaf(graph_.node(id).op))
+      throw GraphError(fmt::format("value: {} has no value before the plan's first run",
+                                   graph_.describe(id)));
     throw GraphError(fmt::format("value: {} is not part of this plan{}", graph_.describe(id),
                                  is_bound_leaf(graph_.node(id).op) ? " or was never bound" : ""));
   }
   return impl_->buffers[id];
+}
+
+void Executor::check_dtype(NodeId id, DType want) const {
+  const Graph& g = *graph_ptr_;
+  if (id >= g.size())
+    throw GraphError(fmt::format("values: unknown node %{} (the graph has {} nodes)", id, g.size()));
+  if (g.node(id).dtype != want)
+    throw GraphError(fmt::format("values<{}>: {} holds {} values", want == DType::f32 ? "float" : "double",
+                                 g.describe(id), dtype_name(g.node(id).dtype)));
 }
 
 double Executor::scalar(NodeId id) const {
@@ -209,9 +359,12 @@ double Executor::scalar(NodeId id) const {
   return graph_.node(id).dtype == DType::f32 ? double(*b.as<float>()) : *b.as<double>();
 }
 
-std::span<const NodeId> Executor::schedule() const { return impl_->plan.schedule; }
+std::span<const NodeId> Executor::schedule() const { return impl_->schedule; }
 std::size_t Executor::arena_bytes() const { return impl_->plan.arena_bytes; }
 const MemoryPlan& Executor::plan() const { return impl_->plan; }
+std::int64_t Executor::samples() const { return impl_->m; }
+std::int64_t Executor::capacity() const { return impl_->capacity; }
+int Executor::replans() const { return std::max(0, impl_->plans - 1); }
 
 void set_threads(int threads) {
   if (threads < 1) throw InputError(fmt::format("--threads {} must be at least 1", threads));

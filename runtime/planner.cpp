@@ -23,7 +23,6 @@ constexpr std::size_t greedy_limit = 3000;
 
 std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
-bool is_bound_leaf(OpKind op) { return op == OpKind::input || op == OpKind::param; }
 
 // Ops whose kernel computes out[i] from in[i] alone (map_unary, map_binary or a
 // vector loop that loads before it stores), so out may alias a same-shape
@@ -59,13 +58,14 @@ std::vector<std::size_t> last_uses(const Graph& g, const std::vector<NodeId>& sc
 // can take over the group of an operand that dies at this step.
 void form_groups(const Graph& g, MemoryPlan& plan, const std::vector<std::size_t>& last,
                  const std::vector<bool>& is_output, const PlanOptions& opt) {
+  const std::int64_t m = std::max<std::int64_t>(plan.capacity, 1);
   std::vector<std::size_t> group_of(g.size(), no_slot);
   for (std::size_t s = 0; s < plan.schedule.size(); ++s) {
     const NodeId id = plan.schedule[s];
     const Node& n = g.node(id);
     PlannedValue v{id, 0, s, std::min(last[id], plan.schedule.size() - 1), no_slot};
-    if (!is_bound_leaf(n.op)) {
-      v.bytes = round_up(checked_bytes(n.shape, n.dtype, g.describe(id)));
+    if (!in_caller_memory(n.op)) {
+      v.bytes = round_up(checked_bytes(n.shape.at(m), n.dtype, g.describe(id)));
       if (opt.in_place && opt.share && elementwise(n.op)) {
         for (NodeId in : n.inputs) {
           const std::size_t gi = group_of[in];
@@ -280,10 +280,22 @@ std::size_t live_lower_bound(const MemoryPlan& plan) {
 
 }  // namespace
 
+bool in_caller_memory(OpKind op) {
+  return op == OpKind::input || op == OpKind::param || op == OpKind::state ||
+         ops::op_def(op).writes != 0;
+}
+
 MemoryPlan plan_memory(const Graph& graph, std::span<const NodeId> outputs,
-                       const PlanOptions& options) {
+                       const PlanOptions& options, std::int64_t capacity) {
+  return plan_memory(graph, outputs, graph.schedule(outputs), options, capacity);
+}
+
+MemoryPlan plan_memory(const Graph& graph, std::span<const NodeId> outputs,
+                       std::vector<NodeId> schedule, const PlanOptions& options,
+                       std::int64_t capacity) {
   MemoryPlan plan;
-  plan.schedule = graph.schedule(outputs);
+  plan.schedule = std::move(schedule);
+  plan.capacity = capacity;
   std::vector<bool> is_output(graph.size(), false);
   for (NodeId o : outputs) is_output[o] = true;
   std::vector<std::size_t> step_of(graph.size(), 0);
@@ -335,8 +347,9 @@ std::string describe_plan(const Graph& graph, const MemoryPlan& plan) {
   }
   const double ratio = plan.lower_bound ? double(plan.arena_bytes) / double(plan.lower_bound) : 1.0;
   out += fmt::format("peak arena bytes {}  lower bound from liveness {}  ratio {:.3f}  "
-                     "(no sharing: {})\n",
-                     plan.arena_bytes, plan.lower_bound, ratio, plan.unshared_bytes);
+                     "(no sharing: {}){}\n",
+                     plan.arena_bytes, plan.lower_bound, ratio, plan.unshared_bytes,
+                     plan.capacity > 0 ? fmt::format("  for m = {} samples", plan.capacity) : "");
   return out;
 }
 

@@ -5,7 +5,11 @@
 // best-fitting gap among the slots it overlaps in time (graphs of more than
 // 3000 slots use a linear scan with a best-fit free list instead). An element-wise node
 // whose operand dies at that very step writes in place over the operand.
-// Inputs and parameters are bound to caller memory and are not in the arena.
+// Inputs, parameters and state are bound to caller memory and are not in the
+// arena, nor are the nodes that write into them (assign, the fused updates).
+// A graph with the symbolic sample count m is planned for a capacity: each
+// value gets the bytes of its shape at m = capacity, and a run with fewer
+// samples uses the front of each slot.
 #pragma once
 
 #include <cstddef>
@@ -29,9 +33,9 @@ constexpr std::size_t no_slot = std::numeric_limits<std::size_t>::max();
 // one group (an in-place chain) share a slot.
 struct PlannedValue {
   NodeId id = 0;
-  std::size_t bytes = 0;        // 64-byte rounded; 0 for bound leaves
+  std::size_t bytes = 0;        // 64-byte rounded; 0 for bound leaves and their writers
   std::size_t first = 0, last = 0;  // schedule steps, inclusive
-  std::size_t group = no_slot;  // no_slot for bound leaves (inputs, params)
+  std::size_t group = no_slot;  // no_slot for bound leaves and the nodes writing them
 };
 
 struct SlotGroup {
@@ -49,11 +53,22 @@ struct MemoryPlan {
   std::size_t arena_bytes = 0;       // the peak: what the executor allocates
   std::size_t lower_bound = 0;       // max over steps of the live groups' bytes
   std::size_t unshared_bytes = 0;    // the sum of all groups: no sharing at all
+  std::int64_t capacity = 0;         // the m the bytes are for (0: no symbolic m)
 };
 
-// Plans `outputs` of `graph`. Throws GraphError for an unknown output id.
+// Whether a scheduled node's value lives in caller memory: the bound leaves
+// (input, param, state) and the nodes that write into one (OpDef::writes:
+// their value is the leaf after the write).
+bool in_caller_memory(OpKind op);
+
+// Plans `outputs` of `graph` for `capacity` samples (used when a shape holds
+// m). Throws GraphError for an unknown output id.
 MemoryPlan plan_memory(const Graph& graph, std::span<const NodeId> outputs,
-                       const PlanOptions& options = {});
+                       const PlanOptions& options = {}, std::int64_t capacity = 0);
+// The same for an already computed schedule of those outputs.
+MemoryPlan plan_memory(const Graph& graph, std::span<const NodeId> outputs,
+                       std::vector<NodeId> schedule, const PlanOptions& options,
+                       std::int64_t capacity);
 
 // Throws GraphError naming both nodes if two groups whose intervals overlap
 // also overlap in the arena. Tests run it on random DAGs.

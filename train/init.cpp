@@ -44,7 +44,7 @@ void fill_randn(std::span<double> out, std::uint64_t seed, std::uint64_t stream)
   }
 }
 
-std::vector<runtime::Tensor> init_params(const models::Model& model, Init init,
+std::vector<runtime::Tensor> init_params(const models::Mlp& model, Init init,
                                          std::uint64_t seed, DType dtype) {
   std::vector<runtime::Tensor> out;
   for (std::size_t l = 0; l < model.W.size(); ++l) {

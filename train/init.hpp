@@ -27,7 +27,7 @@ std::string_view name_of(Init i);
 void fill_randn(std::span<double> out, std::uint64_t seed, std::uint64_t stream);
 
 // W1, b1, ..., WL, bL for `model`, in the order of model.params().
-std::vector<runtime::Tensor> init_params(const models::Model& model, Init init,
+std::vector<runtime::Tensor> init_params(const models::Mlp& model, Init init,
                                          std::uint64_t seed, DType dtype);
 
 }  // namespace dagrad::train

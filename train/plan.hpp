@@ -22,7 +22,7 @@ namespace dagrad::train {
 
 struct Plan {
   Graph graph;
-  models::Model model;
+  models::Mlp model;
   std::vector<Expr> grads;              // dW1, db1, ... (training plans only)
   std::unique_ptr<runtime::Executor> exec;
   std::vector<ops::Buffer> grad_values;  // where run() leaves each gradient

@@ -105,18 +105,19 @@ std::string label_lines(const std::vector<std::string>& lines) {
 // The op with the attributes that matter to a reader: "matmul A^T", "x 1/m".
 std::string op_summary(const Node& n, const Notation& nt) {
   const Attrs& a = n.attrs;
-  auto scale = [&](double s) { return nt.scale(s, Style::text).value_or(format_number(s)); };
+  const Scale sc = a.scale_factor();
+  const std::string scale = nt.scale(sc, Style::text).value_or(format_number(sc.value));
   std::string name(ops::op_def(n.op).name);
   switch (n.op) {
     case OpKind::matmul:
       return fmt::format("matmul{}{}{}", a.trans_a ? " A^T" : "", a.trans_b ? " B^T" : "",
-                         a.scale != 1.0 ? ", " + scale(a.scale) : "");
+                         !sc.is_one() ? ", " + scale : "");
     case OpKind::affine:
-      if (a.offset == 0.0) return scale(a.scale) + " x";
-      if (a.scale == -1.0) return fmt::format("{} - x", format_number(a.offset));
-      return fmt::format("{} x + {}", scale(a.scale), format_number(a.offset));
+      if (a.offset == 0.0) return scale + " x";
+      if (sc == Scale(-1.0)) return fmt::format("{} - x", format_number(a.offset));
+      return fmt::format("{} x + {}", scale, format_number(a.offset));
     case OpKind::sum:
-      return fmt::format("{}sum{}", a.scale != 1.0 ? scale(a.scale) + " " : "",
+      return fmt::format("{}sum{}", !sc.is_one() ? scale + " " : "",
                          a.axis >= 0 ? fmt::format(" axis={}", a.axis) : "");
     case OpKind::step:
       return a.slope == 0.0 ? "step (x > 0)" : fmt::format("step (x > 0 : {})", format_number(a.slope));

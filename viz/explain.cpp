@@ -54,9 +54,9 @@ class Renderer {
     if (style_ == Style::latex) return fmt::format("{{{}}}^{{{}}}", wrap(t, kAtom), p);
     return fmt::format("{}^{}", wrap(t, kAtom), p);
   }
-  std::string scale_text(double s, bool lambda_first) const {
+  std::string scale_text(Scale s, bool lambda_first) const {
     if (auto sym = nt_.scale(s, style_, lambda_first)) return *sym;
-    return format_number(s);
+    return format_number(s.value);
   }
   std::string keep_prob() const {
     return style_ == Style::latex ? "\\text{keep\\_prob}" : "keep_prob";
@@ -89,24 +89,25 @@ Text Renderer::matmul(const Node& n) const {
   const std::string sb = n.attrs.trans_b ? sup(b, "T") : wrap(b, kAtom);
   const std::string sep = style_ == Style::latex ? "\\," : " ";
   std::string body = sa + sep + sb;
-  if (n.attrs.scale == 1.0) return {body, kJuxt};
-  return {scale_text(n.attrs.scale, false) + " " + body, kScaled};
+  if (n.attrs.scale_factor().is_one()) return {body, kJuxt};
+  return {scale_text(n.attrs.scale_factor(), false) + " " + body, kScaled};
 }
 
 // s x + o: "1/m x", "lambda/m W[2]", "(1 - A[1]^2)", "-x".
 Text Renderer::affine(const Node& n) const {
   const NodeId xid = n.inputs[0];
   const Text x = ref(xid);
-  const double s = n.attrs.scale, o = n.attrs.offset;
+  const Scale s = n.attrs.scale_factor();
+  const double o = n.attrs.offset;
   const bool param = g_.node(xid).op == OpKind::param;
   if (o == 0.0) {
-    if (s == -1.0) return {"-" + wrap(x, kJuxt), kNeg};
+    if (s == Scale(-1.0)) return {"-" + wrap(x, kJuxt), kNeg};
     return {scale_text(s, param) + " " + wrap(x, kJuxt), kScaled};
   }
   const std::string sign = o < 0 ? " - " : " + ";
   const std::string off = format_number(std::abs(o));
-  if (s == -1.0) return {format_number(o) + " - " + wrap(x, kMul), kAdd};
-  if (s == 1.0) return {wrap(x, kAdd) + sign + off, kAdd};
+  if (s == Scale(-1.0)) return {format_number(o) + " - " + wrap(x, kMul), kAdd};
+  if (s.is_one()) return {wrap(x, kAdd) + sign + off, kAdd};
   return {scale_text(s, param) + " " + wrap(x, kJuxt) + sign + off, kAdd};
 }
 
@@ -120,8 +121,8 @@ Text Renderer::sum(const Node& n) const {
   if (n.attrs.axis == 1 && !n.attrs.keepdims)
     args += style_ == Style::latex ? ",\\ \\text{keepdims=False}" : ", keepdims=False";
   std::string body = call("sum", args);
-  if (n.attrs.scale == 1.0) return {body, kAtom};
-  return {scale_text(n.attrs.scale, false) + " " + body, kScaled};
+  if (n.attrs.scale_factor().is_one()) return {body, kAtom};
+  return {scale_text(n.attrs.scale_factor(), false) + " " + body, kScaled};
 }
 
 // The derivative mask of relu (slope 0) and leaky relu: (Z[1] > 0).

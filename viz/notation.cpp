@@ -102,7 +102,7 @@ std::string Notation::shape(const SymbolicShape& s, Style style) const {
 SymbolicDim Notation::dim_of_value(std::int64_t v) const {
   SymbolicDim d{v, -1, false};
   if (v == 1) return d;
-  if (m > 0 && v == m) {
+  if (v == m_dim || (m > 0 && v == m)) {
     d.is_m = true;
     return d;
   }
@@ -113,10 +113,27 @@ SymbolicDim Notation::dim_of_value(std::int64_t v) const {
   return d;
 }
 
-std::optional<std::string> Notation::scale(double s, Style style, bool lambda_first) const {
+std::optional<std::string> Notation::scale(Scale factor, Style style, bool lambda_first) const {
+  const bool tex = style == Style::latex;
+  if (factor.m_pow != 0) {
+    // The factor holds m itself: name value and power.
+    const double v = factor.value;
+    std::string num = v == 1.0 ? "1" : v == -1.0 ? "-1" : format_number(v);
+    // lambda = 1 reads as lambda only where lambda is preferred (beside a W).
+    const bool by_lambda = lambda > 0 && (std::abs(v) != 1.0 || lambda_first);
+    if (by_lambda && v == lambda) num = tex ? "\\lambda" : "lambda";
+    if (by_lambda && v == -lambda) num = tex ? "-\\lambda" : "-lambda";
+    if (factor.m_pow == -1) {
+      if (!tex) return num + "/m";
+      const bool neg = num.front() == '-';
+      return fmt::format("{}\\frac{{{}}}{{m}}", neg ? "-" : "", neg ? num.substr(1) : num);
+    }
+    const std::string p = fmt::format("{}", factor.m_pow);
+    return tex ? fmt::format("{} m^{{{}}}", num, p) : fmt::format("{} m^{}", num, p);
+  }
+  const double s = factor.value;
   if (m <= 0) return std::nullopt;
   const double md = static_cast<double>(m);
-  const bool tex = style == Style::latex;
   auto by_m = [&]() -> std::optional<std::string> {
     if (close(s, 1.0 / md)) return tex ? "\\frac{1}{m}" : "1/m";
     if (close(s, -1.0 / md)) return tex ? "-\\frac{1}{m}" : "-1/m";
@@ -234,10 +251,8 @@ std::vector<NodeId> Derivation::outputs() const {
 
 Derivation derive_mlp(const models::ModelSpec& spec, DType dtype) {
   spec.validate();
-  std::int64_t m = 1000;
-  while (std::find(spec.layers.begin(), spec.layers.end(), m) != spec.layers.end()) ++m;
   Derivation d{Graph(dtype), 0, std::nullopt, {}, {}, {}};
-  const models::Model model = models::build_mlp(d.graph, spec, m);
+  const models::Mlp model = models::build_mlp(d.graph, spec);
   const std::vector<Expr> params = model.params();
   const std::vector<Expr> grads = autodiff::gradients(model.J, params);
   d.J = model.J.id;

@@ -40,7 +40,7 @@ std::optional<NotesName> parse_notes_name(std::string_view name);
 
 struct Notation {
   std::vector<std::int64_t> layers;  // n[0..L]; empty when unknown
-  std::int64_t m = 0;                // the sample count; 0 when unknown
+  std::int64_t m = 0;                // the sample count (m_dim: symbolic); 0 when unknown
   double lambda = 0.0;               // the L2 strength; 0 when none
 
   // Reads n[0] from X, n[l] from W{l} (W1, W2, ... while they exist), m from
@@ -58,8 +58,9 @@ struct Notation {
   // that size, else the number.
   SymbolicDim dim_of_value(std::int64_t v) const;
   // A scale factor in symbols when it is 1/m, -1/m or lambda/m: "1/m", else
-  // nullopt. `lambda_first` prefers lambda/m when both match (lambda = 1).
-  std::optional<std::string> scale(double s, Style style, bool lambda_first = false) const;
+  // nullopt. `lambda_first` prefers lambda/m when both match (lambda = 1). A
+  // factor holding the symbolic m is always written with it ("0.5/m").
+  std::optional<std::string> scale(Scale s, Style style, bool lambda_first = false) const;
 };
 
 // Every node's shape in symbols. Leaves named as the model builder names them

@@ -92,7 +92,7 @@ std::vector<M> closed_form(const Net& net, const std::vector<M>& D) {
 
 void compare(const models::ModelSpec& spec, std::int64_t m) {
   Graph g;
-  const models::Model model = models::build_mlp(g, spec, m);
+  const models::Mlp model = models::build_mlp(g, spec, m);
   const auto grads = gradients(model.J, model.params());
   Net net{spec, m, {}};
   std::mt19937_64 rng(5);

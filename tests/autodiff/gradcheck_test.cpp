@@ -16,7 +16,7 @@ namespace {
 
 struct Setup {
   Graph g;
-  models::Model model;
+  models::Mlp model;
   autodiff::Feeds feeds;
   std::vector<NodeId> params;
 };

@@ -80,14 +80,24 @@ std::map<OpKind, Recipe> recipes() {
   std::map<OpKind, Recipe> r;
   const char* leaf = "a leaf: nothing to differentiate";
   const char* fused = "a fused op made by passes::optimize after differentiation";
-  r[OpKind::input] = r[OpKind::param] = r[OpKind::constant] = r[OpKind::dropout_mask] =
-      no_rule(leaf);
+  r[OpKind::input] = r[OpKind::param] = r[OpKind::state] = r[OpKind::constant] =
+      r[OpKind::dropout_mask] = no_rule(leaf);
+  r[OpKind::assign] = no_rule("an optimizer's update: it is applied, not differentiated");
   r[OpKind::matmul_bias] = r[OpKind::step_mul] = r[OpKind::tanh_grad_mul] =
-      r[OpKind::sigmoid_grad_mul] = no_rule(fused);
+      r[OpKind::sigmoid_grad_mul] = r[OpKind::sgd_update] = r[OpKind::momentum_update] =
+          r[OpKind::rmsprop_update] = r[OpKind::adam_update] = no_rule(fused);
   r[OpKind::add] = binary_recipe(OpKind::add);
   r[OpKind::sub] = binary_recipe(OpKind::sub);
   r[OpKind::mul] = binary_recipe(OpKind::mul);
   r[OpKind::div] = binary_recipe(OpKind::div, Fill::positive);
+  // a^b needs a > 0 (log a in the rule, and a real power of a negative base).
+  r[OpKind::pow] = {8, [](Builder& b, int v) {
+                      auto [sa, sb] = broadcast_pattern(v);
+                      return b.op(OpKind::pow, {b.param(sa, Fill::positive), b.param(sb)});
+                    }};
+  r[OpKind::mse] = {1, [](Builder& b, int) {
+                      return b.op(OpKind::mse, {b.param(nm), b.param(nm)});
+                    }};
   r[OpKind::matmul] = {4, [](Builder& b, int v) {
                          Attrs a;
                          a.trans_a = v & 1;

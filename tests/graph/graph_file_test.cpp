@@ -91,9 +91,14 @@ TEST_CASE("graph file: the format has a version, and other versions are refused"
   const auto j = nlohmann::json::parse(to_json(notes_graph()));
   CHECK(j.at("format") == "dagrad-graph");
   CHECK(j.at("version") == graph_format_version);
-  const std::string v2 = edited([](auto& j) { j["version"] = 2; });
-  CHECK_THROWS_WITH(graph_from_json(v2, "m.json"),
-                    Catch::Contains("m.json") && Catch::Contains("version 2"));
+  const std::string v9 = edited([](auto& j) { j["version"] = 9; });
+  CHECK_THROWS_WITH(graph_from_json(v9, "m.json"),
+                    Catch::Contains("m.json") && Catch::Contains("version 9"));
+  const std::string v0 = edited([](auto& j) { j["version"] = 0; });
+  CHECK_THROWS_WITH(graph_from_json(v0, "m.json"), Catch::Contains("version 0"));
+  // Version 1 files (numbers only, no m) still load.
+  const std::string v1 = edited([](auto& j) { j["version"] = 1; });
+  CHECK(graph_from_json(v1, "m.json").size() == notes_graph().size());
 }
 
 TEST_CASE("graph file: bad files give errors naming the file and the node", "[graph]") {

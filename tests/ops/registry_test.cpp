@@ -27,8 +27,9 @@ TEST_CASE("registry: every OpKind has its entry, names are unique", "[ops]") {
 TEST_CASE("registry: every op but the bound leaves has both kernels", "[ops]") {
   for (const ops::OpDef* d : ops::all_ops()) {
     INFO(d->name);
-    // Inputs and params are bound to caller memory; every other op computes.
-    const bool bound_leaf = d->kind == OpKind::input || d->kind == OpKind::param;
+    // Inputs, params and state are bound to caller memory; every other op computes.
+    const bool bound_leaf =
+        d->kind == OpKind::input || d->kind == OpKind::param || d->kind == OpKind::state;
     CHECK((d->f32 != nullptr) == !bound_leaf);
     CHECK((d->f64 != nullptr) == !bound_leaf);
     if (d->arity != 0) CHECK_FALSE(bound_leaf);

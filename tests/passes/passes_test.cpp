@@ -19,7 +19,7 @@ namespace {
 
 struct Trained {
   Graph g{DType::f64};
-  models::Model model;
+  models::Mlp model;
   std::vector<NodeId> outputs;  // J, dW1, db1, ...
 };
 
@@ -35,7 +35,7 @@ std::unique_ptr<Trained> build(const models::ModelSpec& spec, std::int64_t m) {
 // Deterministic data: X from a sine pattern, labels from a threshold, params
 // small and distinct, so that every output is a non-trivial number.
 std::vector<std::vector<double>> run(const Graph& g, std::span<const NodeId> outputs,
-                                     const models::Model& model) {
+                                     const models::Mlp& model) {
   runtime::Executor exec(g, {outputs.begin(), outputs.end()});
   std::vector<std::vector<double>> leaves;
   auto bind = [&](const std::string& name, Shape s, std::function<double(std::int64_t)> f) {

@@ -30,7 +30,7 @@ TEST_CASE("a training step allocates nothing after the first", "[runtime]") {
     models::ModelSpec spec;
     spec.layers = {3, 5, 4, 1};
     spec.keep_prob = {0.8};
-    const models::Model model = models::build_mlp(g, spec, 16);
+    const models::Mlp model = models::build_mlp(g, spec, 16);
     const std::vector<Expr> params = model.params();
     std::vector<NodeId> outputs{model.J.id};
     for (Expr e : gradients(model.J, params)) outputs.push_back(e.id);
@@ -70,7 +70,7 @@ TEST_CASE("executor errors name the node, the shapes and the dtype", "[runtime]"
   CHECK_THAT(message_of([&] { exec.bind(NodeId{999}, xv.data(), {2, 3}); }),
              Catch::Contains("unknown node %999"));
   CHECK_THAT(message_of([&] { exec.bind(z.id, xv.data(), {4, 3}); }),
-             Catch::Contains("Z1") && Catch::Contains("not an input or parameter"));
+             Catch::Contains("Z1") && Catch::Contains("not an input, parameter or state"));
 
   exec.bind("X", xv.data(), {2, 3});
   CHECK_THAT(message_of([&] { exec.run(); }), Catch::Contains("W1") && Catch::Contains("never bound"));

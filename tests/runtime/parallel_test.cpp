@@ -152,7 +152,7 @@ TEST_CASE("a two-thread training step allocates nothing after the first", "[runt
   spec.layers = {64, 512, 256, 1};
   spec.keep_prob = {0.8};
   const std::int64_t m = 256;
-  const models::Model model = models::build_mlp(g, spec, m);
+  const models::Mlp model = models::build_mlp(g, spec, m);
   const std::vector<Expr> params = model.params();
   std::vector<NodeId> outputs{model.J.id};
   for (Expr e : gradients(model.J, params)) outputs.push_back(e.id);

@@ -99,7 +99,7 @@ TEST_CASE("peak bytes stay within 1.1x of the liveness lower bound on training s
     Graph g(DType::f32);
     models::ModelSpec spec;
     spec.layers = layers;
-    const models::Model model = models::build_mlp(g, spec, 64);
+    const models::Mlp model = models::build_mlp(g, spec, 64);
     const std::vector<Expr> params = model.params();
     std::vector<NodeId> outputs{model.J.id};
     for (Expr e : gradients(model.J, params)) outputs.push_back(e.id);

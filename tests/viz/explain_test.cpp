@@ -136,7 +136,7 @@ TEST_CASE("explain reads a graph file, and names unnamed nodes t1, t2", "[viz]")
   // Without the notes' names: the shared dZ[2] (used by dW2, db2 and dA1) and
   // dZ[1] become t-names; the outputs keep the order of the graph.
   Graph g;
-  const models::Model m = models::build_mlp(g, spec_of({2, 4, 1}, models::Activation::tanh), 50);
+  const models::Mlp m = models::build_mlp(g, spec_of({2, 4, 1}, models::Activation::tanh), 50);
   autodiff::GradientOptions unnamed;
   unnamed.name_gradients = false;
   const std::vector<Expr> grads = autodiff::gradients(m.J, m.params(), unnamed);
