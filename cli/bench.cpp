@@ -127,7 +127,7 @@ std::unique_ptr<Compiled> compile(const BenchOptions& o) {
   for (Expr d : dparams) outputs.push_back(d.id);
   t0 = Clock::now();
   passes::PassOptions popt;
-  if (o.no_opt) popt = {false, false, false, false, false};
+  if (o.no_opt) popt = passes::PassOptions::none();
   c->opt = passes::optimize(c->g, outputs, popt);
   c->opt_s = seconds_since(t0);
   t0 = Clock::now();

@@ -13,6 +13,7 @@ Commands& registry() {
 void add_gradcheck(CLI::App& app, Commands& out);
 void add_train(CLI::App& app, Commands& out);
 void add_eval(CLI::App& app, Commands& out);
+void add_predict(CLI::App& app, Commands& out);
 void add_generate(CLI::App& app, Commands& out);
 void add_bench(CLI::App& app, Commands& out);
 void add_plan(CLI::App& app, Commands& out);
@@ -26,6 +27,7 @@ void register_commands(CLI::App& app) {
   add_gradcheck(app, c);
   add_train(app, c);
   add_eval(app, c);
+  add_predict(app, c);
   add_generate(app, c);
   add_bench(app, c);
   add_plan(app, c);

@@ -1,4 +1,6 @@
-// dagrad eval: accuracy and cost of saved parameters on a data set.
+// dagrad eval: the cost and accuracy (R^2 for a linear output) of a trained
+// model on a data set.
+//   dagrad eval --model flower.dagrad --data planar.csv
 //   dagrad eval --layers 2,4,1 --hidden tanh --params P.npz --data planar.csv
 #include <string>
 
@@ -6,39 +8,48 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
+#include "dagrad/graph/error.hpp"
 #include "dagrad/io/params.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/fit.hpp"
 #include "dagrad/train/normalize.hpp"
-#include "dagrad/train/plan.hpp"
+#include "dagrad/train/params.hpp"
 
 namespace dagrad::cli {
 
 namespace {
 
 struct EvalArgs {
-  SpecOptions spec;
+  ModelSource source;
   std::string params, data, labels;
   bool no_scale = false;
   double scale = 0;
 };
 
 int run_eval(const EvalArgs& a) {
-  const models::ModelSpec spec = to_model_spec(a.spec);
-  apply_threads(a.spec);
-  io::NamedMatrices named = io::load_params(a.params);
-  // A model trained with --normalize carries its training mu and sigma.
-  const auto norm = train::Normalizer::extract(named, a.params);
-  const auto params = train::params_from_named(named, spec, to_dtype(a.spec), a.params);
+  apply_threads(a.source.spec);
+  if (!a.source.model.empty() && !a.params.empty())
+    throw InputError(fmt::format("--params: {} holds its parameters already", a.source.model));
+  if (a.source.model.empty() && a.params.empty())
+    throw InputError("give --model FILE.dagrad, or the spec with --params P.npz");
+  models::Model model = make_model(a.source);
+  if (!a.params.empty()) {
+    io::NamedMatrices named = io::load_params(a.params);
+    // A model trained with --normalize carries its training mu and sigma.
+    model.normalization = train::Normalizer::extract(named, a.params);
+    train::set_params(model, std::move(named), a.params);
+  }
   train::DataOptions dopt;
   if (!a.labels.empty()) dopt.labels = a.labels;
   dopt.no_scale = a.no_scale;
   dopt.scale = a.scale;
-  io::Dataset d = train::load_data(a.data, dopt);
-  if (spec.output == models::Output::sigmoid && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
-  if (norm) norm->apply(d.X);
-  const train::Evaluation e = train::evaluate(spec, params, d);
-  fmt::print("Accuracy: {:.2f}%\nCost: {:.6f}\nSamples: {}\n", 100.0 * e.accuracy, e.cost, e.samples);
+  const io::Dataset d = train::load_data(a.data, dopt);
+  if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
+  const train::Evaluation e = train::evaluate(model, d);
+  if (e.task == models::Task::regression)
+    fmt::print("Cost: {:.6f}\nR^2: {:.6f}\nSamples: {}\n", e.cost, e.r2, e.samples);
+  else
+    fmt::print("Accuracy: {:.2f}%\nCost: {:.6f}\nSamples: {}\n", 100.0 * e.accuracy, e.cost, e.samples);
   return 0;
 }
 
@@ -46,9 +57,10 @@ int run_eval(const EvalArgs& a) {
 
 void add_eval(CLI::App& app, Commands& out) {
   auto a = std::make_shared<EvalArgs>();
-  CLI::App* c = app.add_subcommand("eval", "accuracy and cost of saved parameters on a data set");
-  add_spec_options(c, a->spec);
-  c->add_option("--params", a->params, "parameters (.npz) from dagrad train --save")->required();
+  CLI::App* c = app.add_subcommand("eval", "cost and accuracy (or R^2) of a trained model on a data set");
+  add_model_source(c, a->source, "a graph file saved from C++ (with --params)", "--model",
+                   "a model saved by dagrad train --save FILE.dagrad");
+  c->add_option("--params", a->params, "parameters (.npz) from dagrad train --save P.npz");
   c->add_option("--data", a->data, "data: .csv (label last), .h5, .npz")->required();
   c->add_option("--labels", a->labels, "labels in a separate file");
   c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255");

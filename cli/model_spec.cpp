@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::cli {
@@ -13,7 +14,8 @@ void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required) {
   if (layers_required) layers->required();
   cmd->add_option("--hidden", o.hidden, "hidden activation")
       ->check(CLI::IsMember({"relu", "tanh", "sigmoid", "leaky_relu"}));
-  cmd->add_option("--output", o.output, "output layer")->check(CLI::IsMember({"sigmoid", "softmax"}));
+  cmd->add_option("--output", o.output, "output layer (linear: regression with the squared error)")
+      ->check(CLI::IsMember({"sigmoid", "softmax", "linear"}));
   cmd->add_option("--l2", o.l2, "L2 regularization lambda (0: none)");
   cmd->add_option("--keep-prob", o.keep_prob,
                   "dropout keep probability: one value for all hidden layers or one per layer")
@@ -40,6 +42,80 @@ DType to_dtype(const SpecOptions& o) { return o.dtype == "f32" ? DType::f32 : DT
 void apply_threads(const SpecOptions& o) {
   if (o.threads < 1) throw InputError(fmt::format("--threads {} must be at least 1", o.threads));
   runtime::set_threads(o.threads);
+}
+
+bool given(const CLI::App* cmd, const std::string& flag) {
+  return cmd != nullptr && cmd->count(flag) > 0;
+}
+
+void add_model_source(CLI::App* cmd, ModelSource& s, const char* graph_help,
+                      const char* model_flag, const char* model_help) {
+  s.cmd = cmd;
+  add_spec_options(cmd, s.spec, false);
+  if (graph_help) cmd->add_option("--graph", s.graph, graph_help);
+  if (model_flag) cmd->add_option(model_flag, s.model, model_help);
+}
+
+namespace {
+
+// A spec flag given beside a file must say what the file says.
+void check_flags(const ModelSource& s, const models::Model& m, const std::string& file) {
+  auto refuse = [&](const std::string& flag, const std::string& given_value,
+                    const std::string& file_value) {
+    throw InputError(fmt::format("{} {} does not match {}, which holds {} {}", flag, given_value,
+                                 file, flag, file_value));
+  };
+  if (given(s.cmd, "--dtype") && s.spec.dtype != dtype_name(m.dtype()))
+    refuse("--dtype", s.spec.dtype, std::string(dtype_name(m.dtype())));
+  const char* spec_flags[] = {"--layers", "--hidden", "--output", "--l2", "--keep-prob"};
+  if (!m.spec) {
+    for (const char* f : spec_flags)
+      if (given(s.cmd, f))
+        throw InputError(fmt::format("{} describes an MLP spec, but {} holds a graph built in C++; "
+                                     "leave it out", f, file));
+    return;
+  }
+  const models::ModelSpec& fs = *m.spec;
+  if (given(s.cmd, "--layers") && s.spec.layers != fs.layers)
+    refuse("--layers", fmt::format("{}", fmt::join(s.spec.layers, ",")),
+           fmt::format("{}", fmt::join(fs.layers, ",")));
+  if (given(s.cmd, "--hidden") && s.spec.hidden != models::name_of(fs.hidden))
+    refuse("--hidden", s.spec.hidden, std::string(models::name_of(fs.hidden)));
+  if (given(s.cmd, "--output") && s.spec.output != models::name_of(fs.output))
+    refuse("--output", s.spec.output, std::string(models::name_of(fs.output)));
+  if (given(s.cmd, "--l2") && s.spec.l2 != fs.l2)
+    refuse("--l2", fmt::format("{:g}", s.spec.l2), fmt::format("{:g}", fs.l2));
+  if (given(s.cmd, "--keep-prob") && s.spec.keep_prob != fs.keep_prob)
+    refuse("--keep-prob", fmt::format("{}", fmt::join(s.spec.keep_prob, ",")),
+           fmt::format("{}", fmt::join(fs.keep_prob, ",")));
+  if (given(s.cmd, "--seed") && s.spec.seed != m.seed)
+    refuse("--seed", fmt::format("{}", s.spec.seed), fmt::format("{}", m.seed));
+}
+
+}  // namespace
+
+models::Model make_model(const ModelSource& s) {
+  const int sources = !s.spec.layers.empty() + !s.graph.empty() + !s.model.empty();
+  if (sources != 1) {
+    std::vector<std::string> ways{"--layers n0,n1,..."};
+    if (s.cmd && s.cmd->get_option_no_throw("--graph")) ways.push_back("--graph FILE.json");
+    for (const char* f : {"--model", "--resume"})
+      if (s.cmd && s.cmd->get_option_no_throw(f)) ways.push_back(fmt::format("{} FILE.dagrad", f));
+    throw InputError(fmt::format("give the model {}as {}", sources > 1 ? "only once, " : "",
+                                 fmt::join(ways, " or ")));
+  }
+  if (!s.model.empty()) {
+    models::Model m = models::load_model(s.model);
+    check_flags(s, m, s.model);
+    return m;
+  }
+  if (!s.graph.empty()) {
+    models::Model m = models::load_graph_model(s.graph);
+    check_flags(s, m, s.graph);
+    if (given(s.cmd, "--seed")) m.seed = s.spec.seed;
+    return m;
+  }
+  return models::build_mlp(to_model_spec(s.spec), to_dtype(s.spec));
 }
 
 }  // namespace dagrad::cli

@@ -1,7 +1,10 @@
 // The model spec every subcommand takes. The flag names are a contract:
 //   --layers 12288,20,7,5,1 --hidden relu|tanh|sigmoid|leaky_relu
-//   --output sigmoid|softmax [--l2 LAMBDA] [--keep-prob P[,P...]]
+//   --output sigmoid|softmax|linear [--l2 LAMBDA] [--keep-prob P[,P...]]
 //   --dtype f32|f64 --threads N --seed S
+// and where a subcommand gets its model (ModelSource): the spec, a graph
+// file saved from C++ (--graph model.json) or a model file (--model
+// FILE.dagrad, and train's --resume).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,7 @@
 
 #include "dagrad/graph/types.hpp"
 #include "dagrad/models/mlp.hpp"
+#include "dagrad/models/model.hpp"
 
 namespace dagrad::cli {
 
@@ -33,5 +37,26 @@ models::ModelSpec to_model_spec(const SpecOptions& o);  // InputError on bad val
 DType to_dtype(const SpecOptions& o);
 // Applies --threads to OpenBLAS and to the large element-wise loops (one libgomp pool).
 void apply_threads(const SpecOptions& o);
+
+// The model a subcommand works on.
+struct ModelSource {
+  SpecOptions spec;
+  std::string graph;  // --graph FILE.json
+  std::string model;  // --model FILE.dagrad (train: --resume)
+  CLI::App* cmd = nullptr;
+};
+
+// Adds the spec flags, and --graph and --model (named `model_flag`) when
+// their help is given.
+void add_model_source(CLI::App* cmd, ModelSource& s, const char* graph_help,
+                      const char* model_flag, const char* model_help);
+// Builds the spec's MLP, or reads the graph or model file. Exactly one of
+// them must be given. With a file, a spec flag that was given must agree
+// with what the file holds (--dtype, and for a model built from a spec
+// --layers, --hidden, --output, --l2, --keep-prob and --seed), else an
+// InputError names the flag and both values: exit 2.
+models::Model make_model(const ModelSource& s);
+// Whether a flag of `cmd` was given on the command line.
+bool given(const CLI::App* cmd, const std::string& flag);
 
 }  // namespace dagrad::cli

@@ -48,7 +48,7 @@ int run_plan(const PlanCmdOptions& o) {
     for (Expr d : gradients(model.J, params)) outputs.push_back(d.id);
   }
   passes::PassOptions popt;
-  if (o.no_opt) popt = {false, false, false, false, false};
+  if (o.no_opt) popt = passes::PassOptions::none();
   const passes::Rewritten r = passes::optimize(g, outputs, popt);
   const runtime::MemoryPlan plan = runtime::plan_memory(r.graph, r.outputs);
   runtime::check_plan(r.graph, plan);

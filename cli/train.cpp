@@ -1,6 +1,11 @@
-// dagrad train: fits the model spec to a data set and reports accuracy.
+// dagrad train: fits a model to a data set and reports its accuracy (or, for
+// a linear output, its cost and R^2).
 //   dagrad train --layers 12288,20,7,5,1 --hidden relu --data train.h5
-//       --test test.h5 --init he --lr 0.0075 --iters 2500
+//       --test test.h5 --init he --lr 0.0075 --iters 2500 --save cats.dagrad
+//   dagrad train --graph model.json --data d.csv --epochs 100 --optimizer adam
+//   dagrad train --resume cats.dagrad --data train.h5 --iters 5000
+// --iters and --epochs are totals: a model saved after 20 epochs and resumed
+// with --epochs 40 runs epochs 21 to 40.
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -13,10 +18,10 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/params.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/normalize.hpp"
-#include "dagrad/train/plan.hpp"
+#include "dagrad/train/params.hpp"
 #include "dagrad/viz/plot.hpp"
 
 namespace dagrad::cli {
@@ -24,7 +29,7 @@ namespace dagrad::cli {
 namespace {
 
 struct TrainArgs {
-  SpecOptions spec;
+  ModelSource source;
   std::string data, labels, test, test_labels, init = "he", init_from, save, cost_log;
   std::string plot, plot_boundary, optimizer = "gd";
   bool no_scale = false, normalize = false, plot_log = false, check_numerics = false;
@@ -49,8 +54,8 @@ void add_fit_flags(CLI::App* c, TrainArgs& a) {
       ->check(CLI::IsMember({"zeros", "small", "he", "xavier"}));
   c->add_option("--init-from", a.init_from, "start from these parameters (.npz)");
   c->add_option("--lr", a.lr, "learning rate alpha");
-  auto* it = c->add_option("--iters", a.iters, "number of updates");
-  auto* ep = c->add_option("--epochs", a.epochs, "passes over the training set");
+  auto* it = c->add_option("--iters", a.iters, "number of updates (a total, counting a resumed model's)");
+  auto* ep = c->add_option("--epochs", a.epochs, "passes over the training set (a total)");
   it->excludes(ep);
   c->add_option("--batch-size", a.batch_size, "mini-batch size (default: full batch)");
   c->add_option("--optimizer", a.optimizer, "gd, momentum, rmsprop or adam")
@@ -65,7 +70,8 @@ void add_fit_flags(CLI::App* c, TrainArgs& a) {
 }
 
 void add_output_flags(CLI::App* c, TrainArgs& a) {
-  c->add_option("--save", a.save, "write the trained parameters (.npz)");
+  c->add_option("--save", a.save,
+                "write the trained model (FILE.dagrad) or its parameters for numpy (FILE.npz)");
   c->add_option("--cost-log", a.cost_log, "CSV of iteration,cost");
   c->add_option("--plot", a.plot, "cost curve (.svg/.png/.pdf)");
   c->add_flag("--plot-log", a.plot_log, "log-scale y axis for --plot");
@@ -81,159 +87,176 @@ train::DataOptions data_options(const TrainArgs& a, const std::string& labels) {
   return {opt_path(labels), a.no_scale, a.scale};
 }
 
-void write_plot(const TrainArgs& a, const train::FitResult& r) {
+bool saves_params(const std::string& path) { return path.ends_with(".npz"); }
+
+void write_plot(const TrainArgs& a, const train::FitResult& r, double lr) {
   const bool per_epoch = a.epochs > 0;
   std::span<const double> costs = per_epoch ? r.epoch_costs : r.costs;
   std::vector<std::int64_t> xs(costs.size());
   for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<std::int64_t>(i);
   viz::CostPlotOptions po;
-  po.title = fmt::format("Learning rate = {}", a.lr);
+  po.title = fmt::format("Learning rate = {:g}", lr);
   po.log_scale = a.plot_log;
   po.x_label = per_epoch ? "epochs" : "iterations";
   viz::write_cost_plot(a.plot, xs, costs, po);
 }
 
-void write_boundary(const TrainArgs& a, const models::ModelSpec& spec, const io::Dataset& raw,
-                    const std::optional<train::Normalizer>& norm,
-                    std::span<const runtime::Tensor> params) {
-  if (raw.X.rows() != 2)
-    throw InputError(fmt::format("--plot-boundary needs 2-feature data; {} has {}", raw.origin,
-                                 raw.X.rows()));
+void write_boundary(const TrainArgs& a, models::Model& model, const io::Dataset& raw) {
+  train::Predictor predictor(model);
   auto predict = [&](std::span<const double> g1, std::span<const double> g2, std::span<double> p) {
     io::Matrix X({2, static_cast<std::int64_t>(g1.size())});
     std::copy(g1.begin(), g1.end(), X.values.begin());
     std::copy(g2.begin(), g2.end(), X.values.begin() + static_cast<std::ptrdiff_t>(g1.size()));
-    if (norm) norm->apply(X);
-    const io::Matrix AL = train::predict(spec, params, X);
+    const io::Matrix AL = predictor.predict(X);
     const std::int64_t row = AL.rows() == 1 ? 0 : 1;  // P(y = 1)
     for (std::size_t k = 0; k < p.size(); ++k) p[k] = AL(row, static_cast<std::int64_t>(k));
   };
   std::span<const double> all = raw.X.values;
   const auto m = static_cast<std::size_t>(raw.samples());
   viz::BoundaryPlotOptions bo;
-  bo.title = fmt::format("Decision boundary, layers {}", fmt::join(spec.layers, ","));
+  bo.title = model.spec ? fmt::format("Decision boundary, layers {}", fmt::join(model.spec->layers, ","))
+                        : std::string("Decision boundary");
   viz::write_boundary_plot(a.plot_boundary, all.subspan(0, m), all.subspan(m, m), raw.Y.values,
                            predict, bo);
 }
 
-}  // namespace
-
-}  // namespace dagrad::cli
-
-namespace dagrad::cli {
-
-namespace {
-
 struct Sets {
-  io::Dataset raw_train, train;  // raw: as loaded (for the boundary plot)
+  io::Dataset train;  // as loaded: fit and evaluate normalize with the model's mu and sigma
   std::optional<io::Dataset> dev, test;
-  std::optional<train::Normalizer> norm;
 };
 
-void check_labels(const models::ModelSpec& spec, const io::Dataset& d) {
-  if (spec.output == models::Output::sigmoid && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
+void check_labels(const models::Model& model, const io::Dataset& d) {
+  if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
 }
 
-Sets load_sets(const TrainArgs& a, const models::ModelSpec& spec) {
+Sets load_sets(const TrainArgs& a, const models::Model& model) {
   Sets s;
-  s.raw_train = train::load_data(a.data, data_options(a, a.labels));
-  check_labels(spec, s.raw_train);
-  s.train = s.raw_train;
+  s.train = train::load_data(a.data, data_options(a, a.labels));
+  check_labels(model, s.train);
   if (a.dev_ratio > 0) {
-    auto [t, d] = io::split_train_dev(s.raw_train, a.dev_ratio, a.spec.seed);
+    auto [t, d] = io::split_train_dev(s.train, a.dev_ratio, model.seed);
     s.train = std::move(t);
     s.dev = std::move(d);
   }
   if (!a.test.empty()) {
     s.test = train::load_data(a.test, data_options(a, a.test_labels));
-    check_labels(spec, *s.test);
-  }
-  if (a.normalize) {
-    s.norm = train::Normalizer::fit(s.train.X);  // train statistics only
-    s.norm->apply(s.train.X);
-    if (s.dev) s.norm->apply(s.dev->X);
-    if (s.test) s.norm->apply(s.test->X);
+    check_labels(model, *s.test);
   }
   return s;
 }
 
-train::FitOptions fit_options(const TrainArgs& a, const models::ModelSpec& spec, DType dtype) {
-  train::FitOptions o;
-  o.init = train::parse_init(a.init);
-  if (!a.init_from.empty()) {
-    io::NamedMatrices named = io::load_params(a.init_from);
-    train::Normalizer::extract(named, a.init_from);  // the file's own statistics are not reused
-    o.initial = train::params_from_named(named, spec, dtype, a.init_from);
+train::OptimizerConfig optimizer_of(const TrainArgs& a) {
+  return {train::parse_optimizer(a.optimizer), a.lr, a.beta1, a.beta2, a.epsilon, a.decay_rate};
+}
+
+// A resumed model keeps its optimizer, initialization and normalization:
+// flags that would change them are refused rather than ignored.
+void check_resume(const TrainArgs& a, const models::Model& model) {
+  const CLI::App* cmd = a.source.cmd;
+  for (const char* f : {"--init", "--init-from"})
+    if (given(cmd, f))
+      throw InputError(fmt::format("{} does not apply with --resume: {} holds trained parameters", f,
+                                   a.source.model));
+  if (a.normalize && !model.normalization)
+    throw InputError(fmt::format("--normalize: {} was trained without normalization; resume "
+                                 "without --normalize", a.source.model));
+  if (!model.minimized()) return;
+  const train::OptimizerConfig file = model.optimizer(), flags = optimizer_of(a);
+  const std::pair<const char*, bool> differ[] = {
+      {"--optimizer", file.kind != flags.kind},     {"--lr", file.learning_rate != flags.learning_rate},
+      {"--beta1", file.beta1 != flags.beta1},       {"--beta2", file.beta2 != flags.beta2},
+      {"--epsilon", file.epsilon != flags.epsilon}, {"--decay-rate", file.decay_rate != flags.decay_rate}};
+  for (const auto& [flag, d] : differ)
+    if (given(cmd, flag) && d)
+      throw InputError(fmt::format("{} differs from the optimizer {} was trained with ({}, lr {:g}); "
+                                   "resume with the same settings", flag, a.source.model,
+                                   train::name_of(file.kind), file.learning_rate));
+}
+
+void print_metrics(std::string_view what, models::Model& model, const io::Dataset& d) {
+  const train::Evaluation e = train::evaluate(model, d);
+  if (e.task == models::Task::regression)
+    fmt::print("{} cost: {:.6f}  R^2: {:.4f}\n", what, e.cost, e.r2);
+  else
+    fmt::print("{} accuracy: {:.2f}%\n", what, 100.0 * e.accuracy);
+}
+
+void write_outputs(const TrainArgs& a, models::Model& model, const Sets& s,
+                   const train::FitResult& r) {
+  if (!a.cost_log.empty()) {
+    io::AtomicFile log(a.cost_log);
+    std::string text = "iteration,cost\n";
+    for (std::size_t i = 0; i < r.costs.size(); ++i)
+      text += fmt::format("{},{}\n", r.first_iteration + static_cast<std::int64_t>(i), r.costs[i]);
+    log.write(text);
+    log.commit();
   }
-  o.seed = a.spec.seed;
-  o.dtype = dtype;
-  o.learning_rate = a.lr;
-  o.iterations = a.iters;
-  o.epochs = a.epochs;
-  o.batch_size = a.batch_size;
-  o.optimizer = {train::parse_optimizer(a.optimizer), a.beta1, a.beta2, a.epsilon};
-  o.decay_rate = a.decay_rate;
-  o.patience = a.patience;
-  o.print_every = a.print_every;
-  o.check_numerics = a.check_numerics;
-  return o;
-}
-
-void print_accuracy(std::string_view what, const models::ModelSpec& spec,
-                    std::span<const runtime::Tensor> params, const io::Dataset& d) {
-  const train::Evaluation e = train::evaluate(spec, params, d);
-  fmt::print("{} accuracy: {:.2f}%\n", what, 100.0 * e.accuracy);
-}
-
-void save(const TrainArgs& a, const models::ModelSpec& spec, const Sets& s,
-          const train::FitResult& r, DType dtype) {
   if (!a.save.empty()) {
-    io::NamedMatrices named = train::named_from_params(spec, r.params);
-    if (s.norm)
-      for (auto& nm : s.norm->to_named()) named.push_back(std::move(nm));
-    io::save_params(a.save, named, dtype);
+    if (saves_params(a.save)) io::save_params(a.save, train::params_of(model), model.dtype());
+    else models::save_model(model, a.save);
   }
-  if (!a.plot.empty()) write_plot(a, r);
-  if (!a.plot_boundary.empty()) write_boundary(a, spec, s.raw_train, s.norm, r.params);
+  if (!a.plot.empty()) write_plot(a, r, model.optimizer().learning_rate);
+  if (!a.plot_boundary.empty()) write_boundary(a, model, s.train);
+}
+
+// Outputs are checked before any work: a bad path or extension fails now
+// rather than after training.
+void check_outputs(const TrainArgs& a) {
+  if (!a.save.empty() && !saves_params(a.save) && !a.save.ends_with(".dagrad"))
+    throw InputError(fmt::format("--save {}: give FILE.dagrad (the model) or FILE.npz (its "
+                                 "parameters)", a.save));
+  for (const std::string* path : {&a.save, &a.cost_log, &a.plot, &a.plot_boundary})
+    if (!path->empty()) io::AtomicFile probe(*path);
 }
 
 int run_train(TrainArgs& a) {
-  const models::ModelSpec spec = to_model_spec(a.spec);
-  apply_threads(a.spec);
-  const DType dtype = to_dtype(a.spec);
+  apply_threads(a.source.spec);
   if (a.patience > 0 && !(a.dev_ratio > 0))
     throw InputError("--patience needs a dev set: give --dev-ratio R (e.g. 0.2)");
   if (a.iters == 0 && a.epochs == 0) throw InputError("give --iters N or --epochs N");
-  // Open outputs before training, so a bad path fails now rather than after it.
-  std::optional<io::AtomicFile> log;
-  if (!a.cost_log.empty()) log.emplace(a.cost_log);
-  // The other outputs are written by their own writers at the end; a probe
-  // (a temp file that is removed again) checks their directories now.
-  for (const std::string* path : {&a.save, &a.plot, &a.plot_boundary})
-    if (!path->empty()) io::AtomicFile probe(*path);
-  const Sets s = load_sets(a, spec);
-  const train::FitOptions o = fit_options(a, spec, dtype);
-  const train::FitResult r = train::fit(spec, s.train, s.dev ? &*s.dev : nullptr, o);
-  if (r.diverged) fmt::print(stderr, "dagrad: {}\n", r.message);
-  print_accuracy("Train", spec, r.params, s.train);
-  if (s.dev) print_accuracy("Dev", spec, r.params, *s.dev);
-  if (s.test) print_accuracy("Test", spec, r.params, *s.test);
-  if (log) {
-    std::string text = "iteration,cost\n";
-    for (std::size_t i = 0; i < r.costs.size(); ++i) text += fmt::format("{},{}\n", i, r.costs[i]);
-    log->write(text);
-    log->commit();
+  check_outputs(a);
+  models::Model model = make_model(a.source);
+  const bool resumed = !a.source.model.empty();
+  if (resumed) {
+    check_resume(a, model);
+  } else {
+    model.set_init(train::parse_init(a.init));
+    if (given(a.source.cmd, "--seed")) model.seed = a.source.spec.seed;
+    if (!a.init_from.empty()) train::set_params(model, io::load_params(a.init_from), a.init_from);
   }
-  save(a, spec, s, r, dtype);
-  return r.diverged ? 1 : 0;
+  const Sets s = load_sets(a, model);
+  if (!a.plot_boundary.empty() && s.train.X.rows() != 2)
+    throw InputError(fmt::format("--plot-boundary needs 2-feature data; {} has {}", s.train.origin,
+                                 s.train.X.rows()));
+  train::FitOptions o;
+  o.iterations = a.iters;
+  o.epochs = a.epochs;
+  o.batch_size = a.batch_size;
+  o.optimizer = optimizer_of(a);
+  o.normalize = a.normalize;
+  o.patience = a.patience;
+  o.print_every = a.print_every;
+  o.check_numerics = a.check_numerics;
+  const train::FitResult r = train::fit(model, s.train, s.dev ? &*s.dev : nullptr, o);
+  if (r.diverged) {
+    fmt::print(stderr, "dagrad: {}\n", r.message);
+    fmt::print(stderr, "dagrad: training diverged: no output was written\n");
+    return 1;
+  }
+  print_metrics("Train", model, s.train);
+  if (s.dev) print_metrics("Dev", model, *s.dev);
+  if (s.test) print_metrics("Test", model, *s.test);
+  write_outputs(a, model, s, r);
+  return 0;
 }
 
 }  // namespace
 
 void add_train(CLI::App& app, Commands& out) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* c = app.add_subcommand("train", "train the model spec on a data set");
-  add_spec_options(c, args->spec);
+  CLI::App* c = app.add_subcommand("train", "train a model (a spec, a graph or a saved model) on a data set");
+  add_model_source(c, args->source, "a graph file saved from C++ (names its cost, output, params)",
+                   "--resume", "continue training a saved model (FILE.dagrad)");
   add_data_flags(c, *args);
   add_fit_flags(c, *args);
   add_output_flags(c, *args);

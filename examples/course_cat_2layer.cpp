@@ -8,11 +8,10 @@ int main(int argc, char** argv) {
   const auto train_set = course::csv(a, "cat_train", 255.0);
   const auto test_set = course::csv(a, "cat_test", 255.0);
   const auto s = course::spec({12288, 7, 1}, dagrad::models::Activation::relu);
-  auto o = course::options(0.0075, 2500, dagrad::train::Init::small, 100);
-  course::course_init(a, "cat2", s, o);
-  const auto r = dagrad::train::fit(s, train_set, nullptr, o);
+  auto m = course::model(a, "cat2", s, dagrad::train::Init::small, 1);
+  const auto r = dagrad::train::fit(m, train_set, nullptr, course::options(0.0075, 2500, 100));
   fmt::print("2-layer cat classifier (C1W4), lr 0.0075, 2500 iterations:\n");
   course::row("cost at iteration 2400", "0.048555", course::cost_at(r, 2400));
-  course::row("train accuracy", "100.00%", course::acc(s, r, train_set));
-  course::row("test accuracy", "72.00%", course::acc(s, r, test_set));
+  course::row("train accuracy", "100.00%", course::acc(m, train_set));
+  course::row("test accuracy", "72.00%", course::acc(m, test_set));
 }

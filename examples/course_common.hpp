@@ -15,10 +15,11 @@
 #include <fmt/format.h>
 
 #include "dagrad/io/params.hpp"
+#include "dagrad/models/model.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/plan.hpp"
+#include "dagrad/train/params.hpp"
 
 namespace course {
 
@@ -58,29 +59,34 @@ inline models::ModelSpec spec(std::vector<std::int64_t> layers, models::Activati
   return s;
 }
 
-// The options shared by every run: f64, cost lines every `print_every`.
-inline train::FitOptions options(double lr, std::int64_t iterations, train::Init init,
-                                 std::int64_t print_every) {
+// The notes' MLP of `s`, starting from INIT_DIR/<name>.npz (the notebook's
+// own numpy weights) when given and present, else from dagrad's seeded
+// `init`; says which. `seed` seeds the init and the mini-batch shuffles.
+inline models::Model model(const Args& a, const std::string& name, const models::ModelSpec& s,
+                           train::Init init, std::uint64_t seed, bool quiet = false) {
+  models::Model m = models::build_mlp(s, DType::f64);
+  m.set_init(init);
+  m.seed = seed;
+  const auto path = a.init_dir ? *a.init_dir / (name + ".npz") : std::filesystem::path();
+  if (a.init_dir && std::filesystem::exists(path)) {
+    train::set_params(m, io::load_params(path), path.string());
+    if (!quiet) fmt::print("init: the notebook's numpy weights from {}\n", path.string());
+  } else if (!quiet) {
+    fmt::print("init: dagrad's own seeded {} init (seed {}); the notebook's numpy draws differ\n",
+               train::name_of(init), seed);
+  }
+  return m;
+}
+
+// The options shared by every run: gradient descent at `lr`, cost lines
+// every `print_every`.
+inline train::FitOptions options(double lr, std::int64_t iterations, std::int64_t print_every) {
   train::FitOptions o;
-  o.learning_rate = lr;
+  o.optimizer.learning_rate = lr;
   o.iterations = iterations;
-  o.init = init;
   o.print_every = print_every;
   o.progress = false;
   return o;
-}
-
-// Uses INIT_DIR/<name>.npz when given and present; says which init is used.
-inline void course_init(const Args& a, const std::string& name, const models::ModelSpec& s,
-                        train::FitOptions& o) {
-  if (a.init_dir && std::filesystem::exists(*a.init_dir / (name + ".npz"))) {
-    const auto path = *a.init_dir / (name + ".npz");
-    o.initial = train::params_from_named(io::load_params(path), s, DType::f64, path.string());
-    fmt::print("init: the notebook's numpy weights from {}\n", path.string());
-  } else {
-    fmt::print("init: dagrad's own seeded {} init (seed {}); the notebook's numpy draws differ\n",
-               train::name_of(o.init), o.seed);
-  }
 }
 
 inline double percent(double fraction) { return 100.0 * fraction; }
@@ -94,8 +100,8 @@ inline std::string cost_at(const train::FitResult& r, std::size_t i) {
   return i < r.costs.size() ? fmt::format("{:.6f}", r.costs[i]) : std::string("-");
 }
 
-inline std::string acc(const models::ModelSpec& s, const train::FitResult& r, const io::Dataset& d) {
-  return fmt::format("{:.2f}%", percent(train::evaluate(s, r.params, d).accuracy));
+inline std::string acc(models::Model& m, const io::Dataset& d) {
+  return fmt::format("{:.2f}%", percent(train::evaluate(m, d).accuracy));
 }
 
 }  // namespace course

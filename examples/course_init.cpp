@@ -10,18 +10,17 @@ int main(int argc, char** argv) {
   const auto test_set = course::csv(a, "circles_test");
   const auto s = course::spec({2, 10, 5, 1}, dagrad::models::Activation::relu);
 
-  auto oz = course::options(0.01, 15000, dagrad::train::Init::zeros, 1000);
-  const auto rz = dagrad::train::fit(s, train_set, nullptr, oz);
-  auto oh = course::options(0.01, 15000, dagrad::train::Init::he, 1000);
-  oh.seed = 3;
-  course::course_init(a, "he", s, oh);
-  const auto rh = dagrad::train::fit(s, train_set, nullptr, oh);
+  const auto o = course::options(0.01, 15000, 1000);
+  auto mz = course::model(a, "zeros", s, dagrad::train::Init::zeros, 1, true);
+  const auto rz = dagrad::train::fit(mz, train_set, nullptr, o);
+  auto mh = course::model(a, "he", s, dagrad::train::Init::he, 3);
+  const auto rh = dagrad::train::fit(mh, train_set, nullptr, o);
 
   fmt::print("initialization (C2W1), circles, [2,10,5,1] relu, lr 0.01, 15000 iterations:\n");
   course::row("zeros: cost at iteration 14000", "0.693147", course::cost_at(rz, 14000));
-  course::row("zeros: train accuracy", "50.00%", course::acc(s, rz, train_set));
-  course::row("zeros: test accuracy", "50.00%", course::acc(s, rz, test_set));
+  course::row("zeros: train accuracy", "50.00%", course::acc(mz, train_set));
+  course::row("zeros: test accuracy", "50.00%", course::acc(mz, test_set));
   course::row("he: cost at iteration 14000", "0.073579", course::cost_at(rh, 14000));
-  course::row("he: train accuracy", "99.33%", course::acc(s, rh, train_set));
-  course::row("he: test accuracy", "96.00%", course::acc(s, rh, test_set));
+  course::row("he: train accuracy", "99.33%", course::acc(mh, train_set));
+  course::row("he: test accuracy", "96.00%", course::acc(mh, test_set));
 }

@@ -17,15 +17,14 @@ int main(int argc, char** argv) {
       {OptimizerKind::gd, "79.67%"}, {OptimizerKind::momentum, "79.67%"}, {OptimizerKind::adam, "94.00%"}};
   std::vector<std::array<std::string, 3>> rows;  // what, notes, dagrad
   for (auto [kind, notes] : runs) {
-    auto o = course::options(0.0007, 0, dagrad::train::Init::he, 1000);
+    auto o = course::options(0.0007, 0, 1000);
     o.epochs = 10000;
     o.batch_size = 64;
-    o.seed = 3;
     o.optimizer.kind = kind;
-    course::course_init(a, "opt", s, o);
-    const auto r = dagrad::train::fit(s, train_set, nullptr, o);
+    auto m = course::model(a, "opt", s, dagrad::train::Init::he, 3);
+    dagrad::train::fit(m, train_set, nullptr, o);
     rows.push_back({fmt::format("{}: train accuracy", dagrad::train::name_of(kind)), notes,
-                    course::acc(s, r, train_set)});
+                    course::acc(m, train_set)});
   }
   fmt::print("optimizers (C2W2), moons, [2,5,2,1] relu, batch 64, lr 0.0007, 10000 epochs:\n");
   for (const auto& [what, notes, ours] : rows) course::row(what, notes, ours);

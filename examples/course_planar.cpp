@@ -9,13 +9,11 @@ int main(int argc, char** argv) {
   const auto a = course::parse_args(argc, argv);
   const auto data = course::csv(a, "planar");
   auto s = course::spec({2, 4, 1}, Activation::tanh);
-  auto o = course::options(1.2, 10000, dagrad::train::Init::small, 1000);
-  o.seed = 2;
-  course::course_init(a, "planar", s, o);
-  const auto r = dagrad::train::fit(s, data, nullptr, o);
+  auto m = course::model(a, "planar", s, dagrad::train::Init::small, 2);
+  const auto r = dagrad::train::fit(m, data, nullptr, course::options(1.2, 10000, 1000));
   fmt::print("planar flower (C1W3), 2-4-1 tanh, lr 1.2, 10000 iterations:\n");
   course::row("cost at iteration 9000", "0.218607", course::cost_at(r, 9000));
-  course::row("accuracy", "90.00%", course::acc(s, r, data));
+  course::row("accuracy", "90.00%", course::acc(m, data));
 
   // The notebook's sweep: accuracy on the training set after 5000 iterations.
   const std::pair<std::int64_t, const char*> sweep[] = {
@@ -24,16 +22,10 @@ int main(int argc, char** argv) {
   fmt::print("hidden-size sweep, 5000 iterations each:\n");
   for (auto [n_h, notes] : sweep) {
     s.layers = {2, n_h, 1};
-    auto os = course::options(1.2, 5000, dagrad::train::Init::small, 0);
-    os.seed = 2;
+    auto os = course::options(1.2, 5000, 0);
     os.out = nullptr;
-    if (a.init_dir) {
-      const auto p = *a.init_dir / fmt::format("planar_h{}.npz", n_h);
-      if (std::filesystem::exists(p))
-        os.initial = dagrad::train::params_from_named(dagrad::io::load_params(p), s,
-                                                      dagrad::DType::f64, p.string());
-    }
-    const auto rs = dagrad::train::fit(s, data, nullptr, os);
-    course::row(fmt::format("accuracy, {} hidden units", n_h), notes, course::acc(s, rs, data));
+    auto ms = course::model(a, fmt::format("planar_h{}", n_h), s, dagrad::train::Init::small, 2, true);
+    dagrad::train::fit(ms, data, nullptr, os);
+    course::row(fmt::format("accuracy, {} hidden units", n_h), notes, course::acc(ms, data));
   }
 }

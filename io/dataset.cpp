@@ -80,7 +80,7 @@ Matrix read_label_file(const std::filesystem::path& path) {
 void validate(const Dataset& d) {
   if (d.X.cols() == 0) throw InputError(fmt::format("{}: the data set has no samples", d.origin));
   if (d.X.rows() == 0) throw InputError(fmt::format("{}: the samples have no features", d.origin));
-  if (d.Y.cols() != d.X.cols())
+  if (d.Y.rows() > 0 && d.Y.cols() != d.X.cols())
     throw InputError(fmt::format("{}: {} labels for {} samples", d.origin, d.Y.cols(), d.X.cols()));
   for (std::size_t k = 0; k < d.X.values.size(); ++k)
     if (!std::isfinite(d.X.values[k]))
@@ -93,10 +93,16 @@ void validate(const Dataset& d) {
 
 Dataset from_arrays(const NamedArrays& arrays, const LoadOptions& opts, const std::string& origin) {
   const auto [x, y] = pick_xy(arrays, origin);
-  if (!y && !opts.labels)
-    throw InputError(fmt::format("{}: no label array (y, Y or *_y) and no label file given", origin));
   Dataset d;
   d.origin = origin;
+  if (opts.features_only) {  // every sample along the first axis
+    const std::int64_t m = x->shape.empty() ? 0 : x->shape[0];
+    d.X = features_from(*x, m, origin, opts.scale);
+    d.Y = Matrix(Shape{0, m});
+    return d;
+  }
+  if (!y && !opts.labels)
+    throw InputError(fmt::format("{}: no label array (y, Y or *_y) and no label file given", origin));
   d.Y = opts.labels ? read_label_file(*opts.labels) : labels_from(*y, origin);
   d.X = features_from(*x, d.Y.cols(), origin, opts.scale);
   return d;
@@ -107,13 +113,16 @@ Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
   Dataset d;
   d.origin = path.string();
   const std::int64_t m = rows.rows();
-  const std::int64_t n = opts.labels ? rows.cols() : rows.cols() - 1;
+  const bool all_features = opts.labels || opts.features_only;
+  const std::int64_t n = all_features ? rows.cols() : rows.cols() - 1;
   if (n == 0)
     throw InputError(fmt::format("{}: one column only: need features and a label (or a label file)", d.origin));
   d.X = Matrix(Shape{n, m});
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t k = 0; k < n; ++k) d.X(k, i) = rows(i, k);
-  if (opts.labels) {
+  if (opts.features_only) {
+    d.Y = Matrix(Shape{0, m});
+  } else if (opts.labels) {
     d.Y = read_label_file(*opts.labels);
   } else {
     d.Y = Matrix(Shape{1, m});
@@ -133,7 +142,7 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts)
   } else if (ext == ".npz") {
     d = from_arrays(read_npz(data), opts, data.string());
   } else if (ext == ".npy") {
-    if (!opts.labels) throw InputError(fmt::format("{}: an .npy data file needs a label file", data.string()));
+    if (!opts.labels && !opts.features_only) throw InputError(fmt::format("{}: an .npy data file needs a label file", data.string()));
     d = from_arrays({{"x", read_npy(data)}}, opts, data.string());
   } else if (ext == ".csv" || ext == ".txt") {
     d = load_csv(data, opts);
@@ -161,16 +170,20 @@ std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t n) {
   return r % n;
 }
 
+Matrix columns_of(const Matrix& from, const std::vector<std::int64_t>& cols) {
+  const auto m = static_cast<std::int64_t>(cols.size());
+  Matrix out(Shape{from.rows(), m});
+  for (std::int64_t j = 0; j < m; ++j)
+    for (std::int64_t k = 0; k < from.rows(); ++k) out(k, j) = from(k, cols[j]);
+  return out;
+}
+
 Dataset take_columns(const Dataset& d, const std::vector<std::int64_t>& cols, std::string_view part) {
   Dataset out;
   out.origin = fmt::format("{} ({} split)", d.origin, part);
-  const auto m = static_cast<std::int64_t>(cols.size());
-  out.X = Matrix(Shape{d.X.rows(), m});
-  out.Y = Matrix(Shape{d.Y.rows(), m});
-  for (std::int64_t j = 0; j < m; ++j) {
-    for (std::int64_t k = 0; k < d.X.rows(); ++k) out.X(k, j) = d.X(k, cols[j]);
-    for (std::int64_t k = 0; k < d.Y.rows(); ++k) out.Y(k, j) = d.Y(k, cols[j]);
-  }
+  out.X = columns_of(d.X, cols);
+  out.Y = columns_of(d.Y, cols);
+  for (const auto& [name, values] : d.inputs) out.inputs.emplace_back(name, columns_of(values, cols));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "dagrad/io/matrix.hpp"
 
@@ -20,12 +21,18 @@ struct LoadOptions {
   std::optional<std::filesystem::path> labels;
   // Divide uint8 pixel data by 255 as the course does (off: --no-scale).
   bool scale = true;
+  // Features only (new data to predict): every CSV column is a feature, an
+  // .h5/.npz needs no label array, and Y is left (0 x m).
+  bool features_only = false;
 };
 
 struct Dataset {
   Matrix X;            // n_x x m
   Matrix Y;            // 1 x m
   std::string origin;  // the file name, for messages
+  // Other inputs indexed by sample (k x m), by the model's input names:
+  // sample weights, a second head's labels.
+  std::vector<std::pair<std::string, Matrix>> inputs = {};
   std::int64_t samples() const { return X.cols(); }
 };
 

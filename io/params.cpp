@@ -1,13 +1,10 @@
 #include "dagrad/io/params.hpp"
 
-#include <zlib.h>
-
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/checked_zip.hpp"
 #include "dagrad/io/npy.hpp"
 #include "dagrad/io/read_file.hpp"
 #include "dagrad/io/zip.hpp"
@@ -15,40 +12,8 @@
 namespace dagrad::io {
 namespace {
 
-constexpr std::string_view meta_prefix = "dagrad-params ";
+constexpr std::string_view tag = "dagrad-params";
 constexpr int format_version = 1;
-
-// CRC-32 over name, NUL, .npy bytes of each entry in order.
-std::uint32_t params_checksum(const std::vector<ZipEntry>& entries) {
-  uLong crc = crc32_z(0, nullptr, 0);
-  for (const ZipEntry& e : entries) {
-    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(e.name.c_str()), e.name.size() + 1);
-    crc = crc32_z(crc, e.data.data(), e.data.size());
-  }
-  return static_cast<std::uint32_t>(crc);
-}
-
-// A dagrad comment must be exactly "dagrad-params <version> crc32=<hex>".
-void check_meta(const ZipArchive& archive, std::string_view origin) {
-  std::string_view c = archive.comment;
-  if (!c.starts_with(meta_prefix)) return;  // a plain numpy file: nothing to check
-  c.remove_prefix(meta_prefix.size());
-  int version = 0;
-  auto [p, ec] = std::from_chars(c.data(), c.data() + c.size(), version);
-  if (ec != std::errc() || version != format_version)
-    throw InputError(fmt::format("{}: unknown dagrad params format version '{}' (this dagrad reads version {})",
-                                 origin, c.substr(0, c.find(' ')), format_version));
-  const std::string_view rest(p, c.data() + c.size() - p);
-  std::uint32_t stored = 0;
-  const bool well_formed = rest.size() == 15 && rest.starts_with(" crc32=") &&
-                           std::from_chars(rest.data() + 7, rest.data() + 15, stored, 16).ptr == rest.data() + 15;
-  if (!well_formed)
-    throw InputError(fmt::format("{}: malformed dagrad params comment '{}'", origin, archive.comment));
-  const std::uint32_t actual = params_checksum(archive.entries);
-  if (stored != actual)
-    throw InputError(fmt::format("{}: checksum mismatch (file records crc32={:08x}, contents give {:08x}): "
-                                 "the file was modified or corrupted", origin, stored, actual));
-}
 
 Matrix param_matrix(const Array& a, std::string_view origin) {
   if (a.shape.size() == 1) {
@@ -71,14 +36,12 @@ void save_params(const std::filesystem::path& path, const NamedMatrices& params,
         throw InputError(fmt::format("{}: parameter {} appears twice", path.string(), name));
     archive.entries.push_back({name + ".npy", write_npy_bytes(to_array(m, dtype))});
   }
-  archive.comment = fmt::format("{}{} crc32={:08x}", meta_prefix, format_version, params_checksum(archive.entries));
-  file.write(write_zip_bytes(archive, Compression::stored));
+  file.write(write_checked_zip(std::move(archive), tag, format_version));
   file.commit();
 }
 
 NamedMatrices load_params_bytes(std::span<const std::uint8_t> bytes, std::string_view origin) {
-  const ZipArchive archive = read_zip_bytes(bytes, origin);
-  check_meta(archive, origin);
+  const ZipArchive archive = read_checked_zip(bytes, origin, tag, format_version, false);
   NamedMatrices params;
   for (const ZipEntry& e : archive.entries) {
     std::string name = e.name.ends_with(".npy") ? e.name.substr(0, e.name.size() - 4) : e.name;

@@ -62,6 +62,129 @@ std::optional<NodeId> fuse_elementwise_rule(RebuildContext& c, NodeId old) {
   return fuse_derivative(c, n.inputs[1], n.inputs[0]);
 }
 
+namespace {
+
+// Matching an optimizer's update in the old graph, node by node.
+struct UpdateMatch {
+  RebuildContext& c;
+
+  // `id` when it is an `op` node read only by the node being fused.
+  const Node* inner(NodeId id, OpKind op) const {
+    const Node& n = c.node(id);
+    return n.op == op && c.single_use(id) ? &n : nullptr;
+  }
+  // s x + offset with a plain scale: returns x.
+  std::optional<NodeId> affine_of(NodeId id, double* s, double offset) const {
+    const Node* n = inner(id, OpKind::affine);
+    if (!n || n->attrs.m_pow != 0 || n->attrs.offset != offset) return std::nullopt;
+    *s = n->attrs.scale;
+    return n->inputs[0];
+  }
+  // assign(m, beta m + (1 - beta) x) read once: the moment m, x and beta.
+  struct Average {
+    NodeId moment, x;
+    double beta;
+  };
+  std::optional<Average> average(NodeId id) const {
+    const Node* a = inner(id, OpKind::assign);
+    if (!a || c.node(a->inputs[0]).op != OpKind::state) return std::nullopt;
+    const Node* sum = inner(a->inputs[1], OpKind::add);
+    if (!sum) return std::nullopt;
+    double beta = 0, rest = 0;
+    auto m = affine_of(sum->inputs[0], &beta, 0.0);
+    auto x = affine_of(sum->inputs[1], &rest, 0.0);
+    if (!m || !x || *m != a->inputs[0] || rest != 1.0 - beta) return std::nullopt;
+    return Average{*m, *x, beta};
+  }
+  // x / (sqrt(y) + epsilon) read once: x, y, epsilon.
+  std::optional<std::pair<NodeId, NodeId>> over_root(NodeId id, double* eps) const {
+    const Node* d = inner(id, OpKind::div);
+    if (!d) return std::nullopt;
+    double one = 0;
+    const Node* den = c.node(d->inputs[1]).op == OpKind::affine ? &c.node(d->inputs[1]) : nullptr;
+    if (!den || !c.single_use(d->inputs[1]) || den->attrs.m_pow != 0) return std::nullopt;
+    *eps = den->attrs.offset;
+    auto root = affine_of(d->inputs[1], &one, *eps);
+    if (!root || one != 1.0) return std::nullopt;
+    const Node* sq = inner(*root, OpKind::sqrt);
+    if (!sq) return std::nullopt;
+    return std::pair{d->inputs[0], sq->inputs[0]};
+  }
+  NodeId out(NodeId old) const { return c.mapped(old); }
+  // The fused node, when its operands have the shapes it needs: the first
+  // `tensors` W's shape, the rest (alpha, c1, c2) 1x1.
+  std::optional<NodeId> make(OpKind op, std::vector<NodeId> old_ins, const Attrs& attrs,
+                             std::size_t tensors) const {
+    const Shape w = c.node(old_ins[0]).shape;
+    std::vector<NodeId> ins;
+    for (std::size_t k = 0; k < old_ins.size(); ++k) {
+      const Shape s = c.node(old_ins[k]).shape;
+      if (k < tensors ? s != w : !s.is_scalar()) return std::nullopt;
+      ins.push_back(out(old_ins[k]));
+    }
+    return c.out.add(op, std::move(ins), attrs).id;
+  }
+};
+
+// The fused node for W's update assign(W, W - step), or nullopt.
+std::optional<NodeId> fuse_parameter_update(RebuildContext& c, const Node& a) {
+  const UpdateMatch m{c};
+  const NodeId W = a.inputs[0];
+  if (c.node(W).op != OpKind::param) return std::nullopt;
+  const Node* sub = m.inner(a.inputs[1], OpKind::sub);
+  if (!sub || sub->inputs[0] != W) return std::nullopt;
+  Attrs attrs;
+  // gd and momentum: step = alpha * dW or alpha * v.
+  if (const Node* mul = m.inner(sub->inputs[1], OpKind::mul)) {
+    const NodeId alpha = mul->inputs[0], x = mul->inputs[1];
+    if (auto v = m.average(x)) {
+      attrs.beta1 = v->beta;
+      return m.make(OpKind::momentum_update, {W, v->moment, v->x, alpha}, attrs, 3);
+    }
+    if (c.node(x).op == OpKind::assign) return std::nullopt;
+    return m.make(OpKind::sgd_update, {W, x, alpha}, attrs, 2);
+  }
+  // rmsprop and adam: step = (alpha * num) / (sqrt(den) + epsilon).
+  double eps = 0;
+  const auto parts = m.over_root(sub->inputs[1], &eps);
+  if (!parts) return std::nullopt;
+  const Node* mul = m.inner(parts->first, OpKind::mul);
+  if (!mul) return std::nullopt;
+  const NodeId alpha = mul->inputs[0], num = mul->inputs[1], den = parts->second;
+  attrs.epsilon = eps;
+  if (auto s = m.average(den)) {  // rmsprop: num = dW, den = assign(s, ...)
+    const Node* sq = m.inner(s->x, OpKind::square);
+    if (!sq || sq->inputs[0] != num) return std::nullopt;
+    attrs.beta2 = s->beta;
+    return m.make(OpKind::rmsprop_update, {W, s->moment, num, alpha}, attrs, 3);
+  }
+  // adam: num = v / c1, den = s / c2.
+  const Node* vc = m.inner(num, OpKind::div);
+  const Node* sc = m.inner(den, OpKind::div);
+  if (!vc || !sc) return std::nullopt;
+  auto v = m.average(vc->inputs[0]);
+  auto s = m.average(sc->inputs[0]);
+  if (!v || !s) return std::nullopt;
+  const Node* sq = m.inner(s->x, OpKind::square);
+  if (!sq || sq->inputs[0] != v->x) return std::nullopt;
+  attrs.beta1 = v->beta;
+  attrs.beta2 = s->beta;
+  return m.make(OpKind::adam_update,
+                {W, v->moment, s->moment, v->x, alpha, vc->inputs[1], sc->inputs[1]}, attrs, 4);
+}
+
+}  // namespace
+
+std::optional<NodeId> fuse_update_rule(RebuildContext& c, NodeId old) {
+  const Node& n = c.node(old);
+  if (n.op != OpKind::assign) return std::nullopt;
+  return fuse_parameter_update(c, n);
+}
+
+Rewritten fuse_updates(const Graph& g, std::span<const NodeId> outputs) {
+  return rebuild(g, outputs, fuse_update_rule);
+}
+
 Rewritten fuse_bias(const Graph& g, std::span<const NodeId> outputs) {
   return rebuild(g, outputs, fuse_bias_rule);
 }

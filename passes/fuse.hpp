@@ -6,6 +6,12 @@
 //                       mul(g, step(z, s))           -> step_mul(g, z)
 //                       mul(g, 1 - square(a))        -> tanh_grad_mul(g, a)
 //                       mul(g, mul(a, 1 - a))        -> sigmoid_grad_mul(g, a)
+//   fuse_updates:     an optimizer's update of one parameter, as
+//                     train::minimize builds it, becomes one in-place loop:
+//                       assign(W, W - alpha dW)                -> sgd_update
+//                       ... v = assign(v, b1 v + (1-b1) dW)    -> momentum_update
+//                       ... s = assign(s, b2 s + (1-b2) dW^2)  -> rmsprop_update
+//                       ... both, with bias correction         -> adam_update
 // A node is absorbed only when the fused node is its one reader.
 #pragma once
 
@@ -15,8 +21,10 @@ namespace dagrad::passes {
 
 Rewritten fuse_bias(const Graph& g, std::span<const NodeId> outputs);
 Rewritten fuse_elementwise(const Graph& g, std::span<const NodeId> outputs);
+Rewritten fuse_updates(const Graph& g, std::span<const NodeId> outputs);
 // The passes' rules, for optimize() to apply in a single rebuild.
 std::optional<NodeId> fuse_bias_rule(RebuildContext& c, NodeId old);
 std::optional<NodeId> fuse_elementwise_rule(RebuildContext& c, NodeId old);
+std::optional<NodeId> fuse_update_rule(RebuildContext& c, NodeId old);
 
 }  // namespace dagrad::passes

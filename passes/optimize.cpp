@@ -13,7 +13,7 @@ Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOp
   const std::pair<bool, RuleFn> table[] = {
       {options.fold_constants, fold_constant_rule},   {options.fold_transposes, fold_transpose_rule},
       {options.fold_scales, fold_scale_rule},         {options.fuse_bias, fuse_bias_rule},
-      {options.fuse_elementwise, fuse_elementwise_rule},
+      {options.fuse_elementwise, fuse_elementwise_rule}, {options.fuse_updates, fuse_update_rule},
   };
   std::vector<RuleFn> rules;
   for (const auto& [on, rule] : table)

@@ -17,6 +17,9 @@ struct PassOptions {
   bool fold_scales = true;
   bool fuse_bias = true;
   bool fuse_elementwise = true;
+  bool fuse_updates = true;
+
+  static PassOptions none() { return {false, false, false, false, false, false}; }
 };
 
 Rewritten optimize(const Graph& g, std::span<const NodeId> outputs,

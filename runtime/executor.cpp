@@ -164,10 +164,12 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
   p.leaf_readers.resize(graph.size());
   p.leaf_aliases.resize(graph.size());
   for (NodeId o : p.outputs) p.readable[o] = true;
+  std::vector<NodeId> alias_of(graph.size(), ~NodeId{0});  // the leaf a value's memory is
   for (std::size_t s = 0; s < p.schedule.size(); ++s) {
     const NodeId id = p.schedule[s];
     const Node& n = graph.node(id);
     p.scheduled[id] = true;
+    if (is_bound_leaf(n.op)) alias_of[id] = id;
     p.symbolic = p.symbolic || uses_m(n);
     if (is_bound_leaf(n.op)) {
       p.readable[id] = true;
@@ -176,10 +178,14 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
     }
     const auto& ins = n.inputs;
     p.operands.emplace_back(ins.size());
-    for (std::size_t k = 0; k < ins.size(); ++k)
-      if (is_bound_leaf(graph.node(ins[k]).op)) p.leaf_readers[ins[k]].emplace_back(s, k);
+    for (std::size_t k = 0; k < ins.size(); ++k) {
+      // A reader of a leaf, or of a node whose value is a leaf's memory.
+      const NodeId leaf = alias_of[ins[k]];
+      if (leaf != ~NodeId{0}) p.leaf_readers[leaf].emplace_back(s, k);
+    }
     if (const unsigned writes = ops::op_def(n.op).writes; writes != 0) {
       p.leaf_aliases[ins[0]].push_back(id);
+      alias_of[id] = alias_of[ins[0]];
       for (std::size_t k = 0; k < ins.size(); ++k)
         if (writes & (1u << k)) p.written.push_back(ins[k]);
     }
@@ -254,10 +260,16 @@ void Executor::bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype,
   p.buffers[leaf] = ops::Buffer{const_cast<void*>(data), shape};
   p.bound[leaf] = true;
   p.writable[leaf] = writable;
-  // Refresh the operand lists that read this leaf, and the nodes whose value
-  // is this leaf's memory.
-  for (const auto& [step, slot] : p.leaf_readers[leaf]) p.operands[step][slot] = p.buffers[leaf];
-  for (NodeId alias : p.leaf_aliases[leaf]) p.buffers[alias] = p.buffers[leaf];
+  // Refresh the nodes whose value is this leaf's memory, and the operand
+  // lists that read the leaf or one of them.
+  for (NodeId alias : p.leaf_aliases[leaf]) {
+    p.buffers[alias].data = p.buffers[leaf].data;
+    p.buffers[alias].shape = shape;
+  }
+  for (const auto& [step, slot] : p.leaf_readers[leaf]) {
+    const NodeId in = graph_.node(p.schedule[step]).inputs[slot];
+    p.operands[step][slot] = p.buffers[in];
+  }
 }
 
 void Executor::bind(Leaf leaf, const Tensor& t) {

@@ -22,18 +22,23 @@ std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t n) {
 }  // namespace
 
 BatchSampler::BatchSampler(std::int64_t m, std::int64_t batch_size, std::uint64_t seed)
-    : m_(m), batch_size_(batch_size), rng_(seed) {
+    : m_(m), batch_size_(batch_size), seed_(seed) {
   if (m < 1) throw InputError(fmt::format("mini-batches: {} samples, need at least one", m));
   if (batch_size < 1) throw InputError(fmt::format("--batch-size {} must be at least 1", batch_size));
   order_.resize(static_cast<std::size_t>(m));
   for (std::int64_t i = 0; i < m; ++i) order_[static_cast<std::size_t>(i)] = i;
 }
 
-void BatchSampler::shuffle() {
-  // Fisher-Yates over the previous order: a uniform permutation each epoch.
+void BatchSampler::start_epoch(std::int64_t epoch) {
+  // Fisher-Yates over 0..m-1 with a generator seeded by (seed, epoch): a
+  // uniform permutation per epoch, the same wherever the epoch is drawn.
+  std::seed_seq seq{static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32),
+                    static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(epoch >> 32)};
+  std::mt19937_64 rng(seq);
+  for (std::int64_t i = 0; i < m_; ++i) order_[static_cast<std::size_t>(i)] = i;
   for (std::int64_t i = m_ - 1; i > 0; --i)
     std::swap(order_[static_cast<std::size_t>(i)],
-              order_[uniform_below(rng_, static_cast<std::uint64_t>(i) + 1)]);
+              order_[uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
 }
 
 std::span<const std::int64_t> BatchSampler::batch(std::int64_t k) const {

@@ -3,6 +3,11 @@
 // ceil(m / B) batches of B; when B does not divide m the last batch keeps the
 // m mod B samples left over (as the notes' random_mini_batches does). A batch
 // is gathered column by column into a buffer the caller reuses.
+//
+// Epoch e's permutation depends on (seed, e) alone, as the notebook reseeds
+// numpy with seed + epoch: a run resumed at epoch 21 shuffles as an
+// uninterrupted one does, and every process of a data-parallel run draws the
+// same permutation.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +22,8 @@ class BatchSampler {
   // Throws InputError unless 1 <= batch_size and m >= 1.
   BatchSampler(std::int64_t m, std::int64_t batch_size, std::uint64_t seed);
 
-  // Starts an epoch: reshuffles the permutation in place (no allocation).
-  void shuffle();
+  // Starts epoch `epoch`: its permutation, drawn in place (no allocation).
+  void start_epoch(std::int64_t epoch);
   std::int64_t batches() const { return (m_ + batch_size_ - 1) / batch_size_; }
   std::int64_t batch_size() const { return batch_size_; }
   // The sample indices of batch k of the current epoch.
@@ -27,7 +32,7 @@ class BatchSampler {
  private:
   std::int64_t m_, batch_size_;
   std::vector<std::int64_t> order_;
-  std::mt19937_64 rng_;
+  std::uint64_t seed_;
 };
 
 // dst(r, j) = src(r, idx[j]) for a (rows x m) row-major src and a

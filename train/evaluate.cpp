@@ -1,43 +1,84 @@
-// Inference: predict, accuracy and evaluate (declared in train/fit.hpp).
+// Inference: Predictor, predict, evaluate and the metrics (declared in
+// train/fit.hpp).
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/plan.hpp"
 
 namespace dagrad::train {
 
 namespace {
 
-DType dtype_of(std::span<const runtime::Tensor> params) {
-  if (params.empty()) throw InputError("no parameters to predict with");
-  return params[0].dtype();
+// Samples per run when evaluating a data set: all of them, up to this.
+constexpr std::int64_t eval_chunk = 16384;
+
+// Columns [begin, begin + value's columns) of `out` from an output's value.
+void put_columns(const ops::Buffer& b, DType dtype, std::int64_t row0, std::int64_t col0,
+                 io::Matrix& out) {
+  for (std::int64_t r = 0; r < b.shape.rows; ++r)
+    for (std::int64_t c = 0; c < b.shape.cols; ++c) {
+      const std::int64_t i = r * b.shape.cols + c;
+      out(row0 + r, col0 + c) = dtype == DType::f32 ? double(b.as<const float>()[i])
+                                                    : b.as<const double>()[i];
+    }
 }
 
-io::Matrix matrix_of(const runtime::Executor& exec, NodeId id, DType dtype) {
-  const ops::Buffer b = exec.value(id);
-  io::Matrix out(b.shape);
-  for (std::size_t i = 0; i < out.values.size(); ++i)
-    out.values[i] = dtype == DType::f32 ? double(b.as<const float>()[i]) : b.as<const double>()[i];
-  return out;
+std::int64_t output_rows(const models::Model& model) {
+  std::int64_t rows = 0;
+  for (Expr o : model.outputs()) {
+    if (o.shape().cols != m_dim)
+      throw GraphError(fmt::format("model: output {} {} has no sample columns (m)", o.name(),
+                                   to_string(o.shape())));
+    rows += o.shape().rows;
+  }
+  return rows;
+}
+
+// Runs `session` over the data in chunks of `chunk` samples; after each run,
+// `each(begin, end)` reads what it needs.
+template <class F>
+void in_chunks(Feeder& feeder, Session& session, std::int64_t chunk, F each) {
+  for (std::int64_t b = 0; b < feeder.samples(); b += chunk) {
+    const std::int64_t e = std::min(feeder.samples(), b + chunk);
+    feeder.feed_range(b, e);
+    session.run({.training = false, .step = 0});
+    each(b, e);
+  }
+}
+
+void collect_outputs(const models::Model& model, const Session& session, std::int64_t col0,
+                     io::Matrix& out) {
+  std::int64_t row = 0;
+  for (Expr o : model.outputs()) {
+    put_columns(session.value(o), model.dtype(), row, col0, out);
+    row += o.shape().rows;
+  }
 }
 
 }  // namespace
 
-io::Matrix predict(const models::ModelSpec& spec, std::span<const runtime::Tensor> params,
-                   const io::Matrix& X) {
-  const DType dtype = dtype_of(params);
-  if (X.rows() != spec.layers[0])
-    throw InputError(fmt::format("predict: the data has {} features but the model takes n[0] = {}",
-                                 X.rows(), spec.layers[0]));
-  auto plan = make_plan(spec, X.cols(), dtype, PlanKind::predict);
-  bind_params(*plan, params);
-  const runtime::Tensor x = runtime::Tensor::from_matrix(X, dtype);
-  plan->exec->bind(plan->model.X.id, x);
-  plan->exec->run({.training = false, .step = 0});
-  return matrix_of(*plan->exec, plan->model.AL.id, dtype);
+Predictor::Predictor(models::Model& model, std::int64_t capacity)
+    : model_(model), capacity_(capacity), session_(model, Use::predict, capacity) {
+  if (capacity < 1) throw InputError(fmt::format("predict: capacity {} must be >= 1", capacity));
+}
+
+io::Matrix Predictor::predict(const io::Matrix& X) {
+  io::Dataset d;
+  d.X = X;
+  d.origin = "predict";
+  Feeder feeder(session_, sample_data(model_, d, false), capacity_);
+  io::Matrix out(Shape{output_rows(model_), X.cols()});
+  in_chunks(feeder, session_, capacity_,
+            [&](std::int64_t b, std::int64_t) { collect_outputs(model_, session_, b, out); });
+  return out;
+}
+
+io::Matrix predict(models::Model& model, const io::Matrix& X) {
+  Predictor p(model, std::clamp<std::int64_t>(X.cols(), 1, eval_chunk));
+  return p.predict(X);
 }
 
 double accuracy(const io::Matrix& AL, const io::Matrix& Y) {
@@ -61,25 +102,46 @@ double accuracy(const io::Matrix& AL, const io::Matrix& Y) {
   return static_cast<double>(right) / static_cast<double>(AL.cols());
 }
 
-Evaluation evaluate(const models::ModelSpec& spec, std::span<const runtime::Tensor> params,
-                    const io::Dataset& data) {
-  const DType dtype = dtype_of(params);
-  if (data.X.rows() != spec.layers[0])
-    throw InputError(fmt::format("{}: the data has {} features but the model takes n[0] = {}",
-                                 data.origin, data.X.rows(), spec.layers[0]));
-  auto plan = make_plan(spec, data.samples(), dtype, PlanKind::evaluate);
-  bind_params(*plan, params);
-  const runtime::Tensor x = runtime::Tensor::from_matrix(data.X, dtype);
-  const runtime::Tensor y =
-      runtime::Tensor::from_matrix(targets_for(spec, data.Y, data.origin), dtype);
-  plan->exec->bind(plan->model.X.id, x);
-  plan->exec->bind(plan->model.Y.id, y);
-  plan->exec->run({.training = false, .step = 0});
-  Evaluation e;
-  e.cost = plan->exec->scalar(plan->model.cost.id);
-  e.accuracy = accuracy(matrix_of(*plan->exec, plan->model.AL.id, dtype), data.Y);
-  e.samples = data.samples();
-  return e;
+double r_squared(const io::Matrix& A, const io::Matrix& Y) {
+  if (A.shape != Y.shape || Y.values.empty())
+    throw InputError(fmt::format("R^2: predictions {} for labels {}", to_string(A.shape),
+                                 to_string(Y.shape)));
+  double mean = 0;
+  for (double y : Y.values) mean += y;
+  mean /= static_cast<double>(Y.values.size());
+  double res = 0, tot = 0;
+  for (std::size_t i = 0; i < Y.values.size(); ++i) {
+    res += (Y.values[i] - A.values[i]) * (Y.values[i] - A.values[i]);
+    tot += (Y.values[i] - mean) * (Y.values[i] - mean);
+  }
+  return tot > 0 ? 1.0 - res / tot : (res == 0 ? 1.0 : 0.0);
+}
+
+Evaluation evaluate(models::Model& model, const io::Dataset& data) {
+  if (data.samples() < 1) throw InputError(fmt::format("{}: no samples to evaluate", data.origin));
+  const std::int64_t chunk = std::min(data.samples(), eval_chunk);
+  Session session(model, Use::evaluate, chunk);
+  Feeder feeder(session, sample_data(model, data, true), chunk);
+  io::Matrix out(Shape{output_rows(model), data.samples()});
+  double weighted = 0;  // the cost is a mean over each chunk's samples
+  in_chunks(feeder, session, chunk, [&](std::int64_t b, std::int64_t e) {
+    weighted += session.scalar(model.eval_cost()) * static_cast<double>(e - b);
+    collect_outputs(model, session, b, out);
+  });
+  Evaluation ev;
+  ev.cost = weighted / static_cast<double>(data.samples());
+  ev.samples = data.samples();
+  ev.task = model.task();
+  const Expr A = model.output();
+  io::Matrix first(Shape{A.shape().rows, data.samples()});
+  std::copy_n(out.values.begin(), first.values.size(), first.values.begin());
+  if (ev.task == models::Task::regression) {
+    const Expr Y = model.labels();
+    if (Y.valid()) ev.r2 = r_squared(first, targets_for(Y, data.Y, data.origin));
+  } else {
+    ev.accuracy = accuracy(first, data.Y);
+  }
+  return ev;
 }
 
 }  // namespace dagrad::train

@@ -1,52 +1,52 @@
-// The training loop shared by `dagrad train` and the examples:
-//   repeat: forward + backward (one Executor plan: J, AL, dW1, db1, ...)
-//           then the optimizer's update over the parameter Tensors
-// Full batch binds the data set directly; mini-batches (shuffled each epoch,
-// last partial batch kept) are gathered into reused buffers, and the partial
-// batch runs on a second plan bound to the same parameters. After the first
-// iteration nothing is allocated.
+// Training and inference for any model (models::Model):
+//   fit       attaches the optimizer's update nodes (once), initializes the
+//             parameters that have no value, and repeats one plan that runs
+//             forward, backward and update over full or mini-batches
+//   evaluate  the evaluation cost and the metric of the model's task
+//   predict   the outputs for new data (Predictor: one plan, any batch)
+// Mini-batches are cut over every input whose shape holds m: the features
+// X, the labels Y and any other (Dataset::inputs), shuffled per epoch, the
+// last partial batch kept, all on one plan. `iterations` and `epochs` are
+// totals: a model that has made 20 epochs and is fit to 40 makes 20 more,
+// as the uninterrupted run would have.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dagrad/io/dataset.hpp"
-#include "dagrad/models/mlp.hpp"
-#include "dagrad/runtime/tensor.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/model.hpp"
 #include "dagrad/train/optimizer.hpp"
+#include "dagrad/train/session.hpp"
 
 namespace dagrad::train {
 
 struct FitOptions {
-  Init init = Init::he;
-  std::vector<runtime::Tensor> initial;  // start here (--init-from) instead of `init`
-  std::uint64_t seed = 1;                // initialization and mini-batch shuffles
-  DType dtype = DType::f64;
-  double learning_rate = 0.0075;
-  std::int64_t iterations = 0;           // number of updates, or
-  std::int64_t epochs = 0;               // passes over the data: exactly one is > 0
+  std::int64_t iterations = 0;           // total updates, or
+  std::int64_t epochs = 0;               // total passes over the data: exactly one is > 0
   std::int64_t batch_size = 0;           // 0 or >= m: full batch
-  OptimizerConfig optimizer;
-  double decay_rate = 0.0;               // lr = lr0 / (1 + decay_rate * epoch)
+  OptimizerConfig optimizer;             // attached when the model has no optimizer yet
+  bool normalize = false;                // standardize the features (when the model has no
+                                         // normalization yet: mu, sigma of this training set)
   std::int64_t patience = 0;             // early stopping on the dev set; 0 = off
   std::int64_t print_every = 100;        // "Cost after ..." lines; 0 = none
   std::FILE* out = stdout;               // cost lines and warnings; nullptr = silent
   bool progress = true;                  // viz::ProgressBar when `out` is a terminal
   std::int64_t plateau_window = 100;     // warn after this many iterations at log 2
   bool check_numerics = false;           // NumericError at the first node giving NaN/Inf
+  bool fuse = true;                      // false: run the unfused graph (the reference)
 };
 
 struct FitResult {
-  std::vector<runtime::Tensor> params;   // W1, b1, ..., the kept parameters
-  std::vector<double> costs;             // costs[i]: J of iteration i, before update i
+  std::vector<double> costs;             // costs[i]: J of this call's update i, before it
   std::vector<double> epoch_costs;       // per epoch: sample-weighted mean of batch J
   std::vector<double> dev_costs;         // per early-stopping check
-  std::int64_t iterations = 0;           // updates applied
-  std::int64_t epochs = 0;               // epochs completed
+  std::int64_t first_iteration = 0;      // the model's step count when this call began
+  std::int64_t iterations = 0;           // updates applied by this call
   bool diverged = false;                 // a NaN/Inf cost stopped training
   bool early_stopped = false;
   bool plateau = false;                  // the cost sat at log 2
@@ -54,25 +54,47 @@ struct FitResult {
   std::string message;                   // why training stopped early, if it did
 };
 
-// Trains `spec` on `train` (Y as labels 1 x m, or one-hot for softmax). With
-// `dev` and options.patience > 0, the dev cost is checked every epoch (every
-// print_every iterations with --iters) and the best parameters are kept.
-FitResult fit(const models::ModelSpec& spec, const io::Dataset& train, const io::Dataset* dev,
+// Trains `model` on `train` (labels as rows of Y, or integer labels that
+// become one-hot columns for a softmax output). With `dev` and
+// options.patience > 0, the dev cost is checked every epoch (every
+// print_every iterations with --iters) and the best parameters are kept. A
+// run that diverges keeps the parameters of the last finite cost.
+FitResult fit(models::Model& model, const io::Dataset& train, const io::Dataset* dev,
               const FitOptions& options);
 
 struct Evaluation {
-  double cost = 0;      // cross-entropy (without the L2 term)
-  double accuracy = 0;  // fraction in [0, 1]
+  double cost = 0;      // the model's evaluation cost (cross-entropy without L2)
+  double accuracy = 0;  // fraction in [0, 1] (binary and categorical tasks)
+  double r2 = 0;        // coefficient of determination (regression)
   std::int64_t samples = 0;
+  models::Task task = models::Task::binary;
 };
 
-// AL for every column of X, in inference mode (no dropout).
-io::Matrix predict(const models::ModelSpec& spec, std::span<const runtime::Tensor> params,
-                   const io::Matrix& X);
+// The model's outputs for new data, in inference mode (no dropout), by
+// batches of at most `capacity` samples on one plan: it plans once and
+// never again, whatever the number of samples.
+class Predictor {
+ public:
+  explicit Predictor(models::Model& model, std::int64_t capacity = 1024);
+  // X: raw features (n_x x m); the model's normalization is applied here.
+  // Returns the outputs stacked by rows: (units of every output x m).
+  io::Matrix predict(const io::Matrix& X);
+  const runtime::Executor& executor() const { return session_.exec(); }
+
+ private:
+  models::Model& model_;
+  std::int64_t capacity_;
+  Session session_;
+};
+
+io::Matrix predict(models::Model& model, const io::Matrix& X);
+// Cost and metric on a data set (raw features and labels, as fit takes them).
+Evaluation evaluate(models::Model& model, const io::Dataset& data);
+
 // Fraction of columns predicted right: a > 0.5 for one sigmoid unit, the
 // argmax otherwise; Y holds labels (1 x m) or one-hot columns.
 double accuracy(const io::Matrix& AL, const io::Matrix& Y);
-Evaluation evaluate(const models::ModelSpec& spec, std::span<const runtime::Tensor> params,
-                    const io::Dataset& data);
+// 1 - sum (y - a)^2 / sum (y - mean(y))^2 over every element.
+double r_squared(const io::Matrix& A, const io::Matrix& Y);
 
 }  // namespace dagrad::train

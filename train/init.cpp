@@ -44,21 +44,26 @@ void fill_randn(std::span<double> out, std::uint64_t seed, std::uint64_t stream)
   }
 }
 
+runtime::Tensor init_weight(Shape shape, Init init, double fan_in, std::uint64_t seed,
+                            std::uint64_t stream, DType dtype) {
+  const double scale = init == Init::zeros    ? 0.0
+                       : init == Init::small  ? 0.01
+                       : init == Init::he     ? std::sqrt(2.0 / fan_in)
+                                              : std::sqrt(1.0 / fan_in);
+  runtime::Tensor W(dtype, shape);
+  if (scale == 0.0) return W;
+  std::vector<double> z(static_cast<std::size_t>(shape.size()));
+  fill_randn(z, seed, stream);
+  for (std::int64_t i = 0; i < W.size(); ++i) W.set(i, scale * z[static_cast<std::size_t>(i)]);
+  return W;
+}
+
 std::vector<runtime::Tensor> init_params(const models::Mlp& model, Init init,
                                          std::uint64_t seed, DType dtype) {
   std::vector<runtime::Tensor> out;
   for (std::size_t l = 0; l < model.W.size(); ++l) {
     const Shape ws = model.W[l].shape();
-    const double n_prev = static_cast<double>(ws.cols);
-    const double scale = init == Init::zeros    ? 0.0
-                         : init == Init::small  ? 0.01
-                         : init == Init::he     ? std::sqrt(2.0 / n_prev)
-                                                : std::sqrt(1.0 / n_prev);
-    std::vector<double> z(static_cast<std::size_t>(ws.size()));
-    if (scale != 0.0) fill_randn(z, seed, l + 1);
-    runtime::Tensor W(dtype, ws);
-    for (std::int64_t i = 0; i < W.size(); ++i) W.set(i, scale * z[static_cast<std::size_t>(i)]);
-    out.push_back(std::move(W));
+    out.push_back(init_weight(ws, init, static_cast<double>(ws.cols), seed, l + 1, dtype));
     out.emplace_back(dtype, model.b[l].shape());
   }
   return out;

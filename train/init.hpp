@@ -26,6 +26,11 @@ std::string_view name_of(Init i);
 // (seed, stream, i).
 void fill_randn(std::span<double> out, std::uint64_t seed, std::uint64_t stream);
 
+// A weight of `shape` drawn from Philox stream `stream`, scaled by its
+// fan-in n[l-1] as `init` says (zeros: all zero).
+runtime::Tensor init_weight(Shape shape, Init init, double fan_in, std::uint64_t seed,
+                            std::uint64_t stream, DType dtype);
+
 // W1, b1, ..., WL, bL for `model`, in the order of model.params().
 std::vector<runtime::Tensor> init_params(const models::Mlp& model, Init init,
                                          std::uint64_t seed, DType dtype);

@@ -1,12 +1,14 @@
 #include "dagrad/train/optimizer.hpp"
 
 #include <cmath>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
+#include "dagrad/autodiff/gradients.hpp"
 #include "dagrad/graph/error.hpp"
-#include "dagrad/ops/parallel.hpp"
-#include "dagrad/runtime/executor.hpp"
+#include "dagrad/ops/op.hpp"
 
 namespace dagrad::train {
 
@@ -23,112 +25,178 @@ std::string_view name_of(OptimizerKind k) {
 }
 
 void OptimizerConfig::validate() const {
+  if (!(learning_rate > 0.0) || !std::isfinite(learning_rate))
+    throw InputError(fmt::format("--lr {:g} must be a positive number", learning_rate));
+  if (!(decay_rate >= 0.0) || !std::isfinite(decay_rate))
+    throw InputError(fmt::format("--decay-rate {:g} must be >= 0", decay_rate));
   if (!(beta1 >= 0.0 && beta1 < 1.0))
-    throw InputError(fmt::format("--beta1 {} is not in [0, 1)", beta1));
+    throw InputError(fmt::format("--beta1 {:g} is not in [0, 1)", beta1));
   if (!(beta2 >= 0.0 && beta2 < 1.0))
-    throw InputError(fmt::format("--beta2 {} is not in [0, 1)", beta2));
-  if (!(epsilon > 0.0)) throw InputError(fmt::format("--epsilon {} must be > 0", epsilon));
+    throw InputError(fmt::format("--beta2 {:g} is not in [0, 1)", beta2));
+  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
+    throw InputError(fmt::format("--epsilon {:g} must be > 0", epsilon));
 }
 
 namespace {
 
-// The update loops: plain indexed loops over restrict pointers, so g++ -O2
-// vectorizes them (no aliasing between W, v, s and dW).
-template <class T>
-void update_gd(T* __restrict w, const T* __restrict g, std::int64_t n, T lr) {
-  for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
-}
-
-template <class T>
-void update_momentum(T* __restrict w, T* __restrict v, const T* __restrict g, std::int64_t n,
-                     T lr, T beta) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    v[i] = beta * v[i] + (T(1) - beta) * g[i];
-    w[i] -= lr * v[i];
+// Builds the update nodes with Graph::add directly, not through the DSL: the
+// DSL would move scales and fold constants, and passes::optimize recognises
+// exactly this form when it fuses an update into one loop.
+class UpdateBuilder {
+ public:
+  explicit UpdateBuilder(Graph& g) : g_(g) {}
+  Expr op(OpKind k, std::initializer_list<Expr> xs, const Attrs& a = {}) {
+    std::vector<NodeId> ids;
+    for (Expr x : xs) ids.push_back(x.id);
+    return g_.add(k, std::move(ids), a);
   }
-}
-
-template <class T>
-void update_rmsprop(T* __restrict w, T* __restrict s, const T* __restrict g, std::int64_t n,
-                    T lr, T beta2, T eps) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    s[i] = beta2 * s[i] + (T(1) - beta2) * g[i] * g[i];
-    w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
+  Expr scaled(Expr x, double s, double offset = 0.0) {  // s x + offset
+    Attrs a;
+    a.scale = s;
+    a.offset = offset;
+    return op(OpKind::affine, {x}, a);
   }
-}
-
-// c1 = 1 - beta1^t and c2 = 1 - beta2^t, the bias corrections.
-template <class T>
-void update_adam(T* __restrict w, T* __restrict v, T* __restrict s, const T* __restrict g,
-                 std::int64_t n, T lr, T beta1, T beta2, T eps, T c1, T c2) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    v[i] = beta1 * v[i] + (T(1) - beta1) * g[i];
-    s[i] = beta2 * s[i] + (T(1) - beta2) * g[i] * g[i];
-    w[i] -= lr * (v[i] / c1) / (std::sqrt(s[i] / c2) + eps);
+  // beta m + (1 - beta) x: an exponentially weighted average.
+  Expr average(Expr m, Expr x, double beta) {
+    return op(OpKind::add, {scaled(m, beta), scaled(x, 1.0 - beta)});
   }
+  Expr constant(double v) { return g_.constant(v, {1, 1}); }
+
+ private:
+  Graph& g_;
+};
+
+Expr named(Expr e, const std::string& name) {
+  if (!e.graph->find(name)) e.graph->set_name(e.id, name);
+  return e;
 }
 
 }  // namespace
 
-Optimizer::Optimizer(const OptimizerConfig& config, std::span<const runtime::Tensor> params)
-    : config_(config) {
-  config_.validate();
-  const bool first = config.kind == OptimizerKind::momentum || config.kind == OptimizerKind::adam;
-  const bool second = config.kind == OptimizerKind::rmsprop || config.kind == OptimizerKind::adam;
-  for (const runtime::Tensor& p : params) {
-    if (first) v_.emplace_back(p.dtype(), p.shape());
-    if (second) s_.emplace_back(p.dtype(), p.shape());
+Updates minimize(Expr J, std::span<const Expr> params, const OptimizerConfig& c) {
+  c.validate();
+  if (!J.valid()) throw GraphError("minimize: the cost is an empty expression");
+  Graph& g = *J.graph;
+  for (Expr p : params) {
+    if (p.graph != &g) throw GraphError("minimize: a parameter belongs to another graph");
+    if (p.node().op != OpKind::param)
+      throw GraphError(fmt::format("minimize: {} is a {} node, not a parameter", g.describe(p.id),
+                                   ops::op_def(p.node().op).name));
+    for (NodeId reader : g.consumers(p.id))
+      if (g.node(reader).op == OpKind::assign)
+        throw GraphError(fmt::format("minimize: {} already has an update", g.describe(p.id)));
   }
-}
+  Updates u;
+  autodiff::GradientOptions quiet;
+  quiet.warn = [](const std::string&) {};  // an unused parameter's gradient is 0
+  u.grads = autodiff::gradients(J, params, quiet);
 
-namespace {
-
-// One parameter's update, split over runtime::threads() threads when it is
-// large; every element's arithmetic is the same for any split.
-template <class T>
-void step_one(const OptimizerConfig& c, std::int64_t t, runtime::Tensor& w, runtime::Tensor* v,
-              runtime::Tensor* s, const T* g, double lr) {
-  T* W = w.data<T>();
-  T* V = v ? v->data<T>() : nullptr;
-  T* S = s ? s->data<T>() : nullptr;
-  const double td = static_cast<double>(t);
-  const T c1 = T(1.0 - std::pow(c.beta1, td)), c2 = T(1.0 - std::pow(c.beta2, td));
-  ops::parallel_for(runtime::threads(), w.size(), [&](std::int64_t b, std::int64_t e) {
-    const std::int64_t n = e - b;
-    switch (c.kind) {
-      case OptimizerKind::gd: update_gd<T>(W + b, g + b, n, T(lr)); return;
-      case OptimizerKind::momentum:
-        update_momentum<T>(W + b, V + b, g + b, n, T(lr), T(c.beta1));
-        return;
-      case OptimizerKind::rmsprop:
-        update_rmsprop<T>(W + b, S + b, g + b, n, T(lr), T(c.beta2), T(c.epsilon));
-        return;
-      case OptimizerKind::adam:
-        update_adam<T>(W + b, V + b, S + b, g + b, n, T(lr), T(c.beta1), T(c.beta2),
-                       T(c.epsilon), c1, c2);
-        return;
-    }
-  });
-}
-
-}  // namespace
-
-void Optimizer::step(std::span<runtime::Tensor> params, std::span<const ops::Buffer> grads,
-                     double lr) {
-  if (params.size() != grads.size())
-    throw GraphError(fmt::format("optimizer: {} parameters but {} gradients", params.size(),
-                                 grads.size()));
-  ++t_;
+  BuildScope scope(g, Role::update, 0);
+  UpdateBuilder b(g);
+  auto keep = [&](Expr leaf) {
+    u.state.push_back(leaf);
+    return leaf;
+  };
+  if (c.decay_rate > 0.0) {
+    u.alpha0 = keep(g.state("alpha0", {1, 1}));
+    u.epoch = g.input("epoch", {1, 1});
+    u.alpha = named(b.op(OpKind::div, {u.alpha0, b.scaled(u.epoch, c.decay_rate, 1.0)}), "alpha");
+  } else {
+    u.alpha = u.alpha0 = keep(g.state("alpha", {1, 1}));
+  }
+  // The step reads each moment through its assign node, whose value is the
+  // state leaf after the write: v_dW = ...; W = W - alpha v_dW, as the notes
+  // write the step. Only the parameters' assigns are the plan's outputs.
+  Attrs hyper;  // recorded on the assigns, for explain's symbols
+  hyper.beta1 = c.beta1;
+  hyper.beta2 = c.beta2;
+  hyper.epsilon = c.epsilon;
+  Expr c1, c2;  // 1 - beta1^t and 1 - beta2^t
+  if (c.kind == OptimizerKind::adam) {
+    u.t = keep(g.state("t", {1, 1}));
+    const Expr t_now = b.op(OpKind::assign, {u.t, b.scaled(u.t, 1.0, 1.0)}, hyper);
+    u.assigns.push_back(t_now);
+    c1 = b.scaled(b.op(OpKind::pow, {b.constant(c.beta1), t_now}), -1.0, 1.0);
+    c2 = b.scaled(b.op(OpKind::pow, {b.constant(c.beta2), t_now}), -1.0, 1.0);
+  }
   for (std::size_t k = 0; k < params.size(); ++k) {
-    runtime::Tensor& w = params[k];
-    if (grads[k].shape != w.shape())
-      throw GraphError(fmt::format("optimizer: gradient {} has shape {} but its parameter {}",
-                                   k, to_string(grads[k].shape), to_string(w.shape())));
-    runtime::Tensor* v = v_.empty() ? nullptr : &v_[k];
-    runtime::Tensor* s = s_.empty() ? nullptr : &s_[k];
-    if (w.dtype() == DType::f32) step_one<float>(config_, t_, w, v, s, grads[k].as<const float>(), lr);
-    else step_one<double>(config_, t_, w, v, s, grads[k].as<const double>(), lr);
+    const Expr W = params[k], dW = u.grads[k];
+    BuildScope layer(g, Role::update, W.node().layer);
+    const std::string d = "d" + W.name();
+    Expr v, s;  // the moments after this step's update
+    if (c.kind == OptimizerKind::momentum || c.kind == OptimizerKind::adam) {
+      const Expr v_leaf = keep(g.state("v_" + d, W.shape()));
+      v = b.op(OpKind::assign, {v_leaf, b.average(v_leaf, dW, c.beta1)}, hyper);
+    }
+    if (c.kind == OptimizerKind::rmsprop || c.kind == OptimizerKind::adam) {
+      const Expr s_leaf = keep(g.state("s_" + d, W.shape()));
+      s = b.op(OpKind::assign, {s_leaf, b.average(s_leaf, b.op(OpKind::square, {dW}), c.beta2)},
+               hyper);
+    }
+    Expr step;  // what W loses
+    if (s.valid()) {
+      Expr num = dW, den = s;
+      if (c.kind == OptimizerKind::adam) {
+        num = named(b.op(OpKind::div, {v, c1}), "v_corr_" + d);
+        den = named(b.op(OpKind::div, {s, c2}), "s_corr_" + d);
+      }
+      // alpha num / (sqrt(den) + epsilon), multiplied first as the loops do.
+      step = b.op(OpKind::div, {b.op(OpKind::mul, {u.alpha, num}),
+                                b.scaled(b.op(OpKind::sqrt, {den}), 1.0, c.epsilon)});
+    } else {
+      step = b.op(OpKind::mul, {u.alpha, v.valid() ? v : dW});
+    }
+    u.assigns.push_back(b.op(OpKind::assign, {W, b.op(OpKind::sub, {W, step})}, hyper));
   }
+  return u;
+}
+
+namespace {
+
+Expr by_name(Graph& g, const std::string& name, OpKind op) {
+  const auto id = g.find(name);
+  if (!id || g.node(*id).op != op)
+    throw GraphError(fmt::format("the optimizer's {} node '{}' is missing", ops::op_def(op).name, name));
+  return g.expr(*id);
+}
+
+std::optional<Expr> assign_of(Graph& g, Expr target) {
+  for (NodeId reader : g.consumers(target.id))
+    if (g.node(reader).op == OpKind::assign && g.node(reader).inputs[0] == target.id)
+      return g.expr(reader);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Updates find_updates(Graph& g, std::span<const Expr> params) {
+  Updates u;
+  if (auto a = g.find("alpha0"); a && g.node(*a).op == OpKind::state) {
+    u.alpha0 = g.expr(*a);
+    u.alpha = g.expr(*g.find("alpha"));
+    u.epoch = by_name(g, "epoch", OpKind::input);
+  } else {
+    u.alpha = u.alpha0 = by_name(g, "alpha", OpKind::state);
+  }
+  u.state.push_back(u.alpha0);
+  if (auto t = g.find("t"); t && g.node(*t).op == OpKind::state) {
+    u.t = g.expr(*t);
+    u.state.push_back(u.t);
+    if (auto a = assign_of(g, u.t)) u.assigns.push_back(*a);
+  }
+  for (Expr W : params) {
+    const std::string d = "d" + W.name();
+    const auto grad = g.find(d);
+    const auto update = assign_of(g, W);
+    if (!grad || !update)
+      throw GraphError(fmt::format("the update of {} is missing from the graph", W.name()));
+    u.grads.push_back(g.expr(*grad));
+    u.assigns.push_back(*update);
+    for (const std::string& moment : {"v_" + d, "s_" + d})
+      if (auto m = g.find(moment); m && g.node(*m).op == OpKind::state) u.state.push_back(g.expr(*m));
+  }
+  return u;
 }
 
 }  // namespace dagrad::train
+

@@ -90,7 +90,7 @@ TEST_CASE("a params file whose checksum or version does not match is refused", "
   }
   SECTION("unknown version") {
     patch(path, comment, "dagrad-params 7 crc32=");
-    CHECK_INPUT_ERROR(load_params(path), "params.npz: unknown dagrad params format version '7'");
+    CHECK_INPUT_ERROR(load_params(path), "params.npz: unknown dagrad-params format version '7'");
   }
   SECTION("an array swapped for another with valid zip CRCs") {
     ZipArchive z = read_zip_bytes(test::file_bytes(path), "params.npz");

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "dagrad/ops/dsl.hpp"
 #include "dagrad/train/fit.hpp"
 #include "dagrad/train/init.hpp"
 #include "tests/train/train_test_util.hpp"
@@ -13,51 +14,52 @@ using namespace dagrad;
 
 namespace {
 
-models::ModelSpec spec_of(std::vector<std::int64_t> layers, models::Activation h) {
+models::Model mlp(std::vector<std::int64_t> layers, models::Activation h, train::Init init,
+                  std::uint64_t seed = 1) {
   models::ModelSpec s;
   s.layers = std::move(layers);
   s.hidden = h;
-  return s;
+  models::Model m = models::build_mlp(s, DType::f64);
+  m.set_init(init);
+  m.seed = seed;
+  return m;
 }
 
-train::FitOptions quiet(std::int64_t iterations, double lr, train::Init init) {
+train::FitOptions quiet(std::int64_t iterations, double lr) {
   train::FitOptions o;
   o.iterations = iterations;
-  o.learning_rate = lr;
-  o.init = init;
+  o.optimizer.learning_rate = lr;
   o.out = nullptr;
   return o;
 }
 
-bool same_bits(const std::vector<runtime::Tensor>& a, const std::vector<runtime::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t k = 0; k < a.size(); ++k)
-    if (a[k].shape() != b[k].shape() ||
-        std::memcmp(a[k].raw(), b[k].raw(), static_cast<std::size_t>(a[k].size()) * 8) != 0)
-      return false;
-  return true;
+std::vector<std::vector<double>> params_of(const models::Model& m) {
+  std::vector<std::vector<double>> out;
+  for (Expr p : m.params()) out.push_back(m.value(p.name()).to_matrix().values);
+  return out;
 }
 
 }  // namespace
 
 TEST_CASE("the cost falls while training a small relu net", "[train]") {
   const auto data = test::tiny_moons(40);
-  const auto spec = spec_of({2, 5, 1}, models::Activation::relu);
-  const auto r = train::fit(spec, data, nullptr, quiet(300, 0.5, train::Init::he));
+  auto m = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  const auto r = train::fit(m, data, nullptr, quiet(300, 0.5));
   REQUIRE(r.costs.size() == 300);
   CHECK(r.costs.back() < 0.5 * r.costs.front());
   CHECK(r.iterations == 300);
-  CHECK(train::evaluate(spec, r.params, data).accuracy > 0.8);
+  CHECK(m.steps == 300);
+  CHECK(train::evaluate(m, data).accuracy > 0.8);
 }
 
 TEST_CASE("zero init keeps the hidden units symmetric and warns at log 2", "[train]") {
   // Balanced labels: with W = 0 every unit computes the same thing, dW1 = 0,
   // and A2 = sigmoid(b2) stays 1/2, so J sits at log 2 (the notes' warning).
   auto data = test::tiny_moons(20);
-  const auto spec = spec_of({2, 3, 1}, models::Activation::tanh);
-  const auto r = train::fit(spec, data, nullptr, quiet(150, 0.5, train::Init::zeros));
-  const runtime::Tensor& W1 = r.params[0];
-  const runtime::Tensor& W2 = r.params[2];
+  auto m = mlp({2, 3, 1}, models::Activation::tanh, train::Init::zeros);
+  const auto r = train::fit(m, data, nullptr, quiet(150, 0.5));
+  const runtime::Tensor& W1 = m.value("W1");
+  const runtime::Tensor& W2 = m.value("W2");
   for (int j = 0; j < 2; ++j)
     for (int i = 1; i < 3; ++i) CHECK(W1.get(i * 2 + j) == W1.get(j));
   for (int i = 1; i < 3; ++i) CHECK(W2.get(i) == W2.get(0));
@@ -68,12 +70,10 @@ TEST_CASE("zero init keeps the hidden units symmetric and warns at log 2", "[tra
 TEST_CASE("He and Xavier weights have the variance of their formula", "[train]") {
   // (n-1) s^2 / sigma^2 is chi-square with n-1 degrees of freedom: mean n-1,
   // standard deviation sqrt(2 (n-1)); 6 standard deviations bound it.
-  Graph g;
-  models::ModelSpec spec = spec_of({400, 300, 1}, models::Activation::relu);
-  const auto model = models::build_mlp(g, spec, 1);
   for (auto [init, var] : {std::pair{train::Init::he, 2.0 / 400}, {train::Init::xavier, 1.0 / 400}}) {
-    const auto p = train::init_params(model, init, 7, DType::f64);
-    const runtime::Tensor& W = p[0];
+    auto m = mlp({400, 300, 1}, models::Activation::relu, init, 7);
+    m.init_params(m.seed);
+    const runtime::Tensor& W = m.value("W1");
     const double n = static_cast<double>(W.size());
     double mean = 0, ss = 0;
     for (std::int64_t i = 0; i < W.size(); ++i) mean += W.get(i) / n;
@@ -81,8 +81,33 @@ TEST_CASE("He and Xavier weights have the variance of their formula", "[train]")
     const double chi = ss / var;  // (n-1) s^2 / sigma^2
     CHECK(std::abs(chi - (n - 1)) < 6 * std::sqrt(2 * (n - 1)));
     CHECK(std::abs(mean) < 6 * std::sqrt(var / n));
-    for (std::int64_t i = 0; i < p[1].size(); ++i) CHECK(p[1].get(i) == 0.0);
+    const runtime::Tensor& b = m.value("b1");
+    for (std::int64_t i = 0; i < b.size(); ++i) CHECK(b.get(i) == 0.0);
   }
+}
+
+TEST_CASE("init finds weights by their use in a matrix product, biases by the rest", "[train]") {
+  // A (1 x 1) weight is still a weight, and A W (W on the right) has fan-in
+  // W's rows; an (n x 1) bias added to W X starts at zero.
+  models::Model m;
+  Graph& g = m.graph();
+  Expr X = g.input("X", {1, m_dim}), Y = g.input("Y", {1, m_dim});
+  Expr W1 = g.param("W1", {5, 1}), b1 = g.param("b1", {5, 1});
+  Expr V = g.param("V", {3, 5});
+  Expr A = relu(W1 * X + b1);
+  Expr J = binary_cross_entropy(sigmoid(sum(transpose(matmul(transpose(A), transpose(V))), 0)), Y)
+               .named("J");
+  m.set_cost(J);
+  CHECK(models::fan_in(g, W1.id) == 1);
+  CHECK(models::fan_in(g, b1.id) == std::nullopt);
+  CHECK(models::fan_in(g, V.id) == 5);  // A^T V^T: V is on the right, transposed
+  m.set_init("V", train::Init::zeros);
+  m.init_params(4);
+  CHECK(m.value("b1").to_matrix().values == std::vector<double>(5, 0.0));
+  CHECK(m.value("V").to_matrix().values == std::vector<double>(15, 0.0));
+  double sq = 0;
+  for (double w : m.value("W1").to_matrix().values) sq += w * w;
+  CHECK(sq > 0);  // He: randn * sqrt(2 / 1)
 }
 
 TEST_CASE("early stopping keeps the parameters of the best dev check", "[train]") {
@@ -91,56 +116,121 @@ TEST_CASE("early stopping keeps the parameters of the best dev check", "[train]"
   const auto data = test::tiny_moons(40);
   io::Dataset dev = data;
   for (double& y : dev.Y.values) y = 1.0 - y;
-  const auto spec = spec_of({2, 5, 1}, models::Activation::relu);
-  auto o = quiet(500, 0.5, train::Init::he);
+  auto m = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  auto o = quiet(500, 0.5);
   o.patience = 3;
   o.print_every = 5;  // a dev check every 5 iterations
-  const auto r = train::fit(spec, data, &dev, o);
+  const auto r = train::fit(m, data, &dev, o);
   CHECK(r.early_stopped);
   REQUIRE(r.dev_costs.size() == 4);
   CHECK(r.iterations == 20);
   CHECK(r.best_dev_cost == r.dev_costs[0]);
   // The same run stopped at the first check gives the same parameters.
-  const auto first = train::fit(spec, data, nullptr, quiet(5, 0.5, train::Init::he));
-  CHECK(same_bits(r.params, first.params));
-  CHECK(train::evaluate(spec, r.params, dev).cost == Approx(r.dev_costs[0]).epsilon(1e-12));
+  auto first = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  train::fit(first, data, nullptr, quiet(5, 0.5));
+  CHECK(params_of(m) == params_of(first));
+  CHECK(train::evaluate(m, dev).cost == Approx(r.dev_costs[0]).epsilon(1e-12));
 }
 
 TEST_CASE("a NaN cost stops training and keeps the last good parameters", "[train]") {
   const auto data = test::tiny_moons(20);
-  const auto spec = spec_of({2, 5, 1}, models::Activation::relu);
-  const auto r = train::fit(spec, data, nullptr, quiet(50, 1e200, train::Init::he));
+  auto m = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  const auto r = train::fit(m, data, nullptr, quiet(50, 1e200));
   REQUIRE(r.diverged);
   CHECK(r.iterations < 50);
   CHECK_THAT(r.message, Catch::Contains(fmt::format("iteration {}", r.costs.size())));
   for (double c : r.costs) CHECK(std::isfinite(c));
   // The kept parameters give the last finite cost again.
-  CHECK(train::evaluate(spec, r.params, data).cost == Approx(r.costs.back()).epsilon(1e-9));
+  CHECK(train::evaluate(m, data).cost == Approx(r.costs.back()).epsilon(1e-9));
 }
 
 TEST_CASE("two runs with the same seed give bitwise-identical parameters", "[train]") {
   const auto data = test::tiny_moons(30);
-  auto spec = spec_of({2, 6, 4, 1}, models::Activation::relu);
-  spec.keep_prob = {0.8};
-  auto o = quiet(0, 0.05, train::Init::he);
-  o.epochs = 20;
-  o.batch_size = 8;
-  o.optimizer.kind = train::OptimizerKind::adam;
-  o.seed = 11;
-  const auto a = train::fit(spec, data, nullptr, o);
-  const auto b = train::fit(spec, data, nullptr, o);
-  CHECK(same_bits(a.params, b.params));
-  o.seed = 12;
-  CHECK_FALSE(same_bits(a.params, train::fit(spec, data, nullptr, o).params));
+  auto run = [&](std::uint64_t seed) {
+    models::ModelSpec s;
+    s.layers = {2, 6, 4, 1};
+    s.keep_prob = {0.8};
+    auto m = models::build_mlp(s, DType::f64);
+    m.seed = seed;
+    auto o = quiet(0, 0.05);
+    o.epochs = 20;
+    o.batch_size = 8;
+    o.optimizer.kind = train::OptimizerKind::adam;
+    train::fit(m, data, nullptr, o);
+    return params_of(m);
+  };
+  CHECK(run(11) == run(11));
+  CHECK(run(11) != run(12));
 }
 
-TEST_CASE("mini-batch training keeps the last partial batch", "[train]") {
+TEST_CASE("mini-batch training keeps the last partial batch on one plan", "[train]") {
   const auto data = test::tiny_moons(10);
-  const auto spec = spec_of({2, 3, 1}, models::Activation::relu);
-  auto o = quiet(0, 0.1, train::Init::he);
+  auto m = mlp({2, 3, 1}, models::Activation::relu, train::Init::he);
+  auto o = quiet(0, 0.1);
   o.epochs = 4;
   o.batch_size = 4;  // 4 + 4 + 2
-  const auto r = train::fit(spec, data, nullptr, o);
+  const auto r = train::fit(m, data, nullptr, o);
   CHECK(r.costs.size() == 12);
   CHECK(r.epoch_costs.size() == 4);
+  CHECK(m.epochs == 4);
+  CHECK(m.steps == 12);
+}
+
+TEST_CASE("a DSL model with a residual connection trains through fit alone", "[train]") {
+  // A[2] = relu(W[2] A[1] + b[2]) + A[1]: no loop, no bind, no init by hand.
+  models::Model model;
+  Graph& g = model.graph();
+  Expr X = g.input("X", {2, m_dim}), Y = g.input("Y", {1, m_dim});
+  Expr W1 = g.param("W1", {6, 2}), b1 = g.param("b1", {6, 1});
+  Expr W2 = g.param("W2", {6, 6}), b2 = g.param("b2", {6, 1});
+  Expr W3 = g.param("W3", {1, 6}), b3 = g.param("b3", {1, 1});
+  Expr A1 = relu(W1 * X + b1).named("A1");
+  Expr A2 = (relu(W2 * A1 + b2) + A1).named("A2");
+  Expr A3 = sigmoid(W3 * A2 + b3).named("A3");
+  model.set_cost(binary_cross_entropy(A3, Y).named("J"));
+  model.set_output(A3);
+  const auto data = test::tiny_moons(60);
+  auto o = quiet(0, 0.01);
+  o.epochs = 150;
+  o.batch_size = 16;
+  o.optimizer.kind = train::OptimizerKind::adam;
+  const auto r = train::fit(model, data, nullptr, o);
+  CHECK(r.epoch_costs.back() < 0.5 * r.epoch_costs.front());
+  CHECK(train::evaluate(model, data).accuracy > 0.85);
+  CHECK(model.params().size() == 6);
+  CHECK(model.has_value("v_dW2"));  // Adam's state lives in the model
+}
+
+TEST_CASE("a model trained on batches of 64 predicts 7 samples from the same plan", "[train]") {
+  const auto data = test::tiny_moons(200);
+  auto m = mlp({2, 8, 1}, models::Activation::tanh, train::Init::xavier);
+  auto o = quiet(0, 0.3);
+  o.epochs = 5;
+  o.batch_size = 64;
+  train::fit(m, data, nullptr, o);
+  train::Predictor p(m, 64);
+  REQUIRE(p.executor().capacity() == 64);
+  const std::size_t arena = p.executor().arena_bytes();
+  io::Matrix X({2, 7});
+  for (std::int64_t j = 0; j < 7; ++j) {
+    X(0, j) = data.X(0, 3 * j);
+    X(1, j) = data.X(1, 3 * j);
+  }
+  const io::Matrix P = p.predict(X);
+  CHECK(p.executor().replans() == 0);
+  CHECK(p.executor().samples() == 7);
+  CHECK(p.executor().arena_bytes() == arena);
+  // The notes' forward pass by hand: A2 = sigmoid(W2 tanh(W1 X + b1) + b2).
+  const io::Matrix W1 = m.value("W1").to_matrix(), b1 = m.value("b1").to_matrix();
+  const io::Matrix W2 = m.value("W2").to_matrix(), b2 = m.value("b2").to_matrix();
+  REQUIRE(P.shape == Shape{1, 7});
+  for (std::int64_t j = 0; j < 7; ++j) {
+    double z2 = b2(0, 0);
+    for (std::int64_t h = 0; h < 8; ++h)
+      z2 += W2(0, h) * std::tanh(W1(h, 0) * X(0, j) + W1(h, 1) * X(1, j) + b1(h, 0));
+    CHECK(P(0, j) == Approx(1.0 / (1.0 + std::exp(-z2))).epsilon(1e-12));
+  }
+  // More samples than the capacity run in batches of it: still no new plan.
+  CHECK(p.predict(data.X).cols() == 200);
+  CHECK(p.executor().replans() == 0);
 }

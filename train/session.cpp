@@ -1,0 +1,164 @@
+#include "dagrad/train/session.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "dagrad/graph/error.hpp"
+#include "dagrad/passes/optimize.hpp"
+#include "dagrad/train/batches.hpp"
+
+namespace dagrad::train {
+
+namespace {
+
+std::vector<NodeId> outputs_for(const models::Model& model, Use use) {
+  std::vector<NodeId> out;
+  if (use == Use::train) {
+    out.push_back(model.cost().id);
+    for (Expr a : model.updates().assigns) out.push_back(a.id);
+    return out;
+  }
+  if (use == Use::evaluate) out.push_back(model.eval_cost().id);
+  for (Expr o : model.outputs()) out.push_back(o.id);
+  return out;
+}
+
+}  // namespace
+
+Session::Session(models::Model& model, Use use, std::int64_t capacity, bool optimize)
+    : model_(model), epoch_(model.dtype(), {1, 1}) {
+  if (use == Use::train && !model.minimized())
+    throw GraphError("session: the model has no optimizer to train with (Model::minimize)");
+  const std::vector<NodeId> outputs = outputs_for(model, use);
+  compiled_ = passes::optimize(model.graph(), outputs,
+                               optimize ? passes::PassOptions{} : passes::PassOptions::none());
+  runtime::ExecutorOptions eo;
+  eo.capacity = capacity;
+  exec_ = std::make_unique<runtime::Executor>(compiled_.graph, compiled_.outputs, eo);
+  // Parameters and state are bound in place: a training run updates the
+  // model's own tensors.
+  for (NodeId id : exec_->schedule()) {
+    const Node& n = compiled_.graph.node(id);
+    if (n.op == OpKind::param || n.op == OpKind::state) exec_->bind(id, model.value(n.name));
+  }
+  if (use == Use::train && model.updates().epoch.valid()) {
+    const NodeId e = map(model.updates().epoch);
+    if (e != passes::no_node) exec_->bind(e, epoch_);
+  }
+}
+
+NodeId Session::map(Expr model_node) const {
+  if (model_node.graph != &model_.graph())
+    throw GraphError("session: the node belongs to another graph than the model's");
+  return compiled_.map[model_node.id];
+}
+
+void Session::set_epoch(std::int64_t epoch) { epoch_.set(0, static_cast<double>(epoch)); }
+
+Feeder::Feeder(Session& session, std::vector<std::pair<Expr, runtime::Tensor>> data,
+               std::int64_t capacity)
+    : session_(session) {
+  for (auto& [node, values] : data) {
+    const NodeId id = session.map(node);
+    if (samples_ == 0) samples_ = values.shape().cols;
+    if (values.shape().cols != samples_)
+      throw InputError(fmt::format("the data for input {} has {} samples, the others {}",
+                                   node.name(), values.shape().cols, samples_));
+    if (id == passes::no_node) continue;
+    const Shape batch{values.shape().rows, std::min(capacity, samples_)};
+    inputs_.push_back({id, std::move(values), runtime::Tensor(session.graph().dtype(), batch)});
+  }
+}
+
+namespace {
+
+template <class T>
+void gather(const runtime::Tensor& from, std::span<const std::int64_t> idx, runtime::Tensor& to) {
+  gather_columns(from.data<T>(), from.shape().rows, from.shape().cols, idx, to.data<T>());
+}
+
+}  // namespace
+
+void Feeder::feed(std::span<const std::int64_t> idx) {
+  const auto b = static_cast<std::int64_t>(idx.size());
+  for (Input& in : inputs_) {
+    if (b > in.batch.shape().cols)
+      throw InputError(fmt::format("a batch of {} samples is more than the {} planned for", b,
+                                   in.batch.shape().cols));
+    if (in.all.dtype() == DType::f32) gather<float>(in.all, idx, in.batch);
+    else gather<double>(in.all, idx, in.batch);
+    // The batch's columns are packed at the front of the buffer: (rows x b).
+    const Shape s{in.all.shape().rows, b};
+    const runtime::Tensor& batch = in.batch;
+    if (batch.dtype() == DType::f32) session_.exec().bind(in.node, batch.data<float>(), s);
+    else session_.exec().bind(in.node, batch.data<double>(), s);
+  }
+}
+
+void Feeder::feed_range(std::int64_t begin, std::int64_t end) {
+  if (begin == 0 && end == samples_) {
+    for (Input& in : inputs_) session_.exec().bind(in.node, std::as_const(in.all));
+    return;
+  }
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(end - begin));
+  std::iota(idx.begin(), idx.end(), begin);
+  feed(idx);
+}
+
+io::Matrix targets_for(Expr labels, const io::Matrix& Y, std::string_view origin) {
+  const std::int64_t K = labels.shape().rows;
+  if (Y.rows() == K) return Y;
+  if (Y.rows() != 1 || K < 2)
+    throw InputError(fmt::format("{}: labels have {} rows but the model's {} has {} (n[L] = {})",
+                                 origin, Y.rows(), labels.name(), K, K));
+  io::Matrix one_hot(Shape{K, Y.cols()});
+  for (std::int64_t i = 0; i < Y.cols(); ++i) {
+    const double y = Y(0, i);
+    if (!(y >= 0 && y < double(K) && y == std::floor(y)))
+      throw InputError(fmt::format("{}: label {:g} of sample {} is not a class in 0..{}", origin, y,
+                                   i, K - 1));
+    one_hot(static_cast<std::int64_t>(y), i) = 1.0;
+  }
+  return one_hot;
+}
+
+std::vector<std::pair<Expr, runtime::Tensor>> sample_data(const models::Model& model,
+                                                          const io::Dataset& data,
+                                                          bool with_labels) {
+  const DType dtype = model.dtype();
+  std::vector<std::pair<Expr, runtime::Tensor>> out;
+  const Expr X = model.features();
+  if (data.X.rows() != X.shape().rows)
+    throw InputError(fmt::format("{}: the data has {} features but the model's {} takes {} "
+                                 "(n[0] = {})", data.origin, data.X.rows(), X.name(),
+                                 X.shape().rows, X.shape().rows));
+  if (model.normalization) {
+    io::Matrix normalized = data.X;
+    model.normalization->apply(normalized);
+    out.emplace_back(X, runtime::Tensor::from_matrix(normalized, dtype));
+  } else {
+    out.emplace_back(X, runtime::Tensor::from_matrix(data.X, dtype));
+  }
+  const Expr Y = model.labels();
+  if (with_labels && Y.valid() && Y.shape().symbolic())
+    out.emplace_back(Y, runtime::Tensor::from_matrix(targets_for(Y, data.Y, data.origin), dtype));
+  const std::vector<Expr> inputs = model.sample_inputs();
+  for (const auto& [name, values] : data.inputs) {
+    auto it = std::find_if(inputs.begin(), inputs.end(), [&](Expr e) { return e.name() == name; });
+    if (it == inputs.end())
+      throw InputError(fmt::format("{}: the data gives '{}', but the model has no input of that "
+                                   "name whose columns are samples", data.origin, name));
+    if (values.rows() != it->shape().rows || values.cols() != data.samples())
+      throw InputError(fmt::format("{}: '{}' is {} but the model's input is {} with {} samples",
+                                   data.origin, name, to_string(values.shape),
+                                   to_string(it->shape()), data.samples()));
+    out.emplace_back(*it, runtime::Tensor::from_matrix(values, dtype));
+  }
+  return out;
+}
+
+}  // namespace dagrad::train
