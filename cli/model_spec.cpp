@@ -95,7 +95,9 @@ void check_flags(const ModelSource& s, const models::Model& m, const std::string
 }  // namespace
 
 models::Model make_model(const ModelSource& s) {
-  const int sources = !s.spec.layers.empty() + !s.graph.empty() + !s.model.empty();
+  // With a file, --layers is one of the flags checked against it.
+  const int files = !s.graph.empty() + !s.model.empty();
+  const int sources = files > 0 ? files : !s.spec.layers.empty();
   if (sources != 1) {
     std::vector<std::string> ways{"--layers n0,n1,..."};
     if (s.cmd && s.cmd->get_option_no_throw("--graph")) ways.push_back("--graph FILE.json");

@@ -160,6 +160,9 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
   if (a.normalize && !model.normalization)
     throw InputError(fmt::format("--normalize: {} was trained without normalization; resume "
                                  "without --normalize", a.source.model));
+  if (given(cmd, "--batch-size") && a.batch_size != model.batch_size)
+    throw InputError(fmt::format("--batch-size {} differs from the {} that {} was trained with",
+                                 a.batch_size, model.batch_size, a.source.model));
   if (!model.minimized()) return;
   const train::OptimizerConfig file = model.optimizer(), flags = optimizer_of(a);
   const std::pair<const char*, bool> differ[] = {
@@ -231,7 +234,7 @@ int run_train(TrainArgs& a) {
   train::FitOptions o;
   o.iterations = a.iters;
   o.epochs = a.epochs;
-  o.batch_size = a.batch_size;
+  o.batch_size = resumed ? model.batch_size : a.batch_size;
   o.optimizer = optimizer_of(a);
   o.normalize = a.normalize;
   o.patience = a.patience;

@@ -112,6 +112,7 @@ class Model {
 
   std::int64_t steps = 0;    // updates applied: the dropout counter of the next one
   std::int64_t epochs = 0;   // epochs completed
+  std::int64_t batch_size = 0;  // the mini-batch size it was trained with (0: full batch)
   std::uint64_t seed = 1;    // initialization, shuffles and the dev split
   std::optional<train::Normalizer> normalization;  // applied to the features' data
   std::optional<ModelSpec> spec;  // the MLP spec the model was built from, if any

@@ -84,6 +84,7 @@ Json meta_json(const Model& m) {
   if (m.minimized()) j["optimizer"] = optimizer_json(m.optimizer());
   j["steps"] = m.steps;
   j["epochs"] = m.epochs;
+  j["batch_size"] = m.batch_size;
   j["seed"] = m.seed;
   j["normalization"] = m.normalization.has_value();
   if (m.spec) j["spec"] = spec_json(*m.spec);
@@ -281,6 +282,7 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   }
   m.steps = r.count(meta, "steps");
   m.epochs = r.count(meta, "epochs");
+  m.batch_size = r.count(meta, "batch_size");
   const Json& seed = r.at(meta, "seed", "seed");
   if (!seed.is_number_unsigned()) r.bad("seed", "an unsigned integer");
   m.seed = seed.get<std::uint64_t>();

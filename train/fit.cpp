@@ -82,6 +82,7 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   if (!model.minimized()) model.minimize(o.optimizer);
   model.init_params(model.seed);
   if (o.normalize && !model.normalization) model.normalization = Normalizer::fit(train.X);
+  model.batch_size = o.batch_size;
   B_ = (o.batch_size == 0 || o.batch_size >= m_) ? m_ : o.batch_size;
   per_epoch_ = (m_ + B_ - 1) / B_;
   total_ = o.iterations > 0 ? o.iterations : o.epochs * per_epoch_;

@@ -1,0 +1,151 @@
+// The model file from the command line: train --save FILE.dagrad, resume,
+// eval and predict need nothing but the file, and flags that disagree with
+// it are refused with exit 2.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <sys/wait.h>
+
+#include <fmt/format.h>
+
+#include "dagrad/io/csv.hpp"
+#include "dagrad/models/model_file.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/fit.hpp"
+#include "tests/io/io_test_util.hpp"
+#include "tests/train/train_test_util.hpp"
+
+using namespace dagrad;
+
+namespace {
+
+struct Ran {
+  int code;
+  std::string out;
+};
+
+Ran dagrad_cli(const std::filesystem::path& dir, const std::string& args) {
+  const auto log = dir / "log.txt";
+  const std::string cmd =
+      fmt::format("cd '{}' && {} {} > '{}' 2>&1", dir.string(), DAGRAD_CLI_PATH, args, log.string());
+  const int status = std::system(cmd.c_str());
+  std::ifstream f(log);
+  std::stringstream s;
+  s << f.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str()};
+}
+
+const char* spec = "--layers 2,6,4,1 --hidden relu --l2 0.1 --keep-prob 0.9 --seed 4";
+const char* fit = "--batch-size 16 --optimizer adam --lr 0.01 --normalize --print-every 0";
+
+}  // namespace
+
+TEST_CASE("dagrad train: 40 epochs, or 20 then --resume to 40, write the same file", "[train][cli]") {
+  io::test::TempDir dir;
+  train::write_csv(test::tiny_moons(50), dir / "d.csv");
+  auto train = [&](const std::string& args) {
+    const Ran r = dagrad_cli(dir.path(), args);
+    INFO(args << "\n" << r.out);
+    REQUIRE(r.code == 0);
+    return r;
+  };
+  train(fmt::format("train --data d.csv {} {} --epochs 40 --save full.dagrad", spec, fit));
+  train(fmt::format("train --data d.csv {} {} --epochs 20 --save half.dagrad", spec, fit));
+  const Ran resumed = train("train --resume half.dagrad --data d.csv --epochs 40 --save rest.dagrad");
+  CHECK(io::test::file_bytes(dir / "rest.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  CHECK(models::load_model(dir / "rest.dagrad").epochs == 40);
+  // A resumed model already past the total trains no further.
+  train("train --resume rest.dagrad --data d.csv --epochs 40 --save same.dagrad");
+  CHECK(io::test::file_bytes(dir / "same.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  (void)resumed;
+}
+
+TEST_CASE("dagrad eval and predict need only the model file", "[train][cli]") {
+  io::test::TempDir dir;
+  const io::Dataset data = test::tiny_moons(40);
+  train::write_csv(data, dir / "d.csv");
+  REQUIRE(dagrad_cli(dir.path(), fmt::format("train --data d.csv {} {} --epochs 5 --save m.dagrad",
+                                             spec, fit)).code == 0);
+  const Ran e = dagrad_cli(dir.path(), "eval --model m.dagrad --data d.csv");
+  INFO(e.out);
+  REQUIRE(e.code == 0);
+  models::Model m = models::load_model(dir / "m.dagrad");
+  const train::Evaluation ev = train::evaluate(m, data);
+  CHECK_THAT(e.out, Catch::Contains(fmt::format("Accuracy: {:.2f}%", 100 * ev.accuracy)));
+  CHECK_THAT(e.out, Catch::Contains(fmt::format("Cost: {:.6f}", ev.cost)));
+
+  // Features only, one sample per line; P.csv one row per sample.
+  std::string features;
+  for (std::int64_t j = 0; j < 7; ++j) features += fmt::format("{},{}\n", data.X(0, j), data.X(1, j));
+  io::test::put_text(dir / "new.csv", features);
+  const Ran p = dagrad_cli(dir.path(), "predict --model m.dagrad --data new.csv -o P.csv");
+  INFO(p.out);
+  REQUIRE(p.code == 0);
+  const io::Matrix P = io::read_csv(dir / "P.csv");
+  REQUIRE(P.shape == Shape{7, 1});
+  io::Matrix X({2, 7});
+  for (std::int64_t j = 0; j < 7; ++j) X(0, j) = data.X(0, j), X(1, j) = data.X(1, j);
+  const io::Matrix want = train::predict(m, X);
+  for (std::int64_t j = 0; j < 7; ++j) CHECK(P(j, 0) == want(0, j));
+}
+
+TEST_CASE("flags that disagree with the model file are refused with exit 2", "[train][cli]") {
+  io::test::TempDir dir;
+  train::write_csv(test::tiny_moons(30), dir / "d.csv");
+  REQUIRE(dagrad_cli(dir.path(), fmt::format("train --data d.csv {} {} --epochs 2 --save m.dagrad",
+                                             spec, fit)).code == 0);
+  const std::pair<const char*, const char*> refused[] = {
+      {"eval --model m.dagrad --data d.csv --hidden tanh", "--hidden tanh"},
+      {"eval --model m.dagrad --data d.csv --layers 2,5,1", "--layers 2,5,1"},
+      {"eval --model m.dagrad --data d.csv --dtype f32", "--dtype f32"},
+      {"predict --model m.dagrad --data d.csv -o P.csv --l2 0.7", "--l2 0.7"},
+      {"train --resume m.dagrad --data d.csv --epochs 4 --optimizer gd", "--optimizer"},
+      {"train --resume m.dagrad --data d.csv --epochs 4 --lr 0.5", "--lr"},
+      {"train --resume m.dagrad --data d.csv --epochs 4 --init xavier", "--init"},
+      {"train --resume m.dagrad --data d.csv --epochs 4 --batch-size 8", "--batch-size"},
+      {"eval --model m.dagrad --graph g.json --data d.csv", "give the model only once"},
+  };
+  for (const auto& [args, says] : refused) {
+    const Ran r = dagrad_cli(dir.path(), args);
+    INFO(args << "\n" << r.out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains(says));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "P.csv"));
+  // Agreeing flags are fine.
+  CHECK(dagrad_cli(dir.path(), "eval --model m.dagrad --data d.csv --hidden relu --dtype f64 "
+                               "--layers 2,6,4,1").code == 0);
+}
+
+TEST_CASE("a linear output trains regression on real-valued labels and reports R^2",
+          "[train][cli]") {
+  // y = 3 x1 - 2 x2 + 1 + noise: a linear model fits it almost exactly.
+  io::test::TempDir dir;
+  std::string csv;
+  for (int i = 0; i < 60; ++i) {
+    const double x1 = std::sin(0.7 * i), x2 = std::cos(1.3 * i);
+    csv += fmt::format("{},{},{}\n", x1, x2, 3 * x1 - 2 * x2 + 1 + 0.01 * std::sin(17.0 * i));
+  }
+  io::test::put_text(dir / "r.csv", csv);
+  const Ran r = dagrad_cli(dir.path(), "train --data r.csv --layers 2,1 --output linear --lr 0.5 "
+                                       "--iters 500 --print-every 0 --save lin.dagrad");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto r2_of = [](const std::string& out) {
+    const auto at = out.find("R^2: ");
+    return at == std::string::npos ? -1.0 : std::stod(out.substr(at + 5));
+  };
+  CHECK(r2_of(r.out) > 0.999);
+  models::Model m = models::load_model(dir / "lin.dagrad");
+  CHECK(m.value("W1").get(0) == Approx(3.0).margin(0.01));
+  CHECK(m.value("W1").get(1) == Approx(-2.0).margin(0.01));
+  CHECK(m.value("b1").get(0) == Approx(1.0).margin(0.01));
+  const Ran e = dagrad_cli(dir.path(), "eval --model lin.dagrad --data r.csv");
+  CHECK(r2_of(e.out) > 0.999);
+}
