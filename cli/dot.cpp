@@ -19,23 +19,15 @@ namespace dagrad::cli {
 namespace {
 
 struct DotCliOptions {
-  SpecOptions spec;
-  std::string graph;
+  ModelSource source;
+  OptimizerFlags optimizer;
   std::string output;
   viz::DotOptions dot;
   bool no_legend = false;
 };
 
-viz::Derivation load_model(const SpecOptions& spec, const std::string& graph) {
-  if (!graph.empty() && !spec.layers.empty())
-    throw InputError("give the model either as --layers ... or as --graph FILE, not both");
-  if (!graph.empty()) return viz::derivation_of(load(graph));
-  if (spec.layers.empty()) throw InputError("give the model as --layers n0,n1,... or --graph FILE");
-  return viz::derive_mlp(to_model_spec(spec), to_dtype(spec));
-}
-
 int run_dot(DotCliOptions& o) {
-  viz::Derivation d = load_model(o.spec, o.graph);
+  viz::Derivation d = derivation_for(o.source, optimizer_of(o.optimizer));
   o.dot.notation = d.notation;
   o.dot.legend = !o.no_legend;
   std::vector<NodeId> outputs = d.outputs();
@@ -59,8 +51,9 @@ int run_dot(DotCliOptions& o) {
 void add_dot(CLI::App& app, Commands& out) {
   auto o = std::make_shared<DotCliOptions>();
   CLI::App* cmd = app.add_subcommand("dot", "draw the forward and derived backward graph (Graphviz)");
-  add_spec_options(cmd, o->spec, false);
-  cmd->add_option("--graph", o->graph, "a graph file (JSON) instead of --layers");
+  add_model_source(cmd, o->source, "a graph file (JSON) instead of --layers", "--model",
+                   "a saved model (FILE.dagrad), with its optimizer's update");
+  add_optimizer_flags(cmd, o->optimizer);
   cmd->add_option("-o,--out", o->output,
                   "output .dot/.gv, or .svg/.png/.pdf via Graphviz (default: stdout)");
   cmd->add_flag("--forward-only", o->dot.forward_only, "draw the forward pass and the loss only");

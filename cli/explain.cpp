@@ -19,22 +19,18 @@ namespace dagrad::cli {
 namespace {
 
 struct ExplainCliOptions {
-  SpecOptions spec;
-  std::string graph;
+  ModelSource source;
+  OptimizerFlags optimizer;
   bool latex = false;
 };
 
 int run_explain(const ExplainCliOptions& o) {
-  if (!o.graph.empty() && !o.spec.layers.empty())
-    throw InputError("give the model either as --layers ... or as --graph FILE, not both");
-  if (o.graph.empty() && o.spec.layers.empty())
-    throw InputError("give the model as --layers n0,n1,... or --graph FILE");
-  const viz::Derivation d = o.graph.empty()
-                                ? viz::derive_mlp(to_model_spec(o.spec), to_dtype(o.spec))
-                                : viz::derivation_of(load(o.graph));
+  const viz::Derivation d = derivation_for(o.source, optimizer_of(o.optimizer));
   if (d.grads.empty()) throw InputError("the graph has no gradient nodes to explain");
   const viz::Style style = o.latex ? viz::Style::latex : viz::Style::text;
-  const auto lines = viz::explain_lines(d.graph, d.grads, d.notation, style);
+  std::vector<NodeId> shown = d.grads;
+  shown.insert(shown.end(), d.assigns.begin(), d.assigns.end());
+  const auto lines = viz::explain_lines(d.graph, shown, d.notation, style);
   fmt::print("{}", viz::format_explain(lines, style));
   return 0;
 }
@@ -44,8 +40,9 @@ int run_explain(const ExplainCliOptions& o) {
 void add_explain(CLI::App& app, Commands& out) {
   auto o = std::make_shared<ExplainCliOptions>();
   CLI::App* cmd = app.add_subcommand("explain", "print the derived backward pass as the notes' equations");
-  add_spec_options(cmd, o->spec, false);
-  cmd->add_option("--graph", o->graph, "a graph file (JSON) instead of --layers");
+  add_model_source(cmd, o->source, "a graph file (JSON) instead of --layers", "--model",
+                   "a saved model (FILE.dagrad), with its optimizer's update");
+  add_optimizer_flags(cmd, o->optimizer);
   cmd->add_flag("--latex", o->latex, "emit LaTeX (an aligned environment)");
   out.push_back({cmd, [o] { return run_explain(*o); }});
 }

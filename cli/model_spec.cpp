@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph_file.hpp"
 #include "dagrad/models/model_file.hpp"
 #include "dagrad/runtime/executor.hpp"
 
@@ -118,6 +119,36 @@ models::Model make_model(const ModelSource& s) {
     return m;
   }
   return models::build_mlp(to_model_spec(s.spec), to_dtype(s.spec));
+}
+
+void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o) {
+  cmd->add_option("--optimizer", o.kind, "show this optimizer's update: gd, momentum, rmsprop or adam")
+      ->check(CLI::IsMember({"gd", "momentum", "rmsprop", "adam"}));
+  cmd->add_option("--lr", o.lr, "learning rate alpha");
+  cmd->add_option("--beta1", o.beta1, "momentum / Adam beta1");
+  cmd->add_option("--beta2", o.beta2, "RMSprop / Adam beta2");
+  cmd->add_option("--epsilon", o.epsilon, "RMSprop / Adam epsilon");
+  cmd->add_option("--decay-rate", o.decay_rate, "lr = lr0 / (1 + decay_rate * epoch)");
+}
+
+std::optional<train::OptimizerConfig> optimizer_of(const OptimizerFlags& o) {
+  if (o.kind.empty()) return std::nullopt;
+  train::OptimizerConfig c{train::parse_optimizer(o.kind), o.lr, o.beta1, o.beta2, o.epsilon,
+                           o.decay_rate};
+  c.validate();
+  return c;
+}
+
+viz::Derivation derivation_for(const ModelSource& s,
+                               const std::optional<train::OptimizerConfig>& optimizer) {
+  // A graph file is shown as it is, backward nodes included when it has them.
+  if (!s.graph.empty() && s.model.empty() && !optimizer) {
+    if (!s.spec.layers.empty())
+      throw InputError("give the model either as --layers ... or as --graph FILE, not both");
+    return viz::derivation_of(load(s.graph));
+  }
+  const models::Model m = make_model(s);
+  return viz::derivation_of(m, optimizer ? &*optimizer : nullptr);
 }
 
 }  // namespace dagrad::cli

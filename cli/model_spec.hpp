@@ -16,6 +16,7 @@
 #include "dagrad/graph/types.hpp"
 #include "dagrad/models/mlp.hpp"
 #include "dagrad/models/model.hpp"
+#include "dagrad/viz/notation.hpp"
 
 namespace dagrad::cli {
 
@@ -58,5 +59,18 @@ void add_model_source(CLI::App* cmd, ModelSource& s, const char* graph_help,
 models::Model make_model(const ModelSource& s);
 // Whether a flag of `cmd` was given on the command line.
 bool given(const CLI::App* cmd, const std::string& flag);
+
+// --optimizer and its settings, for the subcommands that show the update.
+struct OptimizerFlags {
+  std::string kind;  // empty: no optimizer
+  double lr = 0.0075, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, decay_rate = 0.0;
+};
+void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o);
+std::optional<train::OptimizerConfig> optimizer_of(const OptimizerFlags& o);
+
+// The model's derivation for dot and explain: its gradients, and the
+// optimizer's update nodes when the model has an optimizer or one is given.
+viz::Derivation derivation_for(const ModelSource& s,
+                               const std::optional<train::OptimizerConfig>& optimizer);
 
 }  // namespace dagrad::cli

@@ -62,7 +62,7 @@ const KindStyle& style_of(Kind k) { return styles[static_cast<int>(k)]; }
 
 bool is_cost(OpKind op) {
   return op == OpKind::bce || op == OpKind::bce_logits || op == OpKind::softmax_ce ||
-         op == OpKind::categorical_ce || op == OpKind::l2_penalty;
+         op == OpKind::categorical_ce || op == OpKind::mse || op == OpKind::l2_penalty;
 }
 
 // The loss is a cost op, the L2 penalty, and forward nodes computed only
@@ -74,6 +74,7 @@ std::vector<Kind> classify(const Graph& g) {
     if (n.op == OpKind::input || n.op == OpKind::dropout_mask) kind[id] = Kind::input;
     else if (n.op == OpKind::param) kind[id] = Kind::param;
     else if (n.op == OpKind::constant) kind[id] = Kind::constant;
+    else if (n.role == Role::update || n.op == OpKind::state) kind[id] = Kind::update;
     else if (n.role == Role::backward) kind[id] = Kind::backward;
     else if (is_cost(n.op)) kind[id] = Kind::loss;
     else if (std::all_of(n.inputs.begin(), n.inputs.end(),
@@ -106,7 +107,12 @@ std::string label_lines(const std::vector<std::string>& lines) {
 std::string op_summary(const Node& n, const Notation& nt) {
   const Attrs& a = n.attrs;
   const Scale sc = a.scale_factor();
-  const std::string scale = nt.scale(sc, Style::text).value_or(format_number(sc.value));
+  // An optimizer's numbers by their symbols: beta1, (1 - beta1), epsilon.
+  const auto hyper = [&](double v) {
+    return n.role == Role::update ? nt.hyper(v, Style::text) : std::nullopt;
+  };
+  const std::string scale = hyper(sc.value).value_or(
+      nt.scale(sc, Style::text).value_or(format_number(sc.value)));
   std::string name(ops::op_def(n.op).name);
   switch (n.op) {
     case OpKind::matmul:
@@ -115,7 +121,8 @@ std::string op_summary(const Node& n, const Notation& nt) {
     case OpKind::affine:
       if (a.offset == 0.0) return scale + " x";
       if (sc == Scale(-1.0)) return fmt::format("{} - x", format_number(a.offset));
-      return fmt::format("{} x + {}", scale, format_number(a.offset));
+      if (sc.is_one()) return fmt::format("x + {}", hyper(a.offset).value_or(format_number(a.offset)));
+      return fmt::format("{} x + {}", scale, hyper(a.offset).value_or(format_number(a.offset)));
     case OpKind::sum:
       return fmt::format("{}sum{}", !sc.is_one() ? scale + " " : "",
                          a.axis >= 0 ? fmt::format(" axis={}", a.axis) : "");
@@ -161,6 +168,11 @@ void write_vertex(std::ostream& out, const Scene& s, NodeId id) {
   const Node& n = s.g.node(id);
   std::vector<std::string> lines;
   if (!n.name.empty()) lines.push_back(s.opt.notation.name(n.name));
+  if (n.op == OpKind::assign) {  // an optimizer's update of a parameter or state
+    lines.push_back(s.opt.notation.name(s.g.node(n.inputs[0]).name) + " :=");
+    out << node_attrs(s, s.kind[id], lines, !s.live[id], s.context[id]);
+    return;
+  }
   const bool leaf = n.inputs.empty() && n.op != OpKind::constant;
   if (leaf) lines.push_back(s.opt.notation.shape(s.shapes[id]));
   if (!leaf || n.op == OpKind::dropout_mask) lines.push_back(op_summary(n, s.opt.notation));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -54,9 +55,17 @@ class Renderer {
     if (style_ == Style::latex) return fmt::format("{{{}}}^{{{}}}", wrap(t, kAtom), p);
     return fmt::format("{}^{}", wrap(t, kAtom), p);
   }
-  std::string scale_text(Scale s, bool lambda_first) const {
+  std::string scale_text(Scale s, bool lambda_first, bool update = false) const {
+    if (update && s.m_pow == 0)
+      if (auto h = nt_.hyper(s.value, style_)) return *h;
     if (auto sym = nt_.scale(s, style_, lambda_first)) return *sym;
     return format_number(s.value);
+  }
+  // A number of an optimizer's update: beta1, (1 - beta1), epsilon, ...
+  std::string number(double v, bool update) const {
+    if (update)
+      if (auto h = nt_.hyper(v, style_)) return *h;
+    return format_number(v);
   }
   std::string keep_prob() const {
     return style_ == Style::latex ? "\\text{keep\\_prob}" : "keep_prob";
@@ -100,15 +109,16 @@ Text Renderer::affine(const Node& n) const {
   const Scale s = n.attrs.scale_factor();
   const double o = n.attrs.offset;
   const bool param = g_.node(xid).op == OpKind::param;
+  const bool update = n.role == Role::update;
   if (o == 0.0) {
     if (s == Scale(-1.0)) return {"-" + wrap(x, kJuxt), kNeg};
-    return {scale_text(s, param) + " " + wrap(x, kJuxt), kScaled};
+    return {scale_text(s, param, update) + " " + wrap(x, kJuxt), kScaled};
   }
   const std::string sign = o < 0 ? " - " : " + ";
-  const std::string off = format_number(std::abs(o));
+  const std::string off = number(std::abs(o), update);
   if (s == Scale(-1.0)) return {format_number(o) + " - " + wrap(x, kMul), kAdd};
   if (s.is_one()) return {wrap(x, kAdd) + sign + off, kAdd};
-  return {scale_text(s, param) + " " + wrap(x, kJuxt) + sign + off, kAdd};
+  return {scale_text(s, param, update) + " " + wrap(x, kJuxt) + sign + off, kAdd};
 }
 
 // scale sum(x, axis): "1/m sum(dZ[2], axis=1)".
@@ -155,6 +165,9 @@ Text Renderer::expand(NodeId id) const {
     case OpKind::neg: return {"-" + wrap(in(0), kJuxt), kNeg};
     case OpKind::mul: {
       const Text a = in(0), b = in(1);
+      // A (1x1) factor such as alpha scales: "alpha dW[1]".
+      if (g_.node(n.inputs[0]).shape.is_scalar() && n.role == Role::update)
+        return {wrap(a, kAtom) + (style_ == Style::latex ? "\\," : " ") + wrap(b, kJuxt), kMul};
       const std::string sa = a.is_mul ? a.s : wrap(a, kJuxt);
       const std::string sb = b.is_mul ? b.s : wrap(b, kJuxt);
       return {sa + std::string(mul_op) + sb, kMul, true};
@@ -168,6 +181,14 @@ Text Renderer::expand(NodeId id) const {
               kMul};
     }
     case OpKind::square: return {sup(in(0), "2")};
+    // beta1^t: the base is a hyperparameter, the exponent the step count.
+    case OpKind::pow: {
+      const Node& base = g_.node(n.inputs[0]);
+      const Text b = base.op == OpKind::constant ? Text{number(base.attrs.value, true)} : in(0);
+      return {sup(b, in(1).s)};
+    }
+    // target := value reads as the notes' update: v_dW[1] = beta1 v_dW[1] + ...
+    case OpKind::assign: return expand(n.inputs[1]);
     case OpKind::transpose: return {sup(in(0), "T")};
     default: break;
   }
@@ -197,6 +218,9 @@ bool inline_da(const Graph& g, NodeId id, const std::vector<bool>& live) {
 
 bool gets_line(const Graph& g, NodeId id, const std::vector<bool>& live, bool output) {
   const Node& n = g.node(id);
+  // An optimizer's step: each assign, and the named values it computes on
+  // the way (v_corr_dW1, alpha); the other update nodes read inline.
+  if (n.role == Role::update) return n.op == OpKind::assign || !n.name.empty();
   if (output) return true;
   if (n.role != Role::backward || n.op == OpKind::constant) return false;
   if (!n.name.empty()) return !inline_da(g, id, live);
@@ -214,6 +238,25 @@ std::optional<std::pair<int, int>> notes_order(const Node& n) {
   return std::pair{-p->layer, rank};
 }
 
+// The order of an optimizer's lines: t first, then per layer the moments
+// (v, s), their corrections and the parameter, W before b.
+std::tuple<int, int, int> update_order(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  const std::string& name = n.op == OpKind::assign ? g.node(n.inputs[0]).name : n.name;
+  if (name == "t") return {-1, 0, 0};
+  if (name == "alpha") return {-1, 1, 0};
+  int kind = 4;
+  std::string_view rest = name;
+  constexpr std::string_view prefixes[] = {"v_d", "s_d", "v_corr_d", "s_corr_d"};
+  for (int k = 3; k >= 0; --k)
+    if (rest.starts_with(prefixes[k])) {
+      kind = k;
+      rest.remove_prefix(prefixes[k].size());
+      break;
+    }
+  return {n.layer, rest.starts_with("b") ? 1 : 0, kind};
+}
+
 }  // namespace
 
 std::vector<ExplainLine> explain_lines(const Graph& g, std::span<const NodeId> outputs,
@@ -223,21 +266,29 @@ std::vector<ExplainLine> explain_lines(const Graph& g, std::span<const NodeId> o
   for (NodeId id : order) live[id] = true;
   for (NodeId id : outputs) is_output[id] = true;
 
-  std::vector<NodeId> rows;
+  std::vector<NodeId> rows, updates;
   for (NodeId id : order)
-    if (gets_line(g, id, live, is_output[id])) rows.push_back(id);
+    if (gets_line(g, id, live, is_output[id]))
+      (g.node(id).role == Role::update ? updates : rows).push_back(id);
   const bool by_notes = std::all_of(rows.begin(), rows.end(),
                                     [&](NodeId id) { return notes_order(g.node(id)).has_value(); });
   if (by_notes)
     std::stable_sort(rows.begin(), rows.end(), [&](NodeId a, NodeId b) {
       return *notes_order(g.node(a)) < *notes_order(g.node(b));
     });
+  // The update comes after the whole backward pass, as the notes write it.
+  std::stable_sort(updates.begin(), updates.end(), [&](NodeId a, NodeId b) {
+    return update_order(g, a) < update_order(g, b);
+  });
+  rows.insert(rows.end(), updates.begin(), updates.end());
 
   Renderer r(g, notation, style);
   int generated = 0;
   for (NodeId id : rows) {
     const Node& n = g.node(id);
-    std::string label = !n.name.empty() ? notation.name(n.name, style)
+    // An assign's line is its target's: W[1] = W[1] - alpha dW[1].
+    const std::string& nm = n.op == OpKind::assign ? g.node(n.inputs[0]).name : n.name;
+    std::string label = !nm.empty() ? notation.name(nm, style)
                         : style == Style::latex ? fmt::format("t_{{{}}}", ++generated)
                                                 : fmt::format("t{}", ++generated);
     r.set_label(id, std::move(label));

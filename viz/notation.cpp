@@ -72,12 +72,44 @@ Notation Notation::from_graph(const Graph& g) {
     }
     if (n.layers.size() < 2) n.layers.clear();
   }
-  for (NodeId id = 0; id < g.size(); ++id)
-    if (const Node& node = g.node(id); node.op == OpKind::l2_penalty) n.lambda = node.attrs.scale;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node& node = g.node(id);
+    if (node.op == OpKind::l2_penalty) n.lambda = node.attrs.scale;
+    if (node.op == OpKind::assign && node.role == Role::update) {
+      n.beta1 = node.attrs.beta1;
+      n.beta2 = node.attrs.beta2;
+      n.epsilon = node.attrs.epsilon;
+    }
+  }
   return n;
 }
 
+std::optional<std::string> Notation::hyper(double v, Style style) const {
+  const bool tex = style == Style::latex;
+  const std::pair<const std::optional<double>&, const char*> named[] = {
+      {beta1, tex ? "\\beta_1" : "beta1"}, {beta2, tex ? "\\beta_2" : "beta2"}};
+  for (const auto& [b, sym] : named) {
+    if (!b) continue;
+    if (v == *b) return std::string(sym);
+    if (v == 1.0 - *b) return fmt::format("{}1 - {}{}", tex ? "\\left(" : "(", sym, tex ? "\\right)" : ")");
+  }
+  if (epsilon && v == *epsilon) return std::string(tex ? "\\varepsilon" : "epsilon");
+  return std::nullopt;
+}
+
 std::string Notation::name(std::string_view raw, Style style) const {
+  // An optimizer's moments: v_dW1, s_dW1 and their bias-corrected v_corr_dW1.
+  for (std::string_view prefix : {"v_corr_", "s_corr_", "v_", "s_"}) {
+    if (!raw.starts_with(prefix)) continue;
+    auto inner = parse_notes_name(raw.substr(prefix.size()));
+    if (!inner || !inner->gradient) break;
+    const std::string d = name(raw.substr(prefix.size()), style);
+    if (style == Style::text) return std::string(prefix) + d;
+    const bool corrected = prefix.size() > 2;
+    return fmt::format("{}{}_{{{}}}", prefix[0], corrected ? "^{corrected}" : "", d);
+  }
+  if (style == Style::latex && (raw == "alpha" || raw == "alpha0"))
+    return raw == "alpha" ? "\\alpha" : "\\alpha_0";
   auto parsed = parse_notes_name(raw);
   if (!parsed) return style == Style::latex ? latex_text(raw) : std::string(raw);
   std::string out = (parsed->gradient ? "d" : "") + parsed->base;
@@ -246,20 +278,42 @@ namespace dagrad::viz {
 std::vector<NodeId> Derivation::outputs() const {
   std::vector<NodeId> out{J};
   out.insert(out.end(), grads.begin(), grads.end());
+  out.insert(out.end(), assigns.begin(), assigns.end());
   return out;
 }
 
-Derivation derive_mlp(const models::ModelSpec& spec, DType dtype) {
-  spec.validate();
-  Derivation d{Graph(dtype), 0, std::nullopt, {}, {}, {}};
-  const models::Mlp model = models::build_mlp(d.graph, spec);
-  const std::vector<Expr> params = model.params();
-  const std::vector<Expr> grads = autodiff::gradients(model.J, params);
-  d.J = model.J.id;
-  d.prediction = model.AL.id;
+Derivation derive_mlp(const models::ModelSpec& spec, DType dtype,
+                      const train::OptimizerConfig* optimizer) {
+  return derivation_of(models::build_mlp(spec, dtype), optimizer);
+}
+
+Derivation derivation_of(const models::Model& model, const train::OptimizerConfig* optimizer) {
+  // A copy of the model's graph: the Exprs of a minimize() on it point at
+  // the copy, which the Derivation then owns.
+  models::Model m(Graph(model.graph()));
+  m.set_cost(m.graph().expr(model.cost().id));
+  const std::vector<Expr> params = [&] {
+    std::vector<Expr> out;
+    for (Expr p : model.params()) out.push_back(m.graph().expr(p.id));
+    return out;
+  }();
+  std::vector<Expr> grads;
+  std::vector<NodeId> assigns;
+  if (model.minimized()) {
+    for (Expr e : model.updates().grads) grads.push_back(m.graph().expr(e.id));
+    for (Expr e : model.updates().assigns) assigns.push_back(e.id);
+  } else if (optimizer) {
+    m.set_params(params);
+    m.minimize(*optimizer);
+    grads = m.updates().grads;
+    for (Expr e : m.updates().assigns) assigns.push_back(e.id);
+  } else {
+    grads = autodiff::gradients(m.cost(), params);
+  }
+  Derivation d{std::move(m.graph()), model.cost().id, model.output().id, {}, {}, assigns, {}};
   for (std::size_t k = 0; k < params.size(); ++k) {
     d.grads.push_back(grads[k].id);
-    d.updates.push_back({params[k].id, grads[k].id});
+    if (assigns.empty()) d.updates.push_back({params[k].id, grads[k].id});
   }
   d.notation = Notation::from_graph(d.graph);
   return d;
@@ -279,7 +333,7 @@ Derivation derivation_of(Graph g) {
     quiet.warn = [](const std::string&) {};
     autodiff::gradients(g.expr(*J), params, quiet);
   }
-  Derivation d{std::move(g), *J, std::nullopt, {}, {}, {}};
+  Derivation d{std::move(g), *J, std::nullopt, {}, {}, {}, {}};
   // NOTE: the Exprs in `params` point at the moved-from graph: use their ids.
   for (Expr p : params)
     if (auto grad = d.graph.find("d" + d.graph.node(p.id).name)) {

@@ -12,6 +12,8 @@
 
 #include "dagrad/graph/graph.hpp"
 #include "dagrad/models/mlp.hpp"
+#include "dagrad/models/model.hpp"
+#include "dagrad/train/optimizer.hpp"
 
 namespace dagrad::viz {
 
@@ -42,13 +44,21 @@ struct Notation {
   std::vector<std::int64_t> layers;  // n[0..L]; empty when unknown
   std::int64_t m = 0;                // the sample count (m_dim: symbolic); 0 when unknown
   double lambda = 0.0;               // the L2 strength; 0 when none
+  // The optimizer's hyperparameters, read from its update nodes; absent
+  // without an optimizer.
+  std::optional<double> beta1, beta2, epsilon;
 
   // Reads n[0] from X, n[l] from W{l} (W1, W2, ... while they exist), m from
-  // X's columns and lambda from an l2_penalty node.
+  // X's columns, lambda from an l2_penalty node and beta1, beta2, epsilon
+  // from the optimizer's assign nodes (train::minimize).
   static Notation from_graph(const Graph& g);
+  // A number of an optimizer's update in symbols: beta1, (1 - beta1),
+  // beta2, (1 - beta2), epsilon; nullopt for any other number.
+  std::optional<std::string> hyper(double v, Style style) const;
 
-  // "Z1" -> "Z[1]" (text) or "Z^{[1]}" (latex); a name not from the notes is
-  // returned as is (latex: in \mathrm{}).
+  // "Z1" -> "Z[1]" (text) or "Z^{[1]}" (latex); an optimizer's moment
+  // "v_dW1" -> "v_dW[1]" or "v_{dW^{[1]}}" ("v_corr_dW1": v^{corr}); a name
+  // not from the notes is returned as is (latex: in \mathrm{}).
   std::string name(std::string_view raw, Style style = Style::text) const;
   // "1", "m", "n[1]" or the number.
   std::string dim(const SymbolicDim& d, Style style = Style::text) const;
@@ -83,15 +93,20 @@ struct Derivation {
   std::optional<NodeId> prediction;    // A[L] when the graph names it
   std::vector<NodeId> grads;           // the gradient outputs
   std::vector<ParamGradient> updates;  // parameter -> its gradient
+  std::vector<NodeId> assigns;         // the optimizer's update nodes, when it has one
   Notation notation;
 
   std::vector<NodeId> outputs() const;  // J, then the gradients
 };
 
-// The spec's model built for a placeholder sample count m = 1000 (or the next
-// value equal to no layer size, so that a dimension labelled m is never a
-// layer), with gradients from autodiff::gradients(J, params).
-Derivation derive_mlp(const models::ModelSpec& spec, DType dtype = DType::f64);
+// The spec's model with the symbolic sample count m and gradients from
+// autodiff::gradients(J, params); with an optimizer, its update nodes too
+// (train::minimize).
+Derivation derive_mlp(const models::ModelSpec& spec, DType dtype = DType::f64,
+                      const train::OptimizerConfig* optimizer = nullptr);
+// A model: its graph, gradients and (when it has one) optimizer updates, as
+// they are or derived now.
+Derivation derivation_of(const models::Model& model, const train::OptimizerConfig* optimizer = nullptr);
 // A graph read from a file: J is the node named "J"; the gradients are the
 // nodes named "d" + each parameter's name. A graph without backward nodes
 // gets them derived now. InputError when there is no J.
