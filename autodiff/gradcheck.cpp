@@ -331,12 +331,19 @@ double relative_difference(std::span<const double> a, std::span<const double> b)
   return den == 0.0 ? 0.0 : std::sqrt(diff) / den;
 }
 
-Graph to_f64(const Graph& graph) {
+Graph to_f64(const Graph& graph, std::int64_t m) {
   Graph g(DType::f64);
   for (NodeId id = 0; id < graph.size(); ++id) {
     const Node& n = graph.node(id);
     BuildScope scope(g, n.role, n.layer);
-    const Expr e = g.add(n.op, n.inputs, n.attrs, n.shape);
+    Attrs a = n.attrs;
+    Shape s = n.shape;
+    if (m > 0) {  // the sample count bound: numbers where m stood
+      s = s.at(m);
+      a.set_scale(a.scale_factor().at(m));
+      if (n.op == OpKind::l2_penalty && a.count == m_dim) a.count = m;
+    }
+    const Expr e = g.add(n.op, n.inputs, a, s);
     if (e.id != id)
       throw GraphError(fmt::format("to_f64: node {} duplicates node {}", graph.describe(id),
                                    graph.describe(e.id)));
@@ -345,9 +352,25 @@ Graph to_f64(const Graph& graph) {
   return g;
 }
 
+namespace {
+
+// The sample count the feeds bind m to (0: no input with m is fed).
+std::int64_t fed_m(const Graph& g, const Feeds& feeds) {
+  for (const auto& [name, value] : feeds) {
+    const auto id = g.find(name);
+    if (!id) continue;
+    const Shape d = g.node(*id).shape;
+    if (d.cols == m_dim) return value.cols();
+    if (d.rows == m_dim) return value.rows();
+  }
+  return 0;
+}
+
+}  // namespace
+
 CheckReport gradcheck(const Graph& graph, NodeId J, std::span<const NodeId> params,
                       const Feeds& feeds, const CheckOptions& o, std::span<const NodeId> grads) {
-  Graph g = to_f64(graph);
+  Graph g = to_f64(graph, fed_m(graph, feeds));
   check_leaves(g, J, params);
   const std::vector<NodeId> gids = analytic_nodes(g, J, params, grads, o);
   std::vector<NodeId> roots = gids;
@@ -384,7 +407,7 @@ CheckReport gradcheck(const Graph& graph, NodeId J, std::span<const NodeId> para
 
 NodeReport check_rules(const Graph& graph, NodeId J, std::span<const NodeId> params,
                        const Feeds& feeds, const CheckOptions& o) {
-  Graph g = to_f64(graph);
+  Graph g = to_f64(graph, fed_m(graph, feeds));
   check_leaves(g, J, params);
   const NodeId targets[] = {J};
   const std::vector<bool> feeds_j = g.ancestors_of(targets);

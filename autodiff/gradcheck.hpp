@@ -92,6 +92,8 @@ double relative_difference(std::span<const double> a, std::span<const double> b)
 
 // A copy of `graph` in float64 with the same node ids (nodes are re-added in
 // id order, which is topological for any graph built by add or from_nodes).
-Graph to_f64(const Graph& graph);
+// With m > 0, the copy has m in place of the symbolic sample count: in
+// every shape and every scale (a concrete graph of the fed data's size).
+Graph to_f64(const Graph& graph, std::int64_t m = 0);
 
 }  // namespace dagrad::autodiff

@@ -19,6 +19,7 @@
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/io/params.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/ops/op.hpp"
 #include "dagrad/train/init.hpp"
 
@@ -28,7 +29,7 @@ namespace {
 
 struct GradcheckOptions {
   SpecOptions spec;
-  std::string graph, cost = "J", data, params, dump;
+  std::string graph, model, cost = "J", data, params, dump;
   std::int64_t m = 10;
   autodiff::CheckOptions check;
   bool per_node = false;
@@ -42,6 +43,7 @@ struct Problem {
   std::vector<NodeId> params, grads;
   autodiff::Feeds feeds;
   std::string what;  // first line of the report
+  io::NamedMatrices values;  // a model file's parameters (used unless --params)
 };
 
 io::Matrix randn_matrix(Shape s, std::uint64_t seed, std::uint64_t stream, double scale) {
@@ -53,8 +55,7 @@ io::Matrix randn_matrix(Shape s, std::uint64_t seed, std::uint64_t stream, doubl
 
 // Random labels of the kind the cost that reads them accepts: 0/1 for the
 // binary cross-entropy, one-hot columns for the categorical one.
-io::Matrix random_labels(const Graph& g, NodeId y, std::uint64_t seed) {
-  const Shape s = g.node(y).shape;
+io::Matrix random_labels(const Graph& g, NodeId y, Shape s, std::uint64_t seed) {
   io::Matrix out = randn_matrix(s, seed, 0xDA7A + 1, 1.0);
   for (NodeId c : g.consumers(y)) {
     const OpKind op = g.node(c).op;
@@ -89,22 +90,25 @@ io::Matrix one_hot_labels(const io::Matrix& labels, std::int64_t K, std::string_
   return out;
 }
 
-// X and Y from --data, or random samples from --seed.
+// X and Y from --data, or random samples from --seed; a shape with the
+// sample count m gets the data's m, or --m.
 void feed_inputs(Problem& p, const GradcheckOptions& o, const std::optional<io::Dataset>& data) {
+  const std::int64_t m = data ? data->samples() : o.m;
   for (NodeId id = 0; id < p.g.size(); ++id) {
     const Node& n = p.g.node(id);
     if (n.op != OpKind::input) continue;
+    const Shape want = n.shape.at(m);
     io::Matrix v;
     if (data && (n.name == "X" || n.name == "Y")) {
       v = n.name == "X" ? data->X : data->Y;
-      if (n.name == "Y" && v.rows() == 1 && n.shape.rows > 1)
-        v = one_hot_labels(v, n.shape.rows, data->origin);
-      if (v.shape != n.shape)
+      if (n.name == "Y" && v.rows() == 1 && want.rows > 1)
+        v = one_hot_labels(v, want.rows, data->origin);
+      if (v.shape != want)
         throw InputError(fmt::format("{}: {} is {} but the model needs {}", data->origin, n.name,
-                                     to_string(v.shape), to_string(n.shape)));
+                                     to_string(v.shape), to_string(want)));
     } else {
-      v = n.name == "X" ? randn_matrix(n.shape, o.spec.seed, 0xDA7A, 1.0)
-                        : random_labels(p.g, id, o.spec.seed);
+      v = n.name == "X" ? randn_matrix(want, o.spec.seed, 0xDA7A, 1.0)
+                        : random_labels(p.g, id, want, o.spec.seed);
     }
     p.feeds.emplace_back(n.name, std::move(v));
   }
@@ -115,6 +119,10 @@ void feed_inputs(Problem& p, const GradcheckOptions& o, const std::optional<io::
 void feed_params(Problem& p, const GradcheckOptions& o) {
   std::vector<std::pair<std::string, Shape>> expected;
   for (NodeId id : p.params) expected.emplace_back(p.g.node(id).name, p.g.node(id).shape);
+  if (o.params.empty() && !p.values.empty()) {  // a model file's own parameters
+    for (auto& nm : p.values) p.feeds.push_back(std::move(nm));
+    return;
+  }
   if (!o.params.empty()) {
     io::NamedMatrices loaded = io::load_params(o.params);
     io::check_params_against(loaded, expected, o.params);
@@ -134,7 +142,7 @@ Problem from_spec(const GradcheckOptions& o, const std::optional<io::Dataset>& d
   if (data && data->X.rows() != spec.layers[0])
     throw InputError(fmt::format("{}: X has {} features but --layers starts with {}", data->origin,
                                  data->X.rows(), spec.layers[0]));
-  Problem p{Graph(to_dtype(o.spec)), {}, {}, {}, {}, {}};
+  Problem p{Graph(to_dtype(o.spec)), {}, {}, {}, {}, {}, {}};
   const models::Mlp model = models::build_mlp(p.g, spec, m);
   p.J = model.J.id;
   for (Expr w : model.params()) p.params.push_back(w.id);
@@ -159,7 +167,7 @@ std::vector<NodeId> saved_gradients(const Graph& g, std::span<const NodeId> para
 }
 
 Problem from_file(const GradcheckOptions& o) {
-  Problem p{load(o.graph), {}, {}, {}, {}, {}};
+  Problem p{load(o.graph), {}, {}, {}, {}, {}, {}};
   auto J = p.g.find(o.cost);
   if (!J)
     throw InputError(
@@ -172,6 +180,21 @@ Problem from_file(const GradcheckOptions& o) {
   p.what = fmt::format("{} ({} nodes, {}), cost {}; gradients: {}", o.graph, p.g.size(),
                        dtype_name(p.g.dtype()), o.cost,
                        p.grads.empty() ? "derived now" : "the file's backward nodes");
+  return p;
+}
+
+Problem from_model(const GradcheckOptions& o) {
+  const models::Model m = models::load_model(o.model);
+  Problem p{Graph(m.graph()), m.cost().id, {}, {}, {}, {}, {}};
+  for (Expr w : m.params()) {
+    p.params.push_back(w.id);
+    if (m.has_value(w.name())) p.values.emplace_back(w.name(), m.value(w.name()).to_matrix());
+  }
+  if (m.minimized())
+    for (Expr d : m.updates().grads) p.grads.push_back(d.id);
+  p.what = fmt::format("{} ({} nodes, {}), cost {}; gradients: {}", o.model, p.g.size(),
+                       dtype_name(p.g.dtype()), m.cost().name(),
+                       p.grads.empty() ? "derived now" : "the model's backward nodes");
   return p;
 }
 
@@ -205,8 +228,8 @@ bool run_per_node(const Problem& p, const GradcheckOptions& o) {
 }
 
 void check_options(const GradcheckOptions& o) {
-  if (o.graph.empty() == o.spec.layers.empty())
-    throw InputError("gradcheck: give either --layers (a model spec) or --graph FILE");
+  if (!o.graph.empty() + !o.model.empty() + !o.spec.layers.empty() != 1)
+    throw InputError("gradcheck: give one of --layers (a model spec), --graph FILE or --model FILE");
   if (!(o.check.eps > 0.0)) throw InputError(fmt::format("--eps {} must be positive", o.check.eps));
   if (!(o.check.node_eps > 0.0))
     throw InputError(fmt::format("--node-eps {} must be positive", o.check.node_eps));
@@ -223,7 +246,7 @@ int run_gradcheck(GradcheckOptions& o) {
   o.check.seed = o.spec.seed;
   std::optional<io::Dataset> data;
   if (!o.data.empty()) data = io::load_dataset(o.data);
-  Problem p = o.graph.empty() ? from_spec(o, data) : from_file(o);
+  Problem p = !o.model.empty() ? from_model(o) : o.graph.empty() ? from_spec(o, data) : from_file(o);
   feed_inputs(p, o, data);
   feed_params(p, o);
   fmt::print("gradcheck: {}\n", p.what);
@@ -256,6 +279,7 @@ void add_gradcheck(CLI::App& app, Commands& out) {
       app.add_subcommand("gradcheck", "check derived gradients against central differences");
   add_spec_options(cmd, o->spec, false);
   cmd->add_option("--graph", o->graph, "a graph file (dagrad save) instead of a model spec");
+  cmd->add_option("--model", o->model, "a saved model (FILE.dagrad), with its parameters");
   cmd->add_option("--cost", o->cost, "with --graph: the name of the cost node");
   cmd->add_option("--data", o->data, "data set (.h5, .npz, .csv); default: random samples");
   cmd->add_option("--m", o->m, "number of random samples when no --data is given");

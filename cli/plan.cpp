@@ -1,9 +1,11 @@
-// dagrad plan: the memory plan of a model's training step (forward, cost and
-// backward), or of a saved graph file (--graph): the schedule, each value's bytes, arena offset and live steps,
+// dagrad plan: the memory plan of a model's training step (forward, cost,
+// backward and update, after passes::optimize), or of a saved graph file
+// (--graph): the schedule, each value's bytes, arena offset and live steps,
 // the in-place chains, then the peak bytes and the liveness lower bound.
+//   dagrad plan --layers 2,4,1 --hidden tanh --m 400
+//   dagrad plan --model cats.dagrad --m 64
 #include <fmt/format.h>
 
-#include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
 #include "dagrad/graph/error.hpp"
@@ -16,43 +18,39 @@ namespace dagrad::cli {
 namespace {
 
 struct PlanCmdOptions {
-  SpecOptions spec;
-  std::string graph_file;
+  ModelSource source;
+  OptimizerFlags optimizer;
   std::int64_t m = 64;
   bool no_opt = false;
   bool forward_only = false;
 };
 
-// A saved graph: its outputs are the nodes nothing reads (the sinks).
-void plan_graph_file(const PlanCmdOptions& o) {
-  const Graph g = dagrad::load(o.graph_file);
-  std::vector<NodeId> outputs;
-  for (NodeId id = 0; id < g.size(); ++id)
-    if (g.consumers(id).empty()) outputs.push_back(id);
-  const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs);
+void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m) {
+  const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs, {}, m);
   runtime::check_plan(g, plan);
   fmt::print("{}", runtime::describe_plan(g, plan));
 }
 
 int run_plan(const PlanCmdOptions& o) {
-  if (!o.graph_file.empty()) {
-    plan_graph_file(o);
+  if (o.m < 1) throw InputError(fmt::format("--m {} must be at least 1", o.m));
+  // A graph file as it is: its outputs are the nodes nothing reads (the sinks).
+  if (!o.source.graph.empty() && o.source.model.empty() && o.optimizer.kind.empty()) {
+    const Graph g = dagrad::load(o.source.graph);
+    std::vector<NodeId> outputs;
+    for (NodeId id = 0; id < g.size(); ++id)
+      if (g.consumers(id).empty()) outputs.push_back(id);
+    print_plan(g, outputs, o.m);
     return 0;
   }
-  if (o.spec.layers.empty()) throw InputError("plan needs --layers or --graph FILE");
-  Graph g(to_dtype(o.spec));
-  const models::Mlp model = models::build_mlp(g, to_model_spec(o.spec), o.m);
-  std::vector<NodeId> outputs{model.J.id};
+  models::Model model = make_model(o.source);
+  std::vector<NodeId> outputs{model.cost().id};
   if (!o.forward_only) {
-    const std::vector<Expr> params = model.params();
-    for (Expr d : gradients(model.J, params)) outputs.push_back(d.id);
+    if (!model.minimized()) model.minimize(optimizer_of(o.optimizer).value_or(train::OptimizerConfig{}));
+    for (Expr a : model.updates().assigns) outputs.push_back(a.id);
   }
-  passes::PassOptions popt;
-  if (o.no_opt) popt = passes::PassOptions::none();
-  const passes::Rewritten r = passes::optimize(g, outputs, popt);
-  const runtime::MemoryPlan plan = runtime::plan_memory(r.graph, r.outputs);
-  runtime::check_plan(r.graph, plan);
-  fmt::print("{}", runtime::describe_plan(r.graph, plan));
+  const passes::Rewritten r = passes::optimize(
+      model.graph(), outputs, o.no_opt ? passes::PassOptions::none() : passes::PassOptions{});
+  print_plan(r.graph, r.outputs, o.m);
   return 0;
 }
 
@@ -61,9 +59,10 @@ int run_plan(const PlanCmdOptions& o) {
 void add_plan(CLI::App& app, Commands& out) {
   auto opts = std::make_shared<PlanCmdOptions>();
   CLI::App* cmd = app.add_subcommand("plan", "print the schedule and memory plan of a training step");
-  add_spec_options(cmd, opts->spec, false);
-  cmd->add_option("--graph", opts->graph_file, "a saved graph file (its sinks are the outputs)");
-  cmd->add_option("--m", opts->m, "samples per step (columns of X)");
+  add_model_source(cmd, opts->source, "a saved graph file (its sinks are the outputs)", "--model",
+                   "a saved model (FILE.dagrad)");
+  add_optimizer_flags(cmd, opts->optimizer);
+  cmd->add_option("--m", opts->m, "samples per step: the capacity the arena is planned for");
   cmd->add_flag("--no-opt", opts->no_opt, "plan the graph without passes::optimize");
   cmd->add_flag("--forward-only", opts->forward_only, "plan the cost alone (no gradients)");
   out.push_back({cmd, [opts] { return run_plan(*opts); }});

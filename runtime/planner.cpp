@@ -334,11 +334,18 @@ std::string describe_plan(const Graph& graph, const MemoryPlan& plan) {
     const bool bound = v.group == no_slot;
     const SlotGroup* grp = bound ? nullptr : &plan.groups[v.group];
     const bool shared = grp && grp->members.front() != v.id;
+    std::string where = bound ? std::string("caller memory") : "";
+    if (const unsigned writes = ops::op_def(n.op).writes; writes != 0) {
+      std::vector<std::string> targets;  // an update: the leaves it overwrites
+      for (std::size_t k = 0; k < n.inputs.size(); ++k)
+        if (writes & (1u << k)) targets.push_back(graph.describe(n.inputs[k]));
+      where = fmt::format("writes {} in place", fmt::join(targets, ", "));
+    }
     out += fmt::format("{:>5}  {:<18} {:<27} {:<11} {:>10} {:>10}  {}\n", s, graph.describe(v.id),
                        ops::op_def(n.op).name, to_string(n.shape),
                        bound ? std::string("bound") : fmt::format("{}", v.bytes),
                        bound ? std::string("-") : fmt::format("{}", grp->offset),
-                       bound ? std::string("caller memory")
+                       bound ? where
                              : fmt::format("{}-{}{}{}", v.first, v.last,
                                            grp->persistent ? " output" : "",
                                            shared ? fmt::format(" (in place over {})",
