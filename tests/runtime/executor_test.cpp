@@ -2,10 +2,12 @@
 // step once the plan is made (counted by tests/support/alloc_counter.cpp).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <functional>
 
 #include "dagrad/dagrad.hpp"
 #include "dagrad/graph/error.hpp"
+#include "dagrad/graph/graph_file.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "tests/support/alloc_counter.hpp"
 
@@ -89,4 +91,128 @@ TEST_CASE("executor errors name the node, the shapes and the dtype", "[runtime]"
   debug.bind("W1", wv.data(), {4, 2});
   debug.run();
   CHECK(debug.values<double>(a.id)[0] == Approx(std::tanh(0.1)));
+}
+
+namespace {
+
+// Z = W X + b, A = sigmoid(Z), J = mean of the binary cross-entropy, with
+// m symbolic: the plan of one graph, fed any number of samples.
+struct Symbolic {
+  Graph g;
+  Expr X = g.input("X", {2, m_dim}), Y = g.input("Y", {1, m_dim});
+  Expr W = g.param("W1", {1, 2}), b = g.param("b1", {1, 1});
+  Expr A = sigmoid(W * X + b).named("A1");
+  Expr J = binary_cross_entropy(A, Y).named("J");
+  std::vector<double> w{0.5, -1.5}, bias{0.25};
+};
+
+// The same cost computed by hand for columns [0, m) of xs, ys.
+double hand_cost(const Symbolic& s, const std::vector<double>& xs, const std::vector<double>& ys,
+                 std::int64_t m, std::int64_t stride) {
+  double total = 0;
+  for (std::int64_t j = 0; j < m; ++j) {
+    const double z = s.w[0] * xs[j] + s.w[1] * xs[stride + j] + s.bias[0];
+    const double a = 1 / (1 + std::exp(-z));
+    total += ys[j] == 1.0 ? std::log(a) : std::log(1 - a);
+  }
+  return -total / static_cast<double>(m);
+}
+
+}  // namespace
+
+TEST_CASE("one plan runs any number of samples up to its capacity", "[runtime]") {
+  Symbolic s;
+  runtime::ExecutorOptions eo;
+  eo.capacity = 8;
+  runtime::Executor exec(s.g, {s.J, s.A}, eo);
+  exec.bind(s.W, s.w.data());  // a parameter needs no shape: the graph knows it
+  exec.bind("b1", s.bias.data());
+  std::vector<double> xs(16), ys(8);
+  for (int i = 0; i < 16; ++i) xs[static_cast<std::size_t>(i)] = 0.3 * i - 2;
+  for (int i = 0; i < 8; ++i) ys[static_cast<std::size_t>(i)] = i % 3 == 0;
+  const std::size_t arena = exec.arena_bytes();
+  for (std::int64_t m : {8, 5, 1, 8, 3}) {
+    // A batch of m samples is packed at the front of the buffers: (2 x m).
+    std::vector<double> xm(static_cast<std::size_t>(2 * m));
+    for (std::int64_t j = 0; j < m; ++j) xm[j] = xs[j], xm[m + j] = xs[8 + j];
+    exec.bind(s.X, xm.data(), Shape{2, m});
+    exec.bind(s.Y, ys.data(), Shape{1, m});
+    exec.run();
+    CHECK(exec.samples() == m);
+    CHECK(exec.value(s.A).shape == Shape{1, m});
+    CHECK(exec.scalar(s.J) == Approx(hand_cost(s, xm, ys, m, m)).epsilon(1e-14));
+  }
+  CHECK(exec.replans() == 0);
+  CHECK(exec.capacity() == 8);
+  CHECK(exec.arena_bytes() == arena);
+  // More samples than the capacity plan again, once.
+  std::vector<double> x12(24, 0.5), y12(12, 1.0);
+  exec.bind(s.X, x12.data(), Shape{2, 12});
+  exec.bind(s.Y, y12.data(), Shape{1, 12});
+  exec.run();
+  CHECK(exec.replans() == 1);
+  CHECK(exec.capacity() == 12);
+  exec.run();
+  CHECK(exec.replans() == 1);
+}
+
+TEST_CASE("switching between full and partial batches allocates nothing", "[runtime]") {
+  Symbolic s;
+  runtime::ExecutorOptions eo;
+  eo.capacity = 16;
+  runtime::Executor exec(s.g, {s.J}, eo);
+  exec.bind(s.W, s.w.data());
+  exec.bind(s.b, s.bias.data());
+  std::vector<double> xs(32, 0.25), ys(16, 0.0);
+  exec.bind(s.X, xs.data(), Shape{2, 16});
+  exec.bind(s.Y, ys.data(), Shape{1, 16});
+  exec.run();
+  const long before = test::allocation_count();
+  for (std::int64_t m : {16, 5, 16, 5, 11}) {
+    exec.bind(s.X, xs.data(), Shape{2, m});
+    exec.bind(s.Y, ys.data(), Shape{1, m});
+    exec.run();
+  }
+  CHECK(test::allocation_count() - before == 0);
+}
+
+TEST_CASE("inputs bound with different sample counts are refused, naming both", "[runtime]") {
+  Symbolic s;
+  runtime::Executor exec(s.g, {s.J});
+  exec.bind(s.W, s.w.data());
+  exec.bind(s.b, s.bias.data());
+  std::vector<double> xs(16), ys(5);
+  exec.bind(s.X, xs.data(), Shape{2, 8});
+  exec.bind(s.Y, ys.data(), Shape{1, 5});
+  CHECK_THAT(message_of([&] { exec.run(); }),
+             Catch::Contains("Y is bound with 5 samples (1x5)") && Catch::Contains("X with 8 (2x8)"));
+  // A feed whose rows do not match, and a shape-less bind of an input with m.
+  CHECK_THAT(message_of([&] { exec.bind(s.X, xs.data(), Shape{3, 4}); }),
+             Catch::Contains("fed shape (3x4) but the graph declares (2xm)"));
+  CHECK_THAT(message_of([&] { exec.bind(s.X, xs.data()); }),
+             Catch::Contains("X") && Catch::Contains("holds the sample count m"));
+}
+
+TEST_CASE("reading values with the wrong dtype is an error, not garbage", "[runtime]") {
+  Symbolic s;
+  runtime::Executor exec(s.g, {s.J});
+  exec.bind(s.W, s.w.data());
+  exec.bind(s.b, s.bias.data());
+  std::vector<double> xs(4, 1.0), ys{1.0, 0.0};
+  exec.bind(s.X, xs.data(), Shape{2, 2});
+  exec.bind(s.Y, ys.data(), Shape{1, 2});
+  exec.run();
+  CHECK(exec.values<double>(s.J).size() == 1);
+  CHECK_THAT(message_of([&] { (void)exec.values<float>(s.J); }),
+             Catch::Contains("values<float>") && Catch::Contains("J holds f64"));
+  std::vector<float> wf{1.0f, 2.0f};
+  CHECK_THAT(message_of([&] { exec.bind(s.W, wf.data()); }),
+             Catch::Contains("fed f32 data but the graph is f64"));
+}
+
+TEST_CASE("graph files keep m symbolic and read version 1 files", "[runtime]") {
+  Symbolic s;
+  const Graph back = graph_from_json(to_json(s.g), "sym.json");
+  CHECK(back.node(*back.find("X")).shape == Shape{2, m_dim});
+  CHECK(to_json(back) == to_json(s.g));
 }
