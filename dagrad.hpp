@@ -1,9 +1,28 @@
-// The whole user-facing API in one include.
+// The whole user-facing API in one include: #include <dagrad/dagrad.hpp>.
+//   graph and DSL      Graph, Expr, m_dim, the ops (ops/dsl.hpp), gradients
+//   models             models::Model (a graph plus its state), build_mlp
+//   training           train::fit, Predictor, predict, evaluate, minimize
+//   files              model files (save_model, load_model), graph files,
+//                      parameter files (.npz), data sets (.h5, .npz, .csv)
+//   running a graph    runtime::Executor
 #pragma once
 
+#include "dagrad/autodiff/gradcheck.hpp"
 #include "dagrad/autodiff/gradients.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph.hpp"
+#include "dagrad/graph/graph_file.hpp"
+#include "dagrad/io/dataset.hpp"
+#include "dagrad/io/params.hpp"
 #include "dagrad/models/mlp.hpp"
+#include "dagrad/models/model.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/data.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/init.hpp"
+#include "dagrad/train/normalize.hpp"
+#include "dagrad/train/optimizer.hpp"
+#include "dagrad/train/params.hpp"
+#include "dagrad/train/synthetic.hpp"
