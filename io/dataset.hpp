@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "dagrad/io/matrix.hpp"
 
@@ -26,6 +27,12 @@ struct Dataset {
   Matrix X;            // n_x x m
   Matrix Y;            // 1 x m
   std::string origin;  // the file name, for messages
+  // What the reader decided on its own, for the user to see: "x.csv: line 1
+  // is a header (x1, x2, label); skipped".
+  std::vector<std::string> notes = {};
+  // The labels are the last column of a CSV, taken without a label file:
+  // a label error then says so (that column may be a feature).
+  bool labels_from_last_column = false;
   std::int64_t samples() const { return X.cols(); }
 };
 
@@ -41,6 +48,9 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts 
 
 // InputError naming `origin` and the first sample whose label is not 0 or 1.
 void check_binary_labels(const Matrix& Y, std::string_view origin);
+// The same for a data set; for labels from a CSV's last column the message
+// adds that the column may be a feature and names --labels.
+void check_binary_labels(const Dataset& d);
 
 // A reproducible split: a seeded Fisher-Yates shuffle (mt19937_64) of the
 // sample indices; the first round(m * dev_ratio) go to dev, the rest to train.
