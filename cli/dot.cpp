@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/viz/dot.hpp"
@@ -35,6 +36,7 @@ viz::Derivation load_model(const SpecOptions& spec, const std::string& graph) {
 }
 
 int run_dot(DotCliOptions& o) {
+  OutputSet().input("--graph", o.graph).output("-o", o.output, OutputKind::graph).check();
   viz::Derivation d = load_model(o.spec, o.graph);
   o.dot.notation = d.notation;
   o.dot.legend = !o.no_legend;

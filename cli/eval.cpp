@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
 #include "dagrad/io/params.hpp"
 #include "dagrad/train/data.hpp"
@@ -35,7 +36,8 @@ int run_eval(const EvalArgs& a) {
   dopt.no_scale = a.no_scale;
   dopt.scale = a.scale;
   io::Dataset d = train::load_data(a.data, dopt);
-  if (spec.output == models::Output::sigmoid && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
+  for (const std::string& note : d.notes) print_note(note);
+  if (spec.output == models::Output::sigmoid && d.Y.rows() == 1) io::check_binary_labels(d);
   if (norm) norm->apply(d.X);
   const train::Evaluation e = train::evaluate(spec, params, d);
   fmt::print("Accuracy: {:.2f}%\nCost: {:.6f}\nSamples: {}\n", 100.0 * e.accuracy, e.cost, e.samples);

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/params.hpp"
@@ -93,12 +95,16 @@ void write_plot(const TrainArgs& a, const train::FitResult& r) {
   viz::write_cost_plot(a.plot, xs, costs, po);
 }
 
+// Checked once the data is loaded, before training.
+void check_boundary_data(const TrainArgs& a, const io::Dataset& raw) {
+  if (!a.plot_boundary.empty() && raw.X.rows() != 2)
+    throw InputError(fmt::format("--plot-boundary needs 2-feature data; {} has {}", raw.origin,
+                                 raw.X.rows()));
+}
+
 void write_boundary(const TrainArgs& a, const models::ModelSpec& spec, const io::Dataset& raw,
                     const std::optional<train::Normalizer>& norm,
                     std::span<const runtime::Tensor> params) {
-  if (raw.X.rows() != 2)
-    throw InputError(fmt::format("--plot-boundary needs 2-feature data; {} has {}", raw.origin,
-                                 raw.X.rows()));
   auto predict = [&](std::span<const double> g1, std::span<const double> g2, std::span<double> p) {
     io::Matrix X({2, static_cast<std::int64_t>(g1.size())});
     std::copy(g1.begin(), g1.end(), X.values.begin());
@@ -131,7 +137,8 @@ struct Sets {
 };
 
 void check_labels(const models::ModelSpec& spec, const io::Dataset& d) {
-  if (spec.output == models::Output::sigmoid && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
+  for (const std::string& note : d.notes) print_note(note);
+  if (spec.output == models::Output::sigmoid && d.Y.rows() == 1) io::check_binary_labels(d);
 }
 
 Sets load_sets(const TrainArgs& a, const models::ModelSpec& spec) {
@@ -197,6 +204,25 @@ void save(const TrainArgs& a, const models::ModelSpec& spec, const Sets& s,
   if (!a.plot_boundary.empty()) write_boundary(a, spec, s.raw_train, s.norm, r.params);
 }
 
+// Every file the run reads and writes, checked before any work.
+OutputSet files_of(const TrainArgs& a) {
+  OutputSet f;
+  f.input("--data", a.data).input("--labels", a.labels).input("--test", a.test);
+  f.input("--test-labels", a.test_labels).input("--init-from", a.init_from);
+  f.output("--save", a.save).output("--cost-log", a.cost_log);
+  f.output("--plot", a.plot, OutputKind::figure).output("--plot-boundary", a.plot_boundary, OutputKind::figure);
+  return f;
+}
+
+void write_cost_log(const TrainArgs& a, const train::FitResult& r) {
+  if (a.cost_log.empty()) return;
+  io::AtomicFile log(a.cost_log);
+  std::string text = "iteration,cost\n";
+  for (std::size_t i = 0; i < r.costs.size(); ++i) text += fmt::format("{},{}\n", i, r.costs[i]);
+  log.write(text);
+  log.commit();
+}
+
 int run_train(TrainArgs& a) {
   const models::ModelSpec spec = to_model_spec(a.spec);
   apply_threads(a.spec);
@@ -204,28 +230,27 @@ int run_train(TrainArgs& a) {
   if (a.patience > 0 && !(a.dev_ratio > 0))
     throw InputError("--patience needs a dev set: give --dev-ratio R (e.g. 0.2)");
   if (a.iters == 0 && a.epochs == 0) throw InputError("give --iters N or --epochs N");
-  // Open outputs before training, so a bad path fails now rather than after it.
-  std::optional<io::AtomicFile> log;
-  if (!a.cost_log.empty()) log.emplace(a.cost_log);
-  // The other outputs are written by their own writers at the end; a probe
-  // (a temp file that is removed again) checks their directories now.
-  for (const std::string* path : {&a.save, &a.plot, &a.plot_boundary})
-    if (!path->empty()) io::AtomicFile probe(*path);
+  files_of(a).check();
   const Sets s = load_sets(a, spec);
+  check_boundary_data(a, s.raw_train);
   const train::FitOptions o = fit_options(a, spec, dtype);
   const train::FitResult r = train::fit(spec, s.train, s.dev ? &*s.dev : nullptr, o);
-  if (r.diverged) fmt::print(stderr, "dagrad: {}\n", r.message);
+  // A cost that is not finite before any update comes from the input (data
+  // or parameters so large that the cost overflows), not from training.
+  if (r.diverged && r.iterations == 0)
+    throw InputError(fmt::format("{}: {}; scale the data (--normalize or --scale) or start from smaller "
+                                 "parameters", a.data, r.message));
+  // A failed run writes nothing: the old --save file stays as it was.
+  if (r.diverged) {
+    fmt::print(stderr, "dagrad: {}; no output file was written\n", r.message);
+    return 1;
+  }
   print_accuracy("Train", spec, r.params, s.train);
   if (s.dev) print_accuracy("Dev", spec, r.params, *s.dev);
   if (s.test) print_accuracy("Test", spec, r.params, *s.test);
-  if (log) {
-    std::string text = "iteration,cost\n";
-    for (std::size_t i = 0; i < r.costs.size(); ++i) text += fmt::format("{},{}\n", i, r.costs[i]);
-    log->write(text);
-    log->commit();
-  }
+  write_cost_log(a, r);
   save(a, spec, s, r, dtype);
-  return r.diverged ? 1 : 0;
+  return 0;
 }
 
 }  // namespace

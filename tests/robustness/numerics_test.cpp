@@ -1,15 +1,21 @@
 // Numerical health: Executor::run with check_numerics names the first node
 // that yields NaN or Inf, its op and the range of its inputs; training that
-// diverges stops with a clear message and keeps the last good parameters; a
-// cost stuck at log 2 is reported as "nothing is being learned".
+// diverges stops with a clear message, fit keeps the last good parameters and
+// the CLI, for which a diverged run is a failure, writes no output; a cost
+// stuck at log 2 is reported as "nothing is being learned".
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph.hpp"
 #include "dagrad/io/params.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/init.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 
@@ -76,31 +82,70 @@ void write_tiny(const std::filesystem::path& file) {
 
 }  // namespace
 
-TEST_CASE("training that reaches a NaN cost stops and keeps the last good parameters", "[robustness]") {
+TEST_CASE("training that reaches a NaN cost stops, exits 1 and writes nothing", "[robustness]") {
   io::test::TempDir dir;
   write_tiny(dir / "tiny.csv");
+  for (const char* f : {"p.npz", "costs.csv"}) io::test::put_text(dir / f, "precious\n");
   // alpha = 1e300 sends W to ~1e300 after one update; W X then overflows.
   const auto r = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,3,1", "--lr", "1e300",
-                                                  "--iters", "50", "--print-every", "0", "--save", "p.npz"});
+                                                  "--iters", "50", "--print-every", "0", "--save", "p.npz",
+                                                  "--cost-log", "costs.csv", "--plot", "cost.svg"});
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE_FALSE(r.timed_out);
   CHECK(r.signal == 0);
   CHECK(r.exit_code == 1);  // training failed; not a usage error
-  const auto at = r.err.find("at iteration ");
-  REQUIRE(at != std::string::npos);
+  CHECK(r.err.find("at iteration ") != std::string::npos);
   CHECK(r.err.find("stopping") != std::string::npos);
-  const int n = std::stoi(r.err.substr(at + 13));
-  REQUIRE(n >= 1);
-  const io::NamedMatrices kept = io::load_params(dir / "p.npz");
-  for (const auto& [name, m] : kept)
-    for (double v : m.values) CHECK(std::isfinite(v));
-  // "Last good" = the parameters after n - 1 updates: a run of exactly n - 1
-  // updates from the same seed must write the same bytes.
-  const auto exact = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,3,1", "--lr", "1e300",
-                                                      "--iters", std::to_string(n - 1), "--print-every", "0", "--save", "r.npz"});
-  if (n - 1 >= 1) {
-    REQUIRE(exact.exit_code == 0);
-    CHECK(io::test::file_bytes(dir / "r.npz") == io::test::file_bytes(dir / "p.npz"));
+  CHECK(r.err.find("no output file was written") != std::string::npos);
+  // A failed run leaves the earlier files as they were and makes no new one.
+  for (const char* f : {"p.npz", "costs.csv"}) CHECK(robustness::slurp(dir / f) == "precious\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "cost.svg"));
+  CHECK(io::test::temp_files_in(dir.path()) == 0);
+}
+
+TEST_CASE("after a NaN cost fit keeps the parameters of the last finite cost", "[robustness]") {
+  // A relu net and a learning rate that overflows W X only after a few
+  // updates, so the kept parameters are trained ones (n - 1 >= 1 updates),
+  // compared bit for bit with a run of exactly n - 1 updates.
+  models::ModelSpec spec;
+  spec.layers = {2, 5, 1};
+  spec.hidden = models::Activation::relu;
+  io::Dataset d;
+  d.origin = "tiny";
+  d.X = io::Matrix({2, 8});
+  d.Y = io::Matrix({1, 8});
+  const double xs[8][3] = {{0.5, 1.0, 1}, {-0.5, 0.2, 0}, {1.5, -1.0, 1}, {-1.0, -0.3, 0},
+                           {0.3, 0.8, 1}, {-0.2, 0.1, 0}, {2.0, 0.4, 1}, {-1.5, -0.9, 0}};
+  for (int i = 0; i < 8; ++i) {
+    d.X(0, i) = xs[i][0];
+    d.X(1, i) = xs[i][1];
+    d.Y(0, i) = xs[i][2];
+  }
+  train::FitOptions o;
+  o.learning_rate = 1e150;  // the cost of iteration 2 overflows
+  o.iterations = 50;
+  o.out = nullptr;
+  const train::FitResult r = train::fit(spec, d, nullptr, o);
+  REQUIRE(r.diverged);
+  const std::int64_t n = r.iterations;  // the cost of iteration n was not finite
+  INFO(r.message);
+  REQUIRE(n >= 2);
+  CHECK(r.message.find(fmt::format("at iteration {}", n)) != std::string::npos);
+  o.iterations = n - 1;
+  const train::FitResult exact = train::fit(spec, d, nullptr, o);
+  REQUIRE_FALSE(exact.diverged);
+  REQUIRE(exact.params.size() == r.params.size());
+  for (std::size_t k = 0; k < r.params.size(); ++k) {
+    INFO("parameter " << k);
+    CHECK(std::memcmp(exact.params[k].raw(), r.params[k].raw(), static_cast<std::size_t>(r.params[k].size()) * 8) == 0);
+  }
+  CHECK(r.costs.size() == static_cast<std::size_t>(n));
+  // ... and they are trained, not the initial ones (fit's He init, seed 1).
+  Graph g(DType::f64);
+  const auto initial = train::init_params(models::build_mlp(g, spec, 1), train::Init::he, 1, DType::f64);
+  for (std::size_t k = 0; k < r.params.size(); k += 2) {  // the W's (b starts at 0)
+    INFO("W" << k / 2 + 1);
+    CHECK(std::memcmp(initial[k].raw(), r.params[k].raw(), static_cast<std::size_t>(r.params[k].size()) * 8) != 0);
   }
 }
 
