@@ -19,9 +19,10 @@ namespace {
 
 // ---- the tables -------------------------------------------------------------------
 //
-// By flag name, for every subcommand that has the flag. A flag the lead adds
-// later with one of these names gets its rule; a new name needs a row here
-// (tests/cli/flags_test.cpp lists numeric flags without one).
+// By flag name, for every subcommand that has the flag. A flag added later
+// with one of these names gets its rule; a numeric flag with a new name
+// needs a row here (the --help test in tests/robustness/catalogue_test.cpp
+// fails, naming it).
 
 constexpr long double inf = std::numeric_limits<long double>::infinity();
 constexpr long double int64_max = static_cast<long double>(std::numeric_limits<std::int64_t>::max());
