@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/viz/dot.hpp"
@@ -27,6 +28,11 @@ struct DotCliOptions {
 };
 
 int run_dot(DotCliOptions& o) {
+  OutputSet()
+      .input("--graph", o.source.graph)
+      .input("--model", o.source.model)
+      .output("-o", o.output, OutputKind::graph)
+      .check();
   viz::Derivation d = derivation_for(o.source, optimizer_of(o.optimizer));
   o.dot.notation = d.notation;
   o.dot.legend = !o.no_legend;

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/params.hpp"
 #include "dagrad/train/data.hpp"
@@ -43,8 +45,10 @@ int run_eval(const EvalArgs& a) {
   if (!a.labels.empty()) dopt.labels = a.labels;
   dopt.no_scale = a.no_scale;
   dopt.scale = a.scale;
+  dopt.class_labels = model.task() != models::Task::regression;
   const io::Dataset d = train::load_data(a.data, dopt);
-  if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
+  for (const std::string& note : d.notes) print_note(note);
+  if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
   const train::Evaluation e = train::evaluate(model, d);
   if (e.task == models::Task::regression)
     fmt::print("Cost: {:.6f}\nR^2: {:.6f}\nSamples: {}\n", e.cost, e.r2, e.samples);

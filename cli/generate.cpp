@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/outputs.hpp"
+#include "dagrad/io/limits.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/synthetic.hpp"
 
@@ -21,6 +23,11 @@ struct GenerateArgs {
 };
 
 int run_generate(const GenerateArgs& a) {
+  OutputSet().output("-o", a.out).output("--labels-out", a.labels_out).check();
+  // Two features and a label per sample, as doubles, and their CSV text.
+  io::check_memory(static_cast<std::uint64_t>(a.m) > (std::uint64_t{1} << 50) ? ~std::uint64_t{0}
+                                                                              : static_cast<std::uint64_t>(a.m) * 96,
+                   fmt::format("--m {} samples", a.m));
   const io::Dataset d = train::make_dataset(a.kind, a.m, a.seed, a.noise);
   std::optional<std::filesystem::path> labels;
   if (!a.labels_out.empty()) labels = a.labels_out;

@@ -6,6 +6,7 @@
 // Central differences in float64 against the derived gradients, per parameter
 // and overall; exit 0 when every difference is below --threshold, 1 when one
 // is not, 2 for a usage or input error.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -15,6 +16,7 @@
 #include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/io/dataset.hpp"
@@ -166,8 +168,22 @@ std::vector<NodeId> saved_gradients(const Graph& g, std::span<const NodeId> para
   return out;
 }
 
+// The fused ops (matmul_bias, step_mul, ...) are made by passes::optimize
+// for the executor and have no gradient rules: a graph file that names one
+// would give a false gradient failure, so it is refused as input.
+void refuse_fused_ops(const Graph& g, const std::string& origin) {
+  constexpr OpKind fused[] = {OpKind::matmul_bias, OpKind::step_mul, OpKind::tanh_grad_mul,
+                              OpKind::sigmoid_grad_mul};
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (std::find(std::begin(fused), std::end(fused), g.node(id).op) != std::end(fused))
+      throw InputError(fmt::format("{}: node {} ({}) uses op '{}', which only the optimizer makes and which has "
+                                   "no gradient rule; save the graph before passes::optimize",
+                                   origin, id, g.node(id).name, ops::op_def(g.node(id).op).name));
+}
+
 Problem from_file(const GradcheckOptions& o) {
   Problem p{load(o.graph), {}, {}, {}, {}, {}, {}};
+  refuse_fused_ops(p.g, o.graph);
   auto J = p.g.find(o.cost);
   if (!J)
     throw InputError(
@@ -243,6 +259,9 @@ void check_options(const GradcheckOptions& o) {
 int run_gradcheck(GradcheckOptions& o) {
   check_options(o);
   apply_threads(o.spec);
+  OutputSet().input("--graph", o.graph).input("--model", o.model).input("--data", o.data)
+      .input("--params", o.params)
+      .output("--dump", o.dump).check();
   o.check.seed = o.spec.seed;
   std::optional<io::Dataset> data;
   if (!o.data.empty()) data = io::load_dataset(o.data);

@@ -1,5 +1,11 @@
 #include "cli/model_spec.hpp"
 
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -40,8 +46,43 @@ models::ModelSpec to_model_spec(const SpecOptions& o) {
 
 DType to_dtype(const SpecOptions& o) { return o.dtype == "f32" ? DType::f32 : DType::f64; }
 
+namespace {
+
+// Starts threads - 1 threads that all stay alive until the last one is up,
+// as the OpenMP pool's will: a count the system cannot create (ulimit -u,
+// threads-max, memory for the stacks) is an input error here, not an abort
+// inside libgomp later.
+void check_threads_can_start(int threads) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool go = false;
+  std::vector<std::thread> pool;
+  std::string failure;
+  for (int k = 1; k < threads && failure.empty(); ++k) {
+    try {
+      pool.emplace_back([&] {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return go; });
+      });
+    } catch (const std::system_error& e) {
+      failure = fmt::format("--threads {}: the system could not start thread {} ({})", threads, k + 1,
+                            e.code().message());
+    }
+  }
+  {
+    const std::lock_guard lock(m);
+    go = true;
+  }
+  cv.notify_all();
+  for (std::thread& t : pool) t.join();
+  if (!failure.empty()) throw InputError(failure);
+}
+
+}  // namespace
+
 void apply_threads(const SpecOptions& o) {
   if (o.threads < 1) throw InputError(fmt::format("--threads {} must be at least 1", o.threads));
+  check_threads_can_start(o.threads);
   runtime::set_threads(o.threads);
 }
 

@@ -41,7 +41,7 @@ std::string csv_of(const io::Matrix& P) {
 
 int run_predict(const PredictArgs& a) {
   apply_threads(a.source.spec);
-  if (a.batch < 1) throw InputError(fmt::format("--batch {} must be at least 1", a.batch));
+  if (a.batch < 1) throw InputError(fmt::format("--batch-size {} must be at least 1", a.batch));
   io::AtomicFile out(a.output);  // a bad output path fails before any work
   models::Model model = make_model(a.source);
   train::DataOptions dopt;
@@ -66,7 +66,7 @@ void add_predict(CLI::App& app, Commands& out) {
   c->add_option("-o,--out", a->output, "predictions: CSV, one row per sample")->required();
   c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255");
   c->add_option("--scale", a->scale, "divide every feature by this (255 for the cat CSVs)");
-  c->add_option("--batch", a->batch, "samples per run of the plan");
+  c->add_option("--batch-size", a->batch, "samples per run of the plan");
   out.push_back({c, [a] { return run_predict(*a); }});
 }
 

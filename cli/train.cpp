@@ -14,7 +14,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/params.hpp"
@@ -83,8 +85,11 @@ std::optional<std::filesystem::path> opt_path(const std::string& s) {
   return std::filesystem::path(s);
 }
 
-train::DataOptions data_options(const TrainArgs& a, const std::string& labels) {
-  return {opt_path(labels), a.no_scale, a.scale};
+train::DataOptions data_options(const TrainArgs& a, const std::string& labels,
+                                const models::Model& model) {
+  train::DataOptions o{opt_path(labels), a.no_scale, a.scale};
+  o.class_labels = model.task() != models::Task::regression;
+  return o;
 }
 
 bool saves_params(const std::string& path) { return path.ends_with(".npz"); }
@@ -126,12 +131,13 @@ struct Sets {
 };
 
 void check_labels(const models::Model& model, const io::Dataset& d) {
-  if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d.Y, d.origin);
+  for (const std::string& note : d.notes) print_note(note);
+  if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
 }
 
 Sets load_sets(const TrainArgs& a, const models::Model& model) {
   Sets s;
-  s.train = train::load_data(a.data, data_options(a, a.labels));
+  s.train = train::load_data(a.data, data_options(a, a.labels, model));
   check_labels(model, s.train);
   if (a.dev_ratio > 0) {
     auto [t, d] = io::split_train_dev(s.train, a.dev_ratio, model.seed);
@@ -139,7 +145,7 @@ Sets load_sets(const TrainArgs& a, const models::Model& model) {
     s.dev = std::move(d);
   }
   if (!a.test.empty()) {
-    s.test = train::load_data(a.test, data_options(a, a.test_labels));
+    s.test = train::load_data(a.test, data_options(a, a.test_labels, model));
     check_labels(model, *s.test);
   }
   return s;
@@ -202,14 +208,23 @@ void write_outputs(const TrainArgs& a, models::Model& model, const Sets& s,
   if (!a.plot_boundary.empty()) write_boundary(a, model, s.train);
 }
 
-// Outputs are checked before any work: a bad path or extension fails now
-// rather than after training.
-void check_outputs(const TrainArgs& a) {
+// Every file the run reads and writes, checked before any work: a bad path
+// or extension fails now rather than after training.
+void check_files(const TrainArgs& a) {
+  OutputSet f;
+  f.input("--data", a.data).input("--labels", a.labels).input("--test", a.test);
+  f.input("--test-labels", a.test_labels).input("--init-from", a.init_from);
+  f.input("--graph", a.source.graph);
+  // --resume and --save may name one file: the model continues where it was
+  // saved, and the file is replaced whole only when the run succeeds.
+  if (a.source.model != a.save) f.input("--resume", a.source.model);
+  f.output("--save", a.save).output("--cost-log", a.cost_log);
+  f.output("--plot", a.plot, OutputKind::figure);
+  f.output("--plot-boundary", a.plot_boundary, OutputKind::figure);
+  f.check();
   if (!a.save.empty() && !saves_params(a.save) && !a.save.ends_with(".dagrad"))
     throw InputError(fmt::format("--save {}: give FILE.dagrad (the model) or FILE.npz (its "
                                  "parameters)", a.save));
-  for (const std::string* path : {&a.save, &a.cost_log, &a.plot, &a.plot_boundary})
-    if (!path->empty()) io::AtomicFile probe(*path);
 }
 
 int run_train(TrainArgs& a) {
@@ -217,7 +232,7 @@ int run_train(TrainArgs& a) {
   if (a.patience > 0 && !(a.dev_ratio > 0))
     throw InputError("--patience needs a dev set: give --dev-ratio R (e.g. 0.2)");
   if (a.iters == 0 && a.epochs == 0) throw InputError("give --iters N or --epochs N");
-  check_outputs(a);
+  check_files(a);
   models::Model model = make_model(a.source);
   const bool resumed = !a.source.model.empty();
   if (resumed) {
@@ -241,9 +256,14 @@ int run_train(TrainArgs& a) {
   o.print_every = a.print_every;
   o.check_numerics = a.check_numerics;
   const train::FitResult r = train::fit(model, s.train, s.dev ? &*s.dev : nullptr, o);
+  // A cost that is not finite before any update comes from the input (data
+  // or parameters so large that the cost overflows), not from training.
+  if (r.diverged && r.iterations == 0)
+    throw InputError(fmt::format("{}: {}; scale the data (--normalize or --scale) or start from "
+                                 "smaller parameters", a.data, r.message));
+  // A failed run writes nothing: an earlier --save file stays as it was.
   if (r.diverged) {
-    fmt::print(stderr, "dagrad: {}\n", r.message);
-    fmt::print(stderr, "dagrad: training diverged: no output was written\n");
+    fmt::print(stderr, "dagrad: {}; no output file was written\n", r.message);
     return 1;
   }
   print_metrics("Train", model, s.train);

@@ -7,11 +7,20 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dagrad {
 
+// `text` made safe to print on one line: control bytes (a newline, a NUL, an
+// escape sequence) and bytes that are not UTF-8 become \n, \0, \x1b...; valid
+// UTF-8 stays as it is. Messages quote bytes from files and argv, and a NUL
+// would cut what() short, a raw escape byte would drive the terminal.
+std::string printable(std::string_view text);
+
 struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit Error(std::string_view message) : std::runtime_error(printable(message)) {}
+  explicit Error(const std::string& message) : Error(std::string_view(message)) {}
+  explicit Error(const char* message) : Error(std::string_view(message)) {}
 };
 
 // Operand shapes that do not fit, caught while the graph is built.

@@ -1,17 +1,32 @@
-// Comma-separated numbers without a header: one record per line, as the course
-// CSVs are written (one sample per row, features then optionally the label).
+// Comma-separated numbers, one record per line, as the course CSVs are written
+// (one sample per row, features then optionally the label) and as people
+// write them from a spreadsheet or pandas: an optional header row, "\r\n" or
+// "\r" line ends, a UTF-8 byte-order mark, fields in double quotes.
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "dagrad/io/matrix.hpp"
 
 namespace dagrad::io {
 
-// Returns (lines x fields) exactly as laid out in the text. Errors name
-// `origin` and the 1-based line: ragged rows, non-numeric or empty fields,
-// no data at all. Blank lines at the end are ignored; "\r\n" is accepted.
+struct CsvTable {
+  Matrix values;                    // data lines x fields
+  std::vector<std::string> header;  // the header row's names; empty without one
+};
+
+// Line 1 is a header when it has a field that is not a number and line 2 is
+// all numbers with as many fields. Errors name `origin` and the 1-based line
+// of the file: ragged rows, non-numeric or empty fields, no data at all, a
+// UTF-16 file. Blank lines at the end are ignored. Bytes quoted from the file
+// in a message are escaped (dagrad::printable).
+CsvTable parse_csv_table(std::string_view text, std::string_view origin);
+CsvTable read_csv_table(const std::filesystem::path& path);
+
+// The values alone, header dropped.
 Matrix parse_csv(std::string_view text, std::string_view origin);
 Matrix read_csv(const std::filesystem::path& path);
 

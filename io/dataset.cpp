@@ -66,10 +66,16 @@ Matrix features_from(const Array& x, std::int64_t m, std::string_view origin, bo
   return X;
 }
 
-Matrix read_label_file(const std::filesystem::path& path) {
+std::string header_note(const std::string& origin, const std::vector<std::string>& header) {
+  return fmt::format("{}: line 1 is a header ({}); skipped", origin, fmt::join(header, ", "));
+}
+
+Matrix read_label_file(const std::filesystem::path& path, std::vector<std::string>& notes) {
   const std::string origin = path.string();
   if (path.extension() == ".npy") return labels_from(read_npy(path), origin);
-  const Matrix m = read_csv(path);
+  const CsvTable t = read_csv_table(path);
+  if (!t.header.empty()) notes.push_back(header_note(origin, t.header));
+  const Matrix& m = t.values;
   if (m.cols() != 1)
     throw InputError(fmt::format("{}: a label file has one label per line, found {} fields", origin, m.cols()));
   Matrix Y(Shape{1, m.rows()});
@@ -84,11 +90,11 @@ void validate(const Dataset& d) {
     throw InputError(fmt::format("{}: {} labels for {} samples", d.origin, d.Y.cols(), d.X.cols()));
   for (std::size_t k = 0; k < d.X.values.size(); ++k)
     if (!std::isfinite(d.X.values[k]))
-      throw InputError(fmt::format("{}: sample index {} (feature {}) is {}", d.origin, k % static_cast<std::size_t>(d.X.cols()),
+      throw InputError(fmt::format("{}: sample index {} (feature {}) is {:g}", d.origin, k % static_cast<std::size_t>(d.X.cols()),
                                    k / static_cast<std::size_t>(d.X.cols()), d.X.values[k]));
   for (std::size_t i = 0; i < d.Y.values.size(); ++i)
     if (!std::isfinite(d.Y.values[i]))
-      throw InputError(fmt::format("{}: the label of sample index {} is {}", d.origin, i, d.Y.values[i]));
+      throw InputError(fmt::format("{}: the label of sample index {} is {:g}", d.origin, i, d.Y.values[i]));
 }
 
 Dataset from_arrays(const NamedArrays& arrays, const LoadOptions& opts, const std::string& origin) {
@@ -103,15 +109,30 @@ Dataset from_arrays(const NamedArrays& arrays, const LoadOptions& opts, const st
   }
   if (!y && !opts.labels)
     throw InputError(fmt::format("{}: no label array (y, Y or *_y) and no label file given", origin));
-  d.Y = opts.labels ? read_label_file(*opts.labels) : labels_from(*y, origin);
+  d.Y = opts.labels ? read_label_file(*opts.labels, d.notes) : labels_from(*y, origin);
   d.X = features_from(*x, d.Y.cols(), origin, opts.scale);
   return d;
 }
 
+// A label is a class number; a last column that holds other values is more
+// likely a feature of a file whose labels are elsewhere.
+void check_label_column(const Dataset& d) {
+  for (std::size_t i = 0; i < d.Y.values.size(); ++i) {
+    const double v = d.Y.values[i];
+    if (std::isfinite(v) && v != std::floor(v))
+      throw InputError(fmt::format("{}: the last column is taken as the labels, but sample index {} has {} "
+                                   "there, not a class number; if every column is a feature, give the labels "
+                                   "with --labels FILE",
+                                   d.origin, i, v));
+  }
+}
+
 Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
-  const Matrix rows = read_csv(path);  // samples x fields
+  const CsvTable table = read_csv_table(path);
+  const Matrix& rows = table.values;  // samples x fields
   Dataset d;
   d.origin = path.string();
+  if (!table.header.empty()) d.notes.push_back(header_note(d.origin, table.header));
   const std::int64_t m = rows.rows();
   const bool all_features = opts.labels || opts.features_only;
   const std::int64_t n = all_features ? rows.cols() : rows.cols() - 1;
@@ -123,10 +144,12 @@ Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
   if (opts.features_only) {
     d.Y = Matrix(Shape{0, m});
   } else if (opts.labels) {
-    d.Y = read_label_file(*opts.labels);
+    d.Y = read_label_file(*opts.labels, d.notes);
   } else {
     d.Y = Matrix(Shape{1, m});
     for (std::int64_t i = 0; i < m; ++i) d.Y(0, i) = rows(i, n);
+    d.labels_from_last_column = true;
+    if (opts.class_labels) check_label_column(d);
   }
   return d;
 }
@@ -156,7 +179,17 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts)
 void check_binary_labels(const Matrix& Y, std::string_view origin) {
   for (std::size_t i = 0; i < Y.values.size(); ++i)
     if (Y.values[i] != 0.0 && Y.values[i] != 1.0)
-      throw InputError(fmt::format("{}: label of sample index {} is {}, expected 0 or 1", origin, i, Y.values[i]));
+      throw InputError(fmt::format("{}: label of sample index {} is {:g}, expected 0 or 1", origin, i, Y.values[i]));
+}
+
+void check_binary_labels(const Dataset& d) {
+  try {
+    check_binary_labels(d.Y, d.origin);
+  } catch (const InputError& e) {
+    if (!d.labels_from_last_column) throw;
+    throw InputError(fmt::format("{} (the last column is taken as the labels; if it is a feature, give the "
+                                 "labels with --labels FILE)", e.what()));
+  }
 }
 
 namespace {

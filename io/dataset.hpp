@@ -24,6 +24,9 @@ struct LoadOptions {
   // Features only (new data to predict): every CSV column is a feature, an
   // .h5/.npz needs no label array, and Y is left (0 x m).
   bool features_only = false;
+  // The labels are class numbers: a CSV's last column holding other values
+  // gets a --labels hint. False for regression, whose labels are real.
+  bool class_labels = true;
 };
 
 struct Dataset {
@@ -33,6 +36,12 @@ struct Dataset {
   // Other inputs indexed by sample (k x m), by the model's input names:
   // sample weights, a second head's labels.
   std::vector<std::pair<std::string, Matrix>> inputs = {};
+  // What the reader decided on its own, for the user to see: "x.csv: line 1
+  // is a header (x1, x2, label); skipped".
+  std::vector<std::string> notes = {};
+  // The labels are the last column of a CSV, taken without a label file:
+  // a label error then says so (that column may be a feature).
+  bool labels_from_last_column = false;
   std::int64_t samples() const { return X.cols(); }
 };
 
@@ -48,6 +57,9 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts 
 
 // InputError naming `origin` and the first sample whose label is not 0 or 1.
 void check_binary_labels(const Matrix& Y, std::string_view origin);
+// The same for a data set; for labels from a CSV's last column the message
+// adds that the column may be a feature and names --labels.
+void check_binary_labels(const Dataset& d);
 
 // A reproducible split: a seeded Fisher-Yates shuffle (mt19937_64) of the
 // sample indices; the first round(m * dev_ratio) go to dev, the rest to train.

@@ -2,15 +2,17 @@
 
 #include <hdf5.h>
 
+#include <unistd.h>
+
 #include <bit>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/child_process.hpp"
+#include "dagrad/io/read_file.hpp"
 
 namespace dagrad::io {
 namespace {
@@ -44,14 +46,43 @@ void quiet_hdf5() {
 
 // NOTE: libhdf5 trusts much of a file's metadata, so garbage is refused by its
 // signature before the library sees it (no user block supported).
+// Only a regular file is opened (a FIFO or a device would block or never end).
 void check_signature(const std::filesystem::path& path) {
   static constexpr char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
   char head[8] = {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
-  in.read(head, sizeof head);
-  if (in.gcount() != 8 || std::memcmp(head, signature, 8) != 0)
+  const int fd = open_regular_file(path);
+  const ssize_t got = ::read(fd, head, sizeof head);
+  ::close(fd);
+  if (got != 8 || std::memcmp(head, signature, 8) != 0)
     throw InputError(fmt::format("{}: not an HDF5 file (no HDF5 signature at byte 0)", path.string()));
+}
+
+// A dataset with external storage keeps its values in other files, named in
+// the file; libhdf5 opens them relative to the working directory or to the
+// file's own folder. Each must be a regular file: a FIFO or /dev/zero there
+// would make the read block or never end.
+void check_external_files(const std::filesystem::path& path, hid_t set, const std::string& name) {
+  const Handle plist(H5Dget_create_plist(set), H5Pclose);
+  if (!plist.ok()) fail(path, fmt::format("reading the storage of '{}'", name));
+  const int count = H5Pget_external_count(plist.get());
+  for (int i = 0; i < count; ++i) {
+    char file[4096] = {};
+    off_t offset = 0;
+    hsize_t size = 0;
+    if (H5Pget_external(plist.get(), static_cast<unsigned>(i), sizeof file - 1, file, &offset, &size) < 0)
+      fail(path, fmt::format("reading the external storage of '{}'", name));
+    const std::filesystem::path ext(file);
+    for (const std::filesystem::path& p : {ext, path.parent_path() / ext}) {
+      std::error_code ec;
+      if (!std::filesystem::exists(p, ec)) continue;
+      try {
+        require_regular_file(p);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}: dataset '{}' stores its values in an external file: {}",
+                                     path.string(), name, e.what()));
+      }
+    }
+  }
 }
 
 // "|u1", "<i8", "<f4" ... for an integer or float type; "" for anything else.
@@ -71,6 +102,7 @@ Array read_dataset(const std::filesystem::path& path, hid_t file, const std::str
   const Handle type(H5Dget_type(set.get()), H5Tclose);
   const Handle space(H5Dget_space(set.get()), H5Sclose);
   if (!type.ok() || !space.ok()) fail(path, fmt::format("reading the type of '{}'", name));
+  check_external_files(path, set.get(), name);
   Array a;
   a.descr = descr_of(type.get());
   if (a.descr.empty()) return a;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dagrad/graph/types.hpp"
+#include "dagrad/io/limits.hpp"
 
 namespace dagrad::io {
 
@@ -17,9 +18,9 @@ struct Matrix {
   std::vector<double> values;  // row-major: element (r, c) is values[r * cols + c]
 
   Matrix() = default;
-  // A rows x cols matrix filled with `fill`.
-  explicit Matrix(Shape s, double fill = 0.0)
-      : shape(s), values(static_cast<std::size_t>(s.rows * s.cols), fill) {}
+  // A rows x cols matrix filled with `fill`; a size beyond this machine's
+  // memory is an InputError with the size (io/limits.hpp).
+  explicit Matrix(Shape s, double fill = 0.0) : shape(s), values(matrix_values(s.rows, s.cols), fill) {}
 
   double& operator()(std::int64_t r, std::int64_t c) { return values[index(r, c)]; }
   double operator()(std::int64_t r, std::int64_t c) const { return values[index(r, c)]; }

@@ -1,5 +1,7 @@
 #include "dagrad/io/params.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -14,6 +16,16 @@ namespace {
 
 constexpr std::string_view tag = "dagrad-params";
 constexpr int format_version = 1;
+
+// A parameter is a finite number: NaN or Inf in a file would train or
+// evaluate to NaN with no word of where it came from.
+void check_finite(const std::string& name, const Matrix& m, std::string_view origin) {
+  for (std::size_t k = 0; k < m.values.size(); ++k)
+    if (!std::isfinite(m.values[k]))
+      throw InputError(fmt::format("{}: {} element ({}, {}) is {:g}; a parameter must be a finite number", origin,
+                                   name, k / static_cast<std::size_t>(m.cols()),
+                                   k % static_cast<std::size_t>(m.cols()), m.values[k]));
+}
 
 Matrix param_matrix(const Array& a, std::string_view origin) {
   if (a.shape.size() == 1) {
@@ -48,7 +60,9 @@ NamedMatrices load_params_bytes(std::span<const std::uint8_t> bytes, std::string
     const std::string entry_origin = fmt::format("{} (entry '{}')", origin, e.name);
     for (const auto& [n, m] : params)
       if (n == name) throw InputError(fmt::format("{}: parameter {} appears twice", origin, name));
-    params.emplace_back(std::move(name), param_matrix(read_npy_bytes(e.data, entry_origin), entry_origin));
+    Matrix m = param_matrix(read_npy_bytes(e.data, entry_origin), entry_origin);
+    check_finite(name, m, origin);
+    params.emplace_back(std::move(name), std::move(m));
   }
   return params;
 }

@@ -21,6 +21,8 @@ namespace dagrad::ops {
 #if defined(__x86_64__) && defined(__GNUC__)
 namespace detail {
 inline const bool cpu_has_avx2 = __builtin_cpu_supports("avx2");
+// Off: every loop runs its baseline copy (set_simd; tests compare the two).
+inline bool use_avx2 = cpu_has_avx2;
 template <class F>
 __attribute__((target("avx2"), flatten)) void run_avx2(F& f) {
   f();
@@ -28,7 +30,7 @@ __attribute__((target("avx2"), flatten)) void run_avx2(F& f) {
 }  // namespace detail
 template <class F>
 inline void with_simd(F&& f) {
-  if (detail::cpu_has_avx2) return detail::run_avx2(f);
+  if (detail::use_avx2) return detail::run_avx2(f);
   f();
 }
 #else
@@ -37,6 +39,11 @@ inline void with_simd(F&& f) {
   f();
 }
 #endif
+
+// Switches the AVX2 code paths (the loops above and ops/vecmath's SLEEF
+// functions) on, where the CPU has AVX2, or off: the baseline x86-64 code.
+// Returns whether they were on. Not thread-safe: for tests and benchmarks.
+bool set_simd(bool on);
 
 // c ? a : b, computed on the bits. GCC 12 turns a select that feeds a
 // multiply, such as g * (x > 0 ? 1 : slope), back into a branch ("control

@@ -4,6 +4,8 @@
 // declare its __m256 functions in this file.
 #include "dagrad/ops/vecmath.hpp"
 
+#include "dagrad/ops/kernels.hpp"
+
 #include <cmath>
 
 #if defined(__x86_64__)
@@ -35,7 +37,8 @@ namespace dagrad::ops::vec {
 namespace {
 
 #if DAGRAD_HAVE_SLEEF_AVX2
-const bool g_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+const bool g_has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+bool g_avx2 = g_has_avx2;
 
 #define DAGRAD_AVX2 __attribute__((target("avx2,fma")))
 
@@ -113,7 +116,8 @@ DAGRAD_AVX2 void softplus_d(const double* x, double* y, std::int64_t n) {
   });
 }
 #else
-const bool g_avx2 = false;
+const bool g_has_avx2 = false;
+bool g_avx2 = false;
 #endif
 
 template <class T, class F>
@@ -124,6 +128,7 @@ void scalar_loop(const T* x, T* y, std::int64_t n, F f) {
 }  // namespace
 
 bool simd_enabled() { return g_avx2; }
+void set_simd_enabled(bool on) { g_avx2 = on && g_has_avx2; }
 
 #if DAGRAD_HAVE_SLEEF_AVX2
 #define DAGRAD_DISPATCH(simd, x, y, n, scalar) \
@@ -168,3 +173,16 @@ void softplus_neg_abs(const double* x, double* y, std::int64_t n) {
 }
 
 }  // namespace dagrad::ops::vec
+
+namespace dagrad::ops {
+
+bool set_simd(bool on) {
+  const bool was = vec::simd_enabled();
+#if defined(__x86_64__) && defined(__GNUC__)
+  detail::use_avx2 = on && detail::cpu_has_avx2;
+#endif
+  vec::set_simd_enabled(on);
+  return was;
+}
+
+}  // namespace dagrad::ops

@@ -25,5 +25,8 @@ void softplus_neg_abs(const double* x, double* y, std::int64_t n);
 
 // True when the SLEEF AVX2 path is in use (for bench reports and tests).
 bool simd_enabled();
+// Uses the SLEEF AVX2 path when `on` and the CPU has AVX2 and FMA, the C
+// library otherwise (ops::set_simd switches this and the loops together).
+void set_simd_enabled(bool on);
 
 }  // namespace dagrad::ops::vec

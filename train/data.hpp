@@ -16,6 +16,7 @@ struct DataOptions {
   bool no_scale = false;  // keep uint8 images (.h5/.npz) as 0..255
   double scale = 0.0;     // > 0: divide every feature by this (and no automatic /255)
   bool features_only = false;  // new data to predict: no labels (io::LoadOptions)
+  bool class_labels = true;    // false for regression: real-valued labels
 };
 
 io::Dataset load_data(const std::filesystem::path& path, const DataOptions& options);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/io/limits.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/viz/progress.hpp"
 
@@ -85,7 +86,16 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   model.batch_size = o.batch_size;
   B_ = (o.batch_size == 0 || o.batch_size >= m_) ? m_ : o.batch_size;
   per_epoch_ = (m_ + B_ - 1) / B_;
+  if (o.epochs > std::numeric_limits<std::int64_t>::max() / per_epoch_)
+    throw InputError(fmt::format("--epochs {} of {} mini-batches each is more updates than an int64 counts",
+                                 o.epochs, per_epoch_));
   total_ = o.iterations > 0 ? o.iterations : o.epochs * per_epoch_;
+  // The cost of every update is kept (FitResult::costs): refuse a count
+  // whose list would not fit in memory, before reserving it.
+  io::check_memory(static_cast<std::uint64_t>(total_) > ~std::uint64_t{0} / sizeof(double)
+                       ? ~std::uint64_t{0}
+                       : static_cast<std::uint64_t>(total_) * sizeof(double),
+                   fmt::format("keeping the cost of {} updates", total_));
   check_every_ = o.epochs > 0 || o.print_every <= 0 ? per_epoch_ : o.print_every;
   r_.first_iteration = model.steps;
 
@@ -174,7 +184,7 @@ bool Trainer::stop_on_bad_cost(double J) {
                              "non-finite cost; stopping", J, model_.steps);
   } else {
     r_.message = fmt::format("cost is {} at iteration {}: stopping and keeping the parameters of "
-                             "iteration {} (cost {:.6f}); try a smaller --lr",
+                             "iteration {} (cost {:.6g}); try a smaller --lr",
                              J, model_.steps, model_.steps - 1, last_cost_);
   }
   return true;
@@ -211,7 +221,7 @@ FitResult Trainer::run() {
     if (model_.steps % check_every_ == 0 && !check_dev()) {
       r_.early_stopped = true;
       r_.message = fmt::format("early stopping at iteration {}: the dev cost has not improved "
-                               "for {} checks (best {:.6f})",
+                               "for {} checks (best {:.6g})",
                                model_.steps, o_.patience, r_.best_dev_cost);
       break;
     }

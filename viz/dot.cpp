@@ -500,30 +500,34 @@ void run_dot(const std::string& exe, const std::string& format, const std::strin
 
 }  // namespace
 
-void write_dot_file(const std::string& path, const std::string& dot) {
+std::string check_dot_path(const std::string& path) {
   const std::string ext = lower_extension(path);
-  if (ext == "dot" || ext == "gv") {
-    io::AtomicFile out(path);
-    out.write(dot);
-    out.commit();
-    return;
-  }
+  if (ext == "dot" || ext == "gv") return "";
   if (ext != "svg" && ext != "png" && ext != "pdf")
     throw InputError(fmt::format("cannot write '{}': unknown extension '.{}' (use .dot, .gv, "
                                  ".svg, .png or .pdf)", path, ext));
-  // Checked before any file exists, so a missing Graphviz leaves nothing behind.
   const std::string exe = find_program("dot");
   if (exe.empty())
     throw InputError(fmt::format("cannot write '{}': rendering .{} needs Graphviz's `dot` "
                                  "program, which is not on PATH. Install it with "
                                  "`apt-get install graphviz`, or write a .dot file instead",
                                  path, ext));
+  return exe;
+}
+
+void write_dot_file(const std::string& path, const std::string& dot) {
+  // Checked before any file exists, so a missing Graphviz leaves nothing behind.
+  const std::string exe = check_dot_path(path);
   io::AtomicFile out(path);
-  // The DOT source is a scratch file beside `path`; never committed, its
-  // destructor removes it.
-  io::AtomicFile source(path + ".dot");
+  if (exe.empty()) {
+    out.write(dot);
+    out.commit();
+    return;
+  }
+  // The DOT source is a scratch file under $TMPDIR, removed when `source` dies.
+  io::TempFile source(".dot");
   source.write(dot);
-  run_dot(exe, ext, source.temp_path().string(), out.temp_path().string(), path);
+  run_dot(exe, lower_extension(path), source.path().string(), out.temp_path().string(), path);
   out.commit();
 }
 

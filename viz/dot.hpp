@@ -42,5 +42,9 @@ std::string to_dot(const Graph& g, std::span<const NodeId> outputs,
 // `dot` is not on PATH, throws InputError saying how to install it before any
 // file is created. Atomic: `path` is complete or untouched.
 void write_dot_file(const std::string& path, const std::string& dot);
+// The check write_dot_file makes first (extension, Graphviz on PATH), for
+// callers that validate outputs before any work; returns `dot`'s path, or ""
+// for a .dot/.gv file.
+std::string check_dot_path(const std::string& path);
 
 }  // namespace dagrad::viz

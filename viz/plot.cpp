@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -13,12 +14,14 @@ namespace dagrad::viz {
 
 namespace {
 
-// A zero-width range cannot be mapped to pixels: widen it around its value.
+// A zero-width range cannot be mapped to pixels: widen it around its value,
+// staying within the finite doubles (a constant cost of 1.7e308).
 void widen_degenerate(double& lo, double& hi) {
   if (hi - lo > 1e-12 * std::max(std::abs(lo), std::abs(hi))) return;
-  double pad = lo != 0.0 ? std::abs(lo) * 0.1 : 1.0;
-  lo -= pad;
-  hi += pad;
+  const double pad = lo != 0.0 ? std::abs(lo) * 0.1 : 1.0;
+  const double big = std::numeric_limits<double>::max();
+  lo = std::isfinite(lo - pad) ? lo - pad : -big;
+  hi = std::isfinite(hi + pad) ? hi + pad : big;
 }
 
 // Number of ticks that step `s` puts on [lo, hi]: multiples k*s with lo <= k*s <= hi,
@@ -30,11 +33,8 @@ long tick_count(double lo, double hi, double s, bool expand) {
   return static_cast<long>(last - first) + 1;
 }
 
-}  // namespace
-
-AxisTicks nice_ticks(double lo, double hi, int max_ticks, bool expand, double min_step) {
-  widen_degenerate(lo, hi);
-  max_ticks = std::max(max_ticks, 2);
+// The ticks of a finite range whose span hi - lo is itself finite.
+AxisTicks ticks_in_range(double lo, double hi, int max_ticks, bool expand, double min_step) {
   // Smallest 1-2-5 step whose ticks fit in max_ticks; start a decade below span/max_ticks.
   double step = std::pow(10.0, std::floor(std::log10((hi - lo) / max_ticks)) - 1);
   for (int i = 0;; ++i) {
@@ -53,6 +53,31 @@ AxisTicks nice_ticks(double lo, double hi, int max_ticks, bool expand, double mi
   for (long k = first; k <= last; ++k) t.values.push_back(static_cast<double>(k) * step);
   t.lo = expand ? t.values.front() : lo;
   t.hi = expand ? t.values.back() : hi;
+  return t;
+}
+
+}  // namespace
+
+AxisTicks nice_ticks(double lo, double hi, int max_ticks, bool expand, double min_step) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi)
+    throw InputError(fmt::format("axis range [{:g}, {:g}] is not a finite interval", lo, hi));
+  widen_degenerate(lo, hi);
+  max_ticks = std::max(max_ticks, 2);
+  // NOTE: near the largest double (a cost of 1e308) the span hi - lo and the
+  // expanded end ticks overflow to inf. The ticks are then found on the range
+  // scaled down by 2^-64 (exact: a power of two) and scaled back; a tick that
+  // would be past the largest double is dropped, and the axis ends at the data.
+  constexpr double scale = 0x1p-64;
+  const bool huge = !std::isfinite(hi - lo) || std::max(std::abs(lo), std::abs(hi)) > 1e300;
+  if (!huge) return ticks_in_range(lo, hi, max_ticks, expand, min_step);
+  AxisTicks t = ticks_in_range(lo * scale, hi * scale, max_ticks, expand, min_step * scale);
+  std::vector<double> kept;
+  for (double v : t.values)
+    if (std::isfinite(v / scale)) kept.push_back(v / scale);
+  t.step /= scale;
+  t.lo = std::isfinite(t.lo / scale) ? t.lo / scale : lo;
+  t.hi = std::isfinite(t.hi / scale) ? t.hi / scale : hi;
+  t.values = std::move(kept);
   return t;
 }
 
@@ -86,15 +111,25 @@ struct Axes {
   std::string title, x_label, y_label;
 };
 
+// Halves first, so that values near the largest double do not overflow v - lo.
 double to_pixel(double v, double lo, double hi, double p0, double p1) {
-  return p0 + (v - lo) / (hi - lo) * (p1 - p0);
+  return p0 + (0.5 * v - 0.5 * lo) / (0.5 * hi - 0.5 * lo) * (p1 - p0);
 }
 
 // Labels of a linear axis get as many decimals as the step needs: 0.05 -> 2.
+// Below 1e-4 or from 1e6 up they are in {:g} form with the significant
+// digits the step needs (2e+307, 1.5e-308), never hundreds of digits.
 // Negative labels use the minus sign U+2212, as matplotlib does.
 std::string linear_label(double v, double step) {
-  int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
-  std::string s = fmt::format("{:.{}f}", v, decimals);
+  std::string s;
+  if (step >= 1e6 || step < 1e-4) {
+    const double mag = std::max(std::abs(v), step);
+    const int digits = static_cast<int>(std::floor(std::log10(mag)) - std::floor(std::log10(step) + 1e-9)) + 1;
+    s = fmt::format("{:.{}g}", v, std::clamp(digits, 1, 17));
+  } else {
+    const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+    s = fmt::format("{:.{}f}", v, decimals);
+  }
   return s[0] == '-' ? "\u2212" + s.substr(1) : s;
 }
 
@@ -232,8 +267,11 @@ AxisTicks log_decades(double lo, double hi) {
 std::vector<Tick> log_ticks(const AxisTicks& t, double p0, double p1, std::vector<double>& minor) {
   std::vector<Tick> out;
   for (double k : t.values) {
-    out.push_back({std::pow(10.0, k), to_pixel(k, t.lo, t.hi, p0, p1), "10",
-                   fmt::format("{}", static_cast<long>(k))});
+    // A decade past the doubles (10^348 when thinned ticks reach beyond
+    // 1.8e308) bounds the axis but gets no tick.
+    const double v = std::pow(10.0, k);
+    if (!std::isfinite(v) || v == 0.0) continue;
+    out.push_back({v, to_pixel(k, t.lo, t.hi, p0, p1), "10", fmt::format("{}", static_cast<long>(k))});
   }
   if (t.step == 1.0 && t.hi - t.lo <= 6) {
     for (double k = t.lo; k < t.hi; k += 1.0) {
@@ -310,12 +348,15 @@ struct Range {
   double lo, hi;
 };
 
+// NOTE: the pad is taken from half the span and the ends are clamped, so data
+// near the largest double does not pad the range to inf.
 Range padded_range(std::span<const double> v, double margin) {
   auto [mn, mx] = std::minmax_element(v.begin(), v.end());
   double lo = *mn, hi = *mx;
   widen_degenerate(lo, hi);
-  double pad = margin * (hi - lo);
-  return {lo - pad, hi + pad};
+  const double pad = 2.0 * margin * (0.5 * hi - 0.5 * lo);
+  const double big = std::numeric_limits<double>::max();
+  return {std::isfinite(lo - pad) ? lo - pad : -big, std::isfinite(hi + pad) ? hi + pad : big};
 }
 
 // The grid's cell centres, row j (bottom to top) by column i (left to right),
@@ -324,10 +365,15 @@ std::vector<char> classify_grid(const std::string& path, Range xr, Range yr, int
                                 const BatchPredictor& predict) {
   std::size_t cells = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
   std::vector<double> gx1(cells), gx2(cells), prob(cells, std::nan(""));
+  // lo + f (hi - lo) with the span halved, so that it cannot overflow.
+  auto at = [n](Range r, int k) {
+    const double f = (k + 0.5) / n, half = 0.5 * r.hi - 0.5 * r.lo;
+    return r.lo + f * half + f * half;
+  };
   for (int j = 0; j < n; ++j) {
     for (int i = 0; i < n; ++i) {
-      gx1[static_cast<std::size_t>(j) * n + i] = xr.lo + (i + 0.5) * (xr.hi - xr.lo) / n;
-      gx2[static_cast<std::size_t>(j) * n + i] = yr.lo + (j + 0.5) * (yr.hi - yr.lo) / n;
+      gx1[static_cast<std::size_t>(j) * n + i] = at(xr, i);
+      gx2[static_cast<std::size_t>(j) * n + i] = at(yr, j);
     }
   }
   predict(gx1, gx2, prob);

@@ -229,7 +229,7 @@ void run_rsvg_convert(const std::string& exe, std::string_view format, const std
 
 }  // namespace
 
-void write_figure(const std::string& path, const std::string& svg) {
+std::string check_figure_path(const std::string& path) {
   const std::string ext = extension_of(path);
   if (ext != ".svg" && ext != ".png" && ext != ".pdf") {
     throw InputError(fmt::format(
@@ -242,15 +242,20 @@ void write_figure(const std::string& path, const std::string& svg) {
         "(apt-get install librsvg2-bin), or write a .svg instead",
         path, ext));
   }
+  return exe;
+}
+
+void write_figure(const std::string& path, const std::string& svg) {
+  const std::string exe = check_figure_path(path);
   io::AtomicFile out(path);
-  if (ext == ".svg") {
+  if (exe.empty()) {
     out.write(svg);
   } else {
-    // The SVG source is a scratch temp beside `path`, never committed: its
-    // destructor removes it. rsvg-convert writes into the output's temp file.
-    io::AtomicFile source(path + ".svg");
+    // The SVG source is a scratch file under $TMPDIR, removed when `source`
+    // dies; rsvg-convert writes into the output's temp file.
+    io::TempFile source(".svg");
     source.write(svg);
-    run_rsvg_convert(exe, ext.substr(1), source.temp_path().string(), out.temp_path().string());
+    run_rsvg_convert(exe, extension_of(path).substr(1), source.path().string(), out.temp_path().string());
   }
   out.commit();
 }

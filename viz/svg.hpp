@@ -74,5 +74,9 @@ class SvgDocument {
 // ".pdf" rendered by rsvg-convert (InputError if it is not on PATH or fails).
 // Goes through io::AtomicFile, so `path` is either complete or untouched.
 void write_figure(const std::string& path, const std::string& svg);
+// The check write_figure makes first, for callers that validate their outputs
+// before any work: InputError unless the extension is .svg, .png or .pdf and,
+// for .png/.pdf, rsvg-convert is on PATH. Returns rsvg-convert's path ("" for .svg).
+std::string check_figure_path(const std::string& path);
 
 }  // namespace dagrad::viz

@@ -200,8 +200,10 @@ void check_first_order(OpKind kind, const Recipe& r, int v) {
   REQUIRE(y.node().op == kind);
   Expr J = project(b, y);
   const auto report = autodiff::gradcheck(g, J.id, params_of(g), feeds, check_options());
+  std::string per_param;
   for (const auto& p : report.params)
-    INFO(p.name << " " << to_string(p.shape) << " rel.diff " << p.rel_diff);
+    per_param += fmt::format("{} {} rel.diff {:.3e}; ", p.name, to_string(p.shape), p.rel_diff);
+  INFO(per_param);
   CHECK(report.pass);
   CHECK(report.rel_diff < 1e-7);
 }

@@ -105,10 +105,11 @@ TEST_CASE("graph file: bad files give errors naming the file and the node", "[gr
   SECTION("unknown op") {
     const auto text = edited([](auto& j) { j["nodes"][6]["op"] = "frobnicate"; });
     const std::string name = nlohmann::json::parse(text)["nodes"][6].value("name", "");
+    REQUIRE(!name.empty());  // the node the message must name
     CHECK_THROWS_AS(graph_from_json(text, "model.json"), GraphError);
-    CHECK_THROWS_WITH(
-        graph_from_json(text, "model.json"),
-        Catch::StartsWith("model.json: node 6") && Catch::Contains("unknown op 'frobnicate'"));
+    CHECK_THROWS_WITH(graph_from_json(text, "model.json"),
+                      Catch::StartsWith("model.json: node 6 (" + name + ")") &&
+                          Catch::Contains("unknown op 'frobnicate'"));
   }
   SECTION("cycle") {
     // node 4's operand becomes its own consumer, node 6

@@ -1,4 +1,6 @@
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,4 +105,124 @@ TEST_CASE("SIGKILL in the middle of save_params leaves a loadable file", "[io][c
   REQUIRE(back.size() == 4);
   const double v = back[0].second.values.front();
   CHECK(back == big_params(v));
+}
+
+// ---- what the target is decides how it is written (issue 14) -------------------
+
+namespace {
+
+std::string text_of(const std::filesystem::path& p) {
+  const auto b = test::file_bytes(p);
+  return {b.begin(), b.end()};
+}
+
+}  // namespace
+
+TEST_CASE("AtomicFile writes through a symlink: the link stays a link", "[io]") {
+  TempDir dir;
+  test::put_text(dir / "real.csv", "old");
+  std::filesystem::create_symlink("real.csv", dir / "link.csv");
+  {
+    AtomicFile f(dir / "link.csv");
+    f.write("new");
+    f.commit();
+  }
+  CHECK(std::filesystem::is_symlink(dir / "link.csv"));
+  CHECK(text_of(dir / "real.csv") == "new");
+  // A dangling link: the file it names is created, the link stays.
+  std::filesystem::create_symlink("sub/made.csv", dir / "dangling.csv");
+  std::filesystem::create_directory(dir / "sub");
+  {
+    AtomicFile f(dir / "dangling.csv");
+    f.write("made");
+    f.commit();
+  }
+  CHECK(std::filesystem::is_symlink(dir / "dangling.csv"));
+  CHECK(text_of(dir / "sub" / "made.csv") == "made");
+  CHECK(test::temp_files_in(dir.path()) == 0);
+}
+
+TEST_CASE("AtomicFile keeps the mode of the file it replaces", "[io]") {
+  TempDir dir;
+  test::put_text(dir / "p.npz", "old");
+  std::filesystem::permissions(dir / "p.npz", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                                   std::filesystem::perms::group_read);
+  AtomicFile f(dir / "p.npz");
+  f.write("new");
+  f.commit();
+  CHECK(std::filesystem::status(dir / "p.npz").permissions() ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write | std::filesystem::perms::group_read));
+}
+
+TEST_CASE("AtomicFile writes into a character device or FIFO in place, only at commit", "[io]") {
+  TempDir dir;
+  std::filesystem::create_symlink("/dev/null", dir / "devnull");
+  {
+    AtomicFile f(dir / "devnull");
+    f.write("discarded");
+    f.commit();
+  }
+  CHECK(std::filesystem::is_symlink(dir / "devnull"));
+  CHECK(std::filesystem::is_character_file("/dev/null"));
+  // A FIFO: nothing is opened before commit (that would wait for a reader);
+  // at commit the bytes go to the reader, and the FIFO stays a FIFO.
+  REQUIRE(::mkfifo((dir / "pipe").c_str(), 0600) == 0);
+  { AtomicFile uncommitted(dir / "pipe"); }
+  std::string got;
+  std::thread reader([&] { got = text_of(dir / "pipe"); });
+  {
+    AtomicFile f(dir / "pipe");
+    f.write("through the pipe");
+    f.commit();
+  }
+  reader.join();
+  CHECK(got == "through the pipe");
+  struct stat st{};
+  REQUIRE(::lstat((dir / "pipe").c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK(test::temp_files_in(dir.path()) == 0);
+}
+
+TEST_CASE("AtomicFile refuses a directory and a block device by name", "[io]") {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "adir");
+  CHECK_INPUT_ERROR(AtomicFile(dir / "adir"), "adir: is a directory");
+  if (::geteuid() == 0 && ::mknod((dir / "blk").c_str(), S_IFBLK | 0600, makedev(7, 0)) == 0) {
+    CHECK_INPUT_ERROR(AtomicFile(dir / "blk"), "blk: is a block device");
+  } else {
+    WARN("cannot make a block device node here (not root): that case is untested");
+  }
+}
+
+TEST_CASE("a signal removes the live temp files and ends the process by that signal", "[io][crash]") {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    INFO("signal " << sig);
+    TempDir dir;
+    test::put_text(dir / "out.npz", "old");
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ::setenv("TMPDIR", dir.path().c_str(), 1);
+      remove_temp_files_on_signals();
+      AtomicFile out(dir / "out.npz");
+      out.write("half of the new");
+      TempFile scratch(".svg");
+      ::write(ready[1], "r", 1);
+      for (;;) ::pause();
+    }
+    char c = 0;
+    REQUIRE(::read(ready[0], &c, 1) == 1);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    CHECK(test::temp_files_in(dir.path()) == 2);  // the AtomicFile's and the scratch file
+    ::kill(child, sig);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == sig);
+    CHECK(test::temp_files_in(dir.path()) == 0);
+    CHECK(text_of(dir / "out.npz") == "old");
+  }
 }

@@ -61,11 +61,15 @@ inline bool run_python(const std::filesystem::path& dir, const std::string& scri
   return std::system(cmd.c_str()) == 0;
 }
 
-// How many "<name>.tmp-*" leftovers sit in `dir`.
+// How many temp files dagrad left in `dir`: "<name>.tmp-*" beside a target,
+// and "dagrad-*" (its scratch files and the staging files of device outputs,
+// made in TMPDIR, which tests/robustness/cli_run.hpp points at `dir`).
 inline int temp_files_in(const std::filesystem::path& dir) {
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().filename().string().find(".tmp-") != std::string::npos) ++n;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp-") != std::string::npos || name.starts_with("dagrad-")) ++n;
+  }
   return n;
 }
 

@@ -68,9 +68,13 @@ np.savetxt('w1.txt', W1.ravel(), fmt='%r')
   REQUIRE(nb.size() == 4);
   CHECK(nb[0].first == "W1");
   CHECK(nb[3].second.shape == Shape{1, 1});  // a 1-d bias becomes a column
-  // W1 compared against its repr() text, parsed independently.
+  // W1 compared element by element, in order, against its repr() text
+  // parsed independently.
   std::ifstream txt(dir / "w1.txt");
-  for (double expect; txt >> expect;) CHECK(std::find(nb[0].second.values.begin(), nb[0].second.values.end(), expect) != nb[0].second.values.end());
+  std::vector<double> expect;
+  for (double v; txt >> v;) expect.push_back(v);
+  CHECK(expect.size() == 12);
+  CHECK(nb[0].second.values == expect);
   CHECK(load_params(dir / "nbc.npz")[0].second == nb[0].second);
   check_params_against(nb, {{"W1", {4, 3}}, {"b1", {4, 1}}, {"W2", {1, 4}}, {"b2", {1, 1}}}, "nb.npz");
 }

@@ -13,7 +13,7 @@ TEMPLATE_TEST_CASE("categorical cross-entropy of a plain A, worked by hand", "[o
   auto J = categorical_cross_entropy(A, Y);
   REQUIRE(J.node().op == OpKind::categorical_ce);
   // -(1/2) (log 1/2 + log 1/4) = (log 2 + log 4) / 2 = 3 log 2 / 2
-  check_values<TestType>(h.run(J), {1.5 * std::log(2.0)}, 1e-6);
+  check_values<TestType>(h.run(J), {1.5 * std::log(2.0)}, eps_of<TestType>);
 }
 
 TEST_CASE("categorical cross-entropy with mismatched shapes names both operands", "[ops]") {

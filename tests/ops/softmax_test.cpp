@@ -12,8 +12,8 @@ TEMPLATE_TEST_CASE("softmax per column, worked by hand", "[ops]", float, double)
   auto A = softmax(Z);
   CHECK(A.shape() == Shape{3, 2});
   const auto a = h.run(A);
-  check_values<TestType>(a, {1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 3, 0.5, 1.0 / 3}, 1e-6);
-  for (int j = 0; j < 2; ++j) CHECK(a[j] + a[2 + j] + a[4 + j] == approx<TestType>(1.0, 1e-6));
+  check_values<TestType>(a, {1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 3, 0.5, 1.0 / 3}, eps_of<TestType>);
+  for (int j = 0; j < 2; ++j) CHECK(a[j] + a[2 + j] + a[4 + j] == approx<TestType>(1.0));
 }
 
 TEMPLATE_TEST_CASE("softmax of large logits is finite and exact", "[ops]", float, double) {
@@ -24,5 +24,5 @@ TEMPLATE_TEST_CASE("softmax of large logits is finite and exact", "[ops]", float
   const double e = std::exp(1.0), total = 1 + e + 1 / e;
   const auto a = h.run(softmax(Z));
   for (double v : a) CHECK(std::isfinite(v));
-  check_values<TestType>(a, {1 / total, e / total, 1 / e / total}, 1e-6);
+  check_values<TestType>(a, {1 / total, e / total, 1 / e / total}, eps_of<TestType>);
 }

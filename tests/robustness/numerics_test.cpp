@@ -1,9 +1,13 @@
 // Numerical health: Executor::run with check_numerics names the first node
 // that yields NaN or Inf, its op and the range of its inputs; training that
-// diverges stops with a clear message and keeps the last good parameters; a
-// cost stuck at log 2 is reported as "nothing is being learned".
+// diverges stops with a clear message, fit keeps the last good parameters and
+// the CLI, for which a diverged run is a failure, writes no output; a cost
+// stuck at log 2 is reported as "nothing is being learned".
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph.hpp"
@@ -13,6 +17,8 @@
 #include "dagrad/train/fit.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/init.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 
@@ -82,50 +88,76 @@ void write_tiny(const std::filesystem::path& file) {
 TEST_CASE("training that reaches a NaN cost stops, exits 1 and writes nothing", "[robustness]") {
   io::test::TempDir dir;
   write_tiny(dir / "tiny.csv");
-  io::test::put_text(dir / "p.npz", "an earlier file");
+  for (const char* f : {"p.npz", "costs.csv"}) io::test::put_text(dir / f, "precious\n");
   // alpha = 1e300 sends W to ~1e300 after one update; W X then overflows.
   const auto r = robustness::run_cli(dir.path(), {"train", "--data", "tiny.csv", "--layers", "2,3,1", "--lr", "1e300",
-                                                  "--iters", "50", "--print-every", "0", "--save", "p.npz"});
+                                                  "--iters", "50", "--print-every", "0", "--save", "p.npz",
+                                                  "--cost-log", "costs.csv", "--plot", "cost.svg"});
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE_FALSE(r.timed_out);
   CHECK(r.signal == 0);
   CHECK(r.exit_code == 1);  // training failed; not a usage error
   CHECK(r.err.find("at iteration ") != std::string::npos);
   CHECK(r.err.find("stopping") != std::string::npos);
-  const std::string earlier = "an earlier file";
-  CHECK(io::test::file_bytes(dir / "p.npz") == std::vector<std::uint8_t>(earlier.begin(), earlier.end()));
+  CHECK(r.err.find("no output file was written") != std::string::npos);
+  // A failed run leaves the earlier files as they were and makes no new one.
+  for (const char* f : {"p.npz", "costs.csv"}) CHECK(robustness::slurp(dir / f) == "precious\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "cost.svg"));
+  CHECK(io::test::temp_files_in(dir.path()) == 0);
 }
 
-TEST_CASE("a diverged fit keeps the parameters of the last finite cost", "[robustness]") {
-  // The same divergence in the library: the kept parameters are those of a
-  // run of exactly n - 1 updates, bit for bit.
-  io::test::TempDir dir;
-  write_tiny(dir / "tiny.csv");
-  const io::Dataset data = io::load_dataset(dir / "tiny.csv");
+TEST_CASE("after a NaN cost fit keeps the parameters of the last finite cost", "[robustness]") {
+  // A relu net and a learning rate that overflows W X only after a few
+  // updates, so the kept parameters are trained ones (n - 1 >= 1 updates),
+  // compared bit for bit with a run of exactly n - 1 updates.
   models::ModelSpec spec;
-  spec.layers = {2, 3, 1};
-  auto fit = [&](std::int64_t iterations) {
+  spec.layers = {2, 5, 1};
+  spec.hidden = models::Activation::relu;
+  io::Dataset d;
+  d.origin = "tiny";
+  d.X = io::Matrix({2, 8});
+  d.Y = io::Matrix({1, 8});
+  const double xs[8][3] = {{0.5, 1.0, 1}, {-0.5, 0.2, 0}, {1.5, -1.0, 1}, {-1.0, -0.3, 0},
+                           {0.3, 0.8, 1}, {-0.2, 0.1, 0}, {2.0, 0.4, 1}, {-1.5, -0.9, 0}};
+  for (int i = 0; i < 8; ++i) {
+    d.X(0, i) = xs[i][0];
+    d.X(1, i) = xs[i][1];
+    d.Y(0, i) = xs[i][2];
+  }
+  // The parameters after fitting `iterations` updates (0: the initial ones).
+  auto fit = [&](std::int64_t iterations, train::FitResult* result = nullptr) {
     models::Model m = models::build_mlp(spec, DType::f64);
     train::FitOptions o;
+    o.optimizer.learning_rate = 1e150;  // the cost of iteration 2 overflows
     o.iterations = iterations;
-    o.optimizer.learning_rate = 1e300;
     o.out = nullptr;
-    train::FitResult r;
-    if (iterations > 0) r = train::fit(m, data, nullptr, o);
-    else m.init_params(m.seed);  // no update: the initial parameters
+    if (iterations > 0) {
+      const train::FitResult r = train::fit(m, d, nullptr, o);
+      if (result) *result = r;
+    } else {
+      m.init_params(m.seed);
+    }
     std::vector<std::vector<double>> params;
     for (Expr p : m.params()) params.push_back(m.value(p.name()).to_matrix().values);
-    return std::pair{r, params};
+    return params;
   };
-  const auto [diverged, kept] = fit(50);
-  REQUIRE(diverged.diverged);
-  // n updates gave finite costs; the parameters after them do not.
-  const std::int64_t n = diverged.iterations;
-  REQUIRE(n >= 1);
-  for (const auto& p : kept)
-    for (double v : p) CHECK(std::isfinite(v));
-  CHECK(fit(n - 1).second == kept);
-  CHECK(fit(n).second != kept);
+  train::FitResult r;
+  const auto kept = fit(50, &r);
+  REQUIRE(r.diverged);
+  const std::int64_t n = r.iterations;  // the cost of iteration n was not finite
+  INFO(r.message);
+  REQUIRE(n >= 2);
+  CHECK(r.message.find(fmt::format("at iteration {}", n)) != std::string::npos);
+  train::FitResult exact;
+  CHECK(fit(n - 1, &exact) == kept);
+  CHECK_FALSE(exact.diverged);
+  CHECK(r.costs.size() == static_cast<std::size_t>(n));
+  // ... and they are trained, not the initial ones (fit's He init, seed 1).
+  const auto initial = fit(0);
+  for (std::size_t k = 0; k < kept.size(); k += 2) {  // the W's (b starts at 0)
+    INFO("W" << k / 2 + 1);
+    CHECK(initial[k] != kept[k]);
+  }
 }
 
 TEST_CASE("a cost stuck at log 2 warns that nothing is being learned", "[robustness]") {

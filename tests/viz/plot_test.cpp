@@ -4,7 +4,10 @@
 #include <expat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <span>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -459,4 +462,89 @@ TEST_CASE("PNG without rsvg-convert on PATH is an InputError that leaves no file
   ::setenv("PATH", saved.c_str(), 1);
   CHECK_THAT(message, Catch::Contains("apt-get install librsvg2-bin"));
   CHECK(dir.entries() == 0);
+}
+
+// ---- values near the largest double (issue 14: a cost of 1e308 crashed) ----------
+
+namespace {
+
+// Every number in the file's attributes and text is finite, no tick label is
+// a 300-digit number, and the points lie inside the drawing.
+void check_sane_svg(const fs::path& path, int width, int height) {
+  const std::string text = slurp(path);
+  CHECK(text.find("inf") == std::string::npos);
+  CHECK(text.find("nan") == std::string::npos);
+  const auto els = parse_svg(path);
+  for (const Element& e : els) {
+    if (e.name == "text") CHECK(e.text.size() < 24);
+    for (const char* key : {"x", "y", "x1", "y1", "x2", "y2", "cx", "cy"})
+      if (e.attrs.count(key)) {
+        INFO(path.filename().string() << ": <" << e.name << " class " << (e.attrs.count("class") ? e.attrs.at("class") : "")
+                                      << "> " << key << " in group " << (e.group_classes.empty() ? "" : e.group_classes.back()));
+        const double v = e.num(key);
+        CHECK(std::isfinite(v));
+        CHECK(v >= -1);
+        CHECK(v <= std::max(width, height) + 1);
+      }
+  }
+  for (const Element* c : select(els, "polyline", "cost-curve"))
+    for (const Point& p : polyline_points(*c)) {
+      CHECK(p.x >= 0);
+      CHECK(p.x <= width);
+      CHECK(p.y >= 0);
+      CHECK(p.y <= height);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("nice ticks of ranges near the largest double stay finite", "[viz]") {
+  const double big = std::numeric_limits<double>::max();
+  for (const auto& [lo, hi] : std::vector<std::pair<double, double>>{
+           {0.5, 1e308}, {-1e308, 1e308}, {-big, big}, {big, big}, {1e307, big}, {-big, -1e300}}) {
+    INFO("[" << lo << ", " << hi << "]");
+    for (const bool expand : {true, false}) {
+      const AxisTicks t = nice_ticks(lo, hi, 8, expand);
+      CHECK(std::isfinite(t.lo));
+      CHECK(std::isfinite(t.hi));
+      CHECK(std::isfinite(t.step));
+      CHECK(t.step > 0);
+      CHECK(t.lo <= t.hi);
+      REQUIRE(!t.values.empty());
+      CHECK(t.values.size() <= 9);
+      for (double v : t.values) CHECK(std::isfinite(v));
+    }
+  }
+  CHECK_THROWS_AS(nice_ticks(0, std::numeric_limits<double>::infinity()), InputError);
+}
+
+TEST_CASE("cost and boundary plots of values near the largest double are drawn, not crashed", "[viz]") {
+  TempDir dir;
+  const double big = std::numeric_limits<double>::max();
+  const std::vector<std::vector<double>> cost_sets{
+      {1e308, 0.5, 0.25}, {-1e308, 1e308}, {big, big}, {big, -big, 0}, {1e-308, 2e-308, 5e-324}};
+  for (const auto& costs : cost_sets) {
+    INFO("costs " << costs[0] << ", " << costs[1]);
+    std::vector<std::int64_t> iters(costs.size());
+    for (std::size_t i = 0; i < iters.size(); ++i) iters[i] = static_cast<std::int64_t>(i);
+    const fs::path path = dir.path / "cost.svg";
+    write_cost_plot(path.string(), iters, costs);
+    check_sane_svg(path, 640, 480);
+  }
+  // Log scale up to the largest double.
+  write_cost_plot((dir.path / "log.svg").string(), std::vector<std::int64_t>{0, 1}, std::vector<double>{1e-300, big},
+                  log_options());
+  check_sane_svg(dir.path / "log.svg", 640, 480);
+  // Points near the largest double: the padded range and the grid stay finite.
+  const std::vector<double> x1{-big, big, 0, 1e308}, x2{1e308, -1e308, big, 0}, y{0, 1, 0, 1};
+  std::vector<double> seen;
+  write_boundary_plot((dir.path / "b.svg").string(), x1, x2, y,
+                      [&](std::span<const double> g1, std::span<const double> g2, std::span<double> p) {
+                        for (std::size_t k = 0; k < p.size(); ++k) {
+                          CHECK(std::isfinite(g1[k]));
+                          CHECK(std::isfinite(g2[k]));
+                          p[k] = g1[k] > 0 ? 1.0 : 0.0;
+                        }
+                      });
+  check_sane_svg(dir.path / "b.svg", 640, 480);
 }
