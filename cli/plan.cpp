@@ -1,6 +1,7 @@
 // dagrad plan: the memory plan of a model's training step (forward, cost and
 // backward), or of a saved graph file (--graph): the schedule, each value's bytes, arena offset and live steps,
-// the in-place chains, then the peak bytes and the liveness lower bound.
+// the in-place chains, then the peak bytes and the liveness lower bound; last,
+// the library each GEMM runs on and why (ops/gemm_planner.hpp).
 #include <fmt/format.h>
 
 #include "dagrad/autodiff/gradients.hpp"
@@ -8,6 +9,7 @@
 #include "cli/model_spec.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/planner.hpp"
 
@@ -23,6 +25,23 @@ struct PlanCmdOptions {
   bool forward_only = false;
 };
 
+// One line per matmul of the schedule: its product, the library it runs on
+// at the current thread count and why, timing the shapes not planned yet.
+void print_gemms(const Graph& g, std::span<const NodeId> schedule) {
+  const int threads = ops::gemm_threads();
+  fmt::print("GEMMs at {} thread{}, --gemm {}:\n", threads, threads == 1 ? "" : "s",
+             ops::gemm_mode_name(ops::gemm_mode()));
+  for (NodeId id : schedule) {
+    const auto key = ops::node_gemm_key(g, id, threads);
+    if (!key) continue;
+    const std::string product = fmt::format("{}x{}x{} {}{} {}", key->M, key->N, key->K,
+                                            key->trans_a ? 'T' : 'N', key->trans_b ? 'T' : 'N',
+                                            dtype_name(key->dtype));
+    fmt::print("  {:<18} {:<24} {}\n", g.describe(id), product,
+               ops::describe(ops::plan_gemm(*key)));
+  }
+}
+
 // A saved graph: its outputs are the nodes nothing reads (the sinks).
 void plan_graph_file(const PlanCmdOptions& o) {
   const Graph g = dagrad::load(o.graph_file);
@@ -32,9 +51,11 @@ void plan_graph_file(const PlanCmdOptions& o) {
   const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs);
   runtime::check_plan(g, plan);
   fmt::print("{}", runtime::describe_plan(g, plan));
+  print_gemms(g, plan.schedule);
 }
 
 int run_plan(const PlanCmdOptions& o) {
+  apply_threads(o.spec);
   if (!o.graph_file.empty()) {
     plan_graph_file(o);
     return 0;
@@ -53,6 +74,7 @@ int run_plan(const PlanCmdOptions& o) {
   const runtime::MemoryPlan plan = runtime::plan_memory(r.graph, r.outputs);
   runtime::check_plan(r.graph, plan);
   fmt::print("{}", runtime::describe_plan(r.graph, plan));
+  print_gemms(r.graph, plan.schedule);
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 
 namespace dagrad::runtime {
 
@@ -100,6 +101,9 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
     }
     p.operands.push_back(std::move(in));
   }
+  // Each large GEMM shape picks its library now (timed once per process),
+  // not in the middle of the first run.
+  ops::plan_gemms(graph, p.plan.schedule);
 }
 
 Executor::~Executor() = default;
