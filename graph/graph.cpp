@@ -5,6 +5,7 @@
 #include <bit>
 #include <deque>
 #include <iterator>
+#include <memory>
 #include <numeric>
 #include <utility>
 
@@ -106,32 +107,57 @@ std::size_t name_hash(std::string_view name) { return std::hash<std::string_view
 
 namespace {
 
-// The nodes, indexed by NodeId, in blocks of 512 that never move: a graph
-// that grows allocates one block at a time instead of copying itself into
-// twice the memory (on a VM, first touching a page costs more than the
-// copy), and the blocks of a graph that is dropped serve the next one.
+// The nodes, indexed by NodeId, in segments that never move: 16 nodes, 16,
+// 32, ..., 256, then 512 at a time. A growing graph allocates one segment at
+// a time instead of copying itself into twice the memory (on a VM, first
+// touching a page costs more than the copy), a small graph takes little,
+// and segments of 80 KB come from the heap, where a dropped graph's memory
+// serves the next one (larger blocks are mapped and unmapped each time).
 class NodeStore {
  public:
   NodeStore() = default;
   NodeStore(const NodeStore& o) {
-    reserve(o.size_);
     for (std::size_t i = 0; i < o.size_; ++i) push_back(o[i]);
   }
+  NodeStore(NodeStore&& o) noexcept
+      : segments_(std::exchange(o.segments_, {})), size_(std::exchange(o.size_, 0)) {}
   NodeStore& operator=(const NodeStore&) = delete;
+  NodeStore& operator=(NodeStore&&) = delete;
+  ~NodeStore() {
+    for (std::size_t i = 0; i < size_; ++i) (*this)[i].~Node();
+    for (std::size_t s = 0; s < segments_.size(); ++s)
+      std::allocator<Node>().deallocate(segments_[s], capacity(s));
+  }
 
   std::size_t size() const { return size_; }
-  const Node& operator[](std::size_t i) const { return blocks_[i >> block_bits][i & block_mask]; }
-  Node& operator[](std::size_t i) { return blocks_[i >> block_bits][i & block_mask]; }
-  void push_back(Node n) {
-    if (size_ == blocks_.size() << block_bits) blocks_.push_back(std::make_unique<Node[]>(block_size));
-    (*this)[size_++] = std::move(n);
+  const Node& operator[](std::size_t i) const {
+    const std::size_t s = segment(i);
+    return segments_[s][i - start(s)];
   }
-  void reserve(std::size_t n) { blocks_.reserve((n + block_mask) >> block_bits); }
+  Node& operator[](std::size_t i) {
+    const std::size_t s = segment(i);
+    return segments_[s][i - start(s)];
+  }
+  void push_back(Node n) {
+    const std::size_t s = segment(size_);
+    if (s == segments_.size()) segments_.push_back(std::allocator<Node>().allocate(capacity(s)));
+    new (segments_[s] + (size_ - start(s))) Node(std::move(n));
+    ++size_;
+  }
 
  private:
-  static constexpr std::size_t block_bits = 9, block_size = std::size_t{1} << block_bits,
-                               block_mask = block_size - 1;
-  std::vector<std::unique_ptr<Node[]>> blocks_;
+  // Segments 0-5 hold [0, 16), [16, 32), ..., [256, 512); segment s > 5
+  // holds [512 (s - 5), 512 (s - 4)).
+  static std::size_t segment(std::size_t i) {
+    return i < 512 ? static_cast<std::size_t>(std::bit_width(i >> 4)) : 5 + (i >> 9);
+  }
+  static std::size_t start(std::size_t s) {
+    return s == 0 ? 0 : s <= 5 ? std::size_t{16} << (s - 1) : (s - 5) << 9;
+  }
+  static std::size_t capacity(std::size_t s) {
+    return s == 0 ? 16 : s <= 5 ? std::size_t{16} << (s - 1) : 512;
+  }
+  std::vector<Node*> segments_;
   std::size_t size_ = 0;
 };
 
@@ -356,7 +382,6 @@ std::optional<NodeId> Graph::find(std::string_view name) const {
 }
 
 void Graph::reserve(std::size_t nodes) {
-  impl_->nodes.reserve(nodes);
   impl_->consumers.reserve(nodes, 2 * nodes);  // most nodes have one or two operands
   impl_->by_hash.reserve(nodes);
   impl_->by_name.reserve(nodes / 2);  // Z1, A1, dZ1, ...: about half the nodes of a model
