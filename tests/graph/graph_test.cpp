@@ -129,6 +129,16 @@ TEST_CASE("reserve changes no id, name or merge, and many same-shape parameters 
   CHECK(weights.size() == 600);
   Expr W1 = reserved.expr(*reserved.find("W1")), X = reserved.expr(*reserved.find("X"));
   CHECK((W1 * X).id == reserved.node(*reserved.find("A1")).inputs[0]);
+  // A copy (over many storage segments) has every node, name and merge.
+  const Graph copy = reserved;
+  REQUIRE(copy.size() == reserved.size());
+  for (NodeId id = 0; id < copy.size(); ++id) {
+    CHECK(copy.node(id).op == reserved.node(id).op);
+    CHECK(copy.node(id).inputs == reserved.node(id).inputs);
+    CHECK(copy.node(id).name == reserved.node(id).name);
+  }
+  CHECK(copy.find("A600") == reserved.find("A600"));
+  CHECK(copy.topological_order() == reserved.topological_order());
 }
 
 TEST_CASE("a name moves with set_name, and a name another node holds is refused", "[graph]") {
