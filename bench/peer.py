@@ -381,6 +381,8 @@ def mb_table(runs, missing):
     for label, d, g, t, tg in (("1 thread", d1, g1, t1, tg1), ("best 2 cores", d2, g2, t2, tg2)):
         out.append(f"| {label} | {fmt_ms(d)} | {fmt_ms(g)} | {fmt_ms(d - g)} | {fmt_ms(t)} | {fmt_ms(tg)} "
                    f"| {fmt_ms(t - tg)} | {verdict(t / d, MB_TARGET)} |")
+    out.append(f"\nPyTorch eager at 2 threads (torch.set_num_threads(2)): {fmt_ms(med(runs, 'torch2p'))} ms; "
+               f"at 1 thread with 2 BLAS threads: {fmt_ms(med(runs, 'torch2'))} ms.")
     if "dagrad1" in missing:
         out.append(f"\ndagrad: not available in this build ({missing['dagrad1']})")
     return "\n".join(out)
