@@ -3,6 +3,9 @@
 // each step with a GEMM-only run of the same cblas calls on separate buffers,
 // so that both see the same machine state. Prints median / p90 ms per step,
 // steps per second, GFLOP/s, the arena's peak bytes and the ratio to GEMMs.
+// The GEMM-only run calls each GEMM's planned library (ops/gemm_planner.hpp),
+// so the ratio compares against the library the step itself uses. --profile
+// times every kernel and says where the step's time beyond its GEMMs goes.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -15,6 +18,7 @@
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/vecmath.hpp"
 #include "dagrad/passes/optimize.hpp"
@@ -82,7 +86,7 @@ void run_gemms(std::vector<GemmCall>& calls) {
 }
 
 // Seconds per 512^3 sgemm: the 2-core check that tells whether the VM gave
-// both threads a core of their own.
+// both threads a core of their own (OpenBLAS always, not a planned shape).
 double gemm_probe(int threads) {
   const int saved = runtime::threads();
   runtime::set_threads(threads);
@@ -91,7 +95,8 @@ double gemm_probe(int threads) {
   std::vector<double> t;
   for (int i = 0; i < 7; ++i) {
     const auto t0 = Clock::now();
-    ops::blas_gemm<float>({A.raw(), s}, false, {B.raw(), s}, false, 1.0f, 0.0f, {C.raw(), s});
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 512, 512, 512, 1.0f, A.data<float>(), 512,
+                B.data<float>(), 512, 0.0f, C.data<float>(), 512);
     t.push_back(seconds_since(t0));
   }
   runtime::set_threads(saved);
@@ -109,7 +114,7 @@ struct Compiled {
   models::Mlp model;
   passes::Rewritten opt;
   std::unique_ptr<runtime::Executor> exec;
-  double build_s = 0, grad_s = 0, opt_s = 0, plan_s = 0;
+  double build_s = 0, grad_s = 0, opt_s = 0, plan_s = 0, gemm_select_s = 0;
   std::vector<NodeId> grads;  // in opt.graph
 };
 
@@ -130,6 +135,12 @@ std::unique_ptr<Compiled> compile(const BenchOptions& o) {
   if (o.no_opt) popt = passes::PassOptions::none();
   c->opt = passes::optimize(c->g, outputs, popt);
   c->opt_s = seconds_since(t0);
+  // The GEMM library choice (timing each large shape on both libraries) is
+  // made here, apart, so that `plan` stays the memory plan's time; the
+  // executor then finds every shape decided.
+  t0 = Clock::now();
+  ops::plan_gemms(c->opt.graph, c->opt.graph.schedule(c->opt.outputs));
+  c->gemm_select_s = seconds_since(t0);
   t0 = Clock::now();
   c->exec = std::make_unique<runtime::Executor>(c->opt.graph, c->opt.outputs);
   c->plan_s = seconds_since(t0);
@@ -186,7 +197,8 @@ void update(Compiled& c, Data& d, double lr) {
 
 struct Timings {
   std::vector<double> step, gemm;
-  std::vector<double> per_node;
+  std::vector<double> per_node;  // --profile: seconds per schedule step, summed over steps
+  double update_s = 0;           // --profile: the W -= lr dW loop, summed over steps
 };
 
 template <class T>
@@ -198,7 +210,9 @@ Timings time_steps(Compiled& c, Data& d, const BenchOptions& o) {
   for (int i = 0; i < o.warmup + o.steps; ++i) {
     auto t0 = Clock::now();
     c.exec->run({true, std::uint64_t(i), false}, i >= o.warmup ? prof : std::span<double>());
+    const auto t_update = Clock::now();
     update<T>(c, d, o.lr);
+    if (o.profile && i >= o.warmup) t.update_s += seconds_since(t_update);
     const double step = seconds_since(t0);
     t0 = Clock::now();
     run_gemms<T>(calls);
@@ -214,25 +228,77 @@ Timings time_steps(Compiled& c, Data& d, const BenchOptions& o) {
 
 namespace {
 
+bool is_gemm(OpKind op) { return op == OpKind::matmul || op == OpKind::matmul_bias; }
+
+// Where a step's time goes, as means per step: each op kind's kernels, the
+// slowest nodes, the GEMM nodes against the same GEMMs run bare, and what is
+// left outside the kernels (the executor's loop, the update).
 void print_profile(const Compiled& c, const Timings& t, int steps) {
+  const Graph& g = c.opt.graph;
+  const std::span<const NodeId> schedule = c.exec->schedule();
   std::map<std::string, double> by_op;
-  double total = 0;
+  double total = 0, gemm_nodes = 0;
+  std::map<ops::GemmLibrary, double> by_library;
   for (std::size_t s = 0; s < t.per_node.size(); ++s) {
-    const Node& n = c.opt.graph.node(c.exec->schedule()[s]);
+    const Node& n = g.node(schedule[s]);
     by_op[std::string(ops::op_def(n.op).name)] += t.per_node[s];
     total += t.per_node[s];
+    if (!is_gemm(n.op)) continue;
+    gemm_nodes += t.per_node[s];
+    const ops::GemmKey key = *ops::node_gemm_key(g, schedule[s], ops::gemm_threads());
+    by_library[ops::plan_gemm(key).library] += t.per_node[s];
   }
-  fmt::print("profile: kernel time per step {:.4f} ms, by op:\n", 1e3 * total / steps);
+  const auto ms = [&](double sec) { return 1e3 * sec / steps; };
+  double step_sum = 0, bare_sum = 0;
+  for (double v : t.step) step_sum += v;
+  for (double v : t.gemm) bare_sum += v;
+  fmt::print("profile (means per step over {} steps):\n", steps);
+  fmt::print("  step {:.4f} ms = kernels {:.4f} + update {:.4f} + executor loop {:.4f}\n", ms(step_sum),
+             ms(total), ms(t.update_s), ms(step_sum - total - t.update_s));
+  fmt::print("  GEMM nodes {:.4f} ms ({:.1f}% of the step); the same GEMMs bare {:.4f} ms; the rest {:.4f} ms\n",
+             ms(gemm_nodes), 100 * gemm_nodes / step_sum, ms(bare_sum), ms(step_sum - gemm_nodes));
+  for (const auto& [lib, sec] : by_library)
+    fmt::print("    on {:<8} {:9.4f} ms\n", ops::library_name(lib), ms(sec));
+  fmt::print("  by op:\n");
   std::vector<std::pair<double, std::string>> rows;
   for (const auto& [name, sec] : by_op) rows.emplace_back(sec, name);
   std::sort(rows.rbegin(), rows.rend());
   for (const auto& [sec, name] : rows)
-    fmt::print("  {:<22} {:9.4f} ms  {:5.1f}%\n", name, 1e3 * sec / steps, 100 * sec / total);
+    fmt::print("    {:<28} {:9.4f} ms  {:5.1f}%\n", name, ms(sec), 100 * sec / total);
+  std::vector<std::size_t> order(t.per_node.size());
+  for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t.per_node[a] > t.per_node[b]; });
+  order.resize(std::min<std::size_t>(order.size(), 15));
+  fmt::print("  slowest nodes:\n");
+  for (std::size_t s : order) {
+    const Node& n = g.node(schedule[s]);
+    std::string lib;
+    if (is_gemm(n.op))
+      lib = std::string(ops::library_name(ops::plan_gemm(*ops::node_gemm_key(g, schedule[s], ops::gemm_threads())).library));
+    fmt::print("    {:<18} {:<28} {:<11} {:9.4f} ms  {:5.1f}%  {}\n", g.describe(schedule[s]),
+               ops::op_def(n.op).name, to_string(n.shape), ms(t.per_node[s]), 100 * t.per_node[s] / total, lib);
+  }
+}
+
+// How many GEMM nodes run on each library: {"onednn": 2, "openblas": 5, ...}.
+nlohmann::json gemm_libraries(const Compiled& c) {
+  std::map<std::string, int> count;
+  for (NodeId id : c.exec->schedule())
+    if (const auto key = ops::node_gemm_key(c.opt.graph, id, ops::gemm_threads()))
+      ++count[std::string(ops::library_name(ops::plan_gemm(*key).library))];
+  return count;
+}
+
+void check_options(const BenchOptions& o) {
+  if (o.steps < 1) throw InputError(fmt::format("--steps {} must be at least 1", o.steps));
+  if (o.warmup < 0) throw InputError(fmt::format("--warmup {} must be at least 0", o.warmup));
+  if (o.m < 1) throw InputError(fmt::format("--m {} must be at least 1", o.m));
+
 }
 
 int run_bench(const BenchOptions& o) {
+  check_options(o);
   apply_threads(o.spec);
-  if (o.steps < 1) throw InputError(fmt::format("--steps {} must be at least 1", o.steps));
   const double probe_before = o.spec.threads > 1 ? gemm_probe(1) / gemm_probe(2) : 1.0;
   std::unique_ptr<Compiled> c = compile(o);
   Data d = make_data(*c, o);
@@ -251,7 +317,9 @@ int run_bench(const BenchOptions& o) {
       {"lower_bound_bytes", plan.lower_bound}, {"threads", o.spec.threads},
       {"core_check_before", probe_before}, {"core_check_after", probe_after},
       {"nodes", c->opt.graph.size()}, {"simd", ops::vec::simd_enabled()},
-      {"compile_ms", 1e3 * (c->build_s + c->grad_s + c->opt_s + c->plan_s)}};
+      {"compile_ms", 1e3 * (c->build_s + c->grad_s + c->opt_s + c->plan_s)},
+      {"gemm_select_ms", 1e3 * c->gemm_select_s}, {"gemm", ops::gemm_mode_name(ops::gemm_mode())},
+      {"gemm_libraries", gemm_libraries(*c)}};
   if (o.json) {
     fmt::print("{}\n", j.dump());
     return 0;
@@ -261,8 +329,9 @@ int run_bench(const BenchOptions& o) {
                                : fmt::format("{} layers", o.spec.layers.size() - 1);
   fmt::print("model {} m={} {} threads={} optimized={} simd={}\n", layers, o.m, o.spec.dtype, o.spec.threads, !o.no_opt, ops::vec::simd_enabled());
   fmt::print("compile: build {:.2f} ms, gradients {:.2f} ms, optimize {:.2f} ms, plan {:.2f} ms "
-             "({} nodes)\n", 1e3 * c->build_s, 1e3 * c->grad_s, 1e3 * c->opt_s, 1e3 * c->plan_s,
-             c->opt.graph.size());
+             "({} nodes); GEMM selection {:.2f} ms (--gemm {})\n", 1e3 * c->build_s, 1e3 * c->grad_s,
+             1e3 * c->opt_s, 1e3 * c->plan_s, c->opt.graph.size(), 1e3 * c->gemm_select_s,
+             ops::gemm_mode_name(ops::gemm_mode()));
   fmt::print("step: median {:.4f} ms  p90 {:.4f} ms  {:.1f} steps/s  {:.2f} GFLOP/s\n", 1e3 * med,
              1e3 * p90, 1.0 / med, flops / med * 1e-9);
   fmt::print("gemm-only: median {:.4f} ms  ratio step/gemm {:.3f}\n", 1e3 * gemm_med, med / gemm_med);
@@ -287,7 +356,8 @@ void add_bench(CLI::App& app, Commands& out) {
   cmd->add_option("--warmup", opts->warmup, "untimed steps first");
   cmd->add_option("--lr", opts->lr, "learning rate of the update");
   cmd->add_flag("--no-opt", opts->no_opt, "run the graph without passes::optimize");
-  cmd->add_flag("--profile", opts->profile, "time each node and print the time per op");
+  cmd->add_flag("--profile", opts->profile,
+                "time each kernel: per op and per node, GEMMs against the rest");
   cmd->add_flag("--json", opts->json, "print one JSON object (for bench/peer.py)");
   out.push_back({cmd, [opts] { return run_bench(*opts); }});
 }

@@ -11,6 +11,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/models/model_file.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::cli {
@@ -30,6 +31,9 @@ void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required) {
   cmd->add_option("--dtype", o.dtype, "element type")->check(CLI::IsMember({"f32", "f64"}));
   cmd->add_option("--threads", o.threads, "threads for the matrix products and the large element-wise loops");
   cmd->add_option("--seed", o.seed, "seed for initialization, data and dropout");
+  cmd->add_option("--gemm", o.gemm,
+                  "GEMM library: auto (time OpenBLAS and oneDNN per shape, keep the faster), or pin one")
+      ->check(CLI::IsMember({"auto", "openblas", "onednn"}));
 }
 
 models::ModelSpec to_model_spec(const SpecOptions& o) {
@@ -84,6 +88,7 @@ void apply_threads(const SpecOptions& o) {
   if (o.threads < 1) throw InputError(fmt::format("--threads {} must be at least 1", o.threads));
   check_threads_can_start(o.threads);
   runtime::set_threads(o.threads);
+  ops::set_gemm_mode(ops::parse_gemm_mode(o.gemm));
 }
 
 bool given(const CLI::App* cmd, const std::string& flag) {

@@ -1,7 +1,7 @@
 // The model spec every subcommand takes. The flag names are a contract:
 //   --layers 12288,20,7,5,1 --hidden relu|tanh|sigmoid|leaky_relu
 //   --output sigmoid|softmax|linear [--l2 LAMBDA] [--keep-prob P[,P...]]
-//   --dtype f32|f64 --threads N --seed S
+//   --dtype f32|f64 --threads N --seed S --gemm auto|openblas|onednn
 // and where a subcommand gets its model (ModelSource): the spec, a graph
 // file saved from C++ (--graph model.json) or a model file (--model
 // FILE.dagrad, and train's --resume).
@@ -29,6 +29,7 @@ struct SpecOptions {
   std::string dtype = "f64";
   int threads = 1;
   std::uint64_t seed = 1;
+  std::string gemm = "auto";
 };
 
 // Adds the spec flags to `cmd`. With layers_required, --layers is mandatory
@@ -36,7 +37,8 @@ struct SpecOptions {
 void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required = true);
 models::ModelSpec to_model_spec(const SpecOptions& o);  // InputError on bad values
 DType to_dtype(const SpecOptions& o);
-// Applies --threads to OpenBLAS and to the large element-wise loops (one libgomp pool).
+// Applies --threads to OpenBLAS, oneDNN and the large element-wise loops (one
+// libgomp pool), and --gemm: the library each GEMM shape runs on.
 void apply_threads(const SpecOptions& o);
 
 // The model a subcommand works on.

@@ -1,7 +1,8 @@
 // dagrad plan: the memory plan of a model's training step (forward, cost,
 // backward and update, after passes::optimize), or of a saved graph file
 // (--graph): the schedule, each value's bytes, arena offset and live steps,
-// the in-place chains, then the peak bytes and the liveness lower bound.
+// the in-place chains, then the peak bytes and the liveness lower bound; last,
+// the library each GEMM runs on and why (ops/gemm_planner.hpp).
 //   dagrad plan --layers 2,4,1 --hidden tanh --m 400
 //   dagrad plan --model cats.dagrad --m 64
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "cli/model_spec.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/planner.hpp"
 
@@ -25,14 +27,33 @@ struct PlanCmdOptions {
   bool forward_only = false;
 };
 
+// One line per matmul of the schedule: its product at m samples, the
+// library it runs on at the current thread count and why, timing the shapes
+// not planned yet.
+void print_gemms(const Graph& g, std::span<const NodeId> schedule, std::int64_t m) {
+  const int threads = ops::gemm_threads();
+  fmt::print("GEMMs at {} thread{}, --gemm {}:\n", threads, threads == 1 ? "" : "s",
+             ops::gemm_mode_name(ops::gemm_mode()));
+  for (NodeId id : schedule) {
+    const auto key = ops::node_gemm_key(g, id, threads, m);
+    if (!key) continue;
+    const std::string product = fmt::format("{}x{}x{} {}{} {}", key->M, key->N, key->K,
+                                            key->trans_a ? 'T' : 'N', key->trans_b ? 'T' : 'N',
+                                            dtype_name(key->dtype));
+    fmt::print("  {:<18} {:<24} {}\n", g.describe(id), product, ops::describe(ops::plan_gemm(*key)));
+  }
+}
+
 void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m) {
   const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs, {}, m);
   runtime::check_plan(g, plan);
   fmt::print("{}", runtime::describe_plan(g, plan));
+  print_gemms(g, plan.schedule, m);
 }
 
 int run_plan(const PlanCmdOptions& o) {
   if (o.m < 1) throw InputError(fmt::format("--m {} must be at least 1", o.m));
+  apply_threads(o.source.spec);
   // A graph file as it is: its outputs are the nodes nothing reads (the sinks).
   if (!o.source.graph.empty() && o.source.model.empty() && o.optimizer.kind.empty()) {
     const Graph g = dagrad::load(o.source.graph);

@@ -1,16 +1,20 @@
 #include "dagrad/graph/graph.hpp"
 
-#include <array>
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <deque>
 #include <iterator>
+#include <memory>
 #include <numeric>
-#include <unordered_map>
+#include <utility>
 
-#include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/breadth_first_search.hpp>
-#include <boost/graph/reverse_graph.hpp>
+#include <boost/graph/graph_traits.hpp>
 #include <boost/graph/topological_sort.hpp>
+#include <boost/iterator/counting_iterator.hpp>
+#include <boost/iterator/iterator_facade.hpp>
+#include <boost/property_map/property_map.hpp>
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -18,16 +22,274 @@
 
 namespace dagrad {
 
-// Edges run operand -> consumer. The Node bundle rides on each vertex; the
-// vertex index is the NodeId.
-using BoostGraph =
-    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, Node>;
+namespace {
+
+// Node ids keyed by a hash, in one flat array (open addressing, linear
+// probing, at most half full): no allocation per node, unlike the standard
+// unordered containers. Several ids may share a hash; the caller's `match`
+// tells the one it looks for. Erased entries stay as tombstones until the
+// next growth. An entry keeps 32 bits folded from the hash (8 bytes an
+// entry in all), which place it and skip most non-matching candidates. The
+// slot is taken from the high bits of key * 2^64/phi (Fibonacci hashing):
+// the structural hash's low bits alone cluster.
+class IdTable {
+ public:
+  void reserve(std::size_t n) {
+    if (2 * n > slots_.size()) rehash(std::bit_ceil(std::max<std::size_t>(16, 2 * n)));
+  }
+
+  // The first id with hash h for which match(id) holds.
+  template <class Match>
+  std::optional<NodeId> find(std::size_t h, Match match) const {
+    if (slots_.empty()) return std::nullopt;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = slot(key(h));; i = (i + 1) & mask) {
+      const Entry& e = slots_[i];
+      if (e.id == empty) return std::nullopt;
+      if (e.id != tombstone && e.key == key(h) && match(e.id)) return e.id;
+    }
+  }
+
+  void insert(std::size_t h, NodeId id) { insert_key(key(h), id); }
+
+  void erase(std::size_t h, NodeId id) {
+    if (slots_.empty()) return;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = slot(key(h)); slots_[i].id != empty; i = (i + 1) & mask)
+      if (slots_[i].id == id) {
+        slots_[i].id = tombstone;
+        return;
+      }
+  }
+
+ private:
+  static constexpr NodeId empty = ~NodeId{0}, tombstone = ~NodeId{0} - 1;
+  struct Entry {
+    std::uint32_t key = 0;
+    NodeId id = empty;
+  };
+  static std::uint32_t key(std::size_t h) { return static_cast<std::uint32_t>(h ^ (h >> 32)); }
+  void insert_key(std::uint32_t k, NodeId id) {
+    if (2 * (used_ + 1) > slots_.size()) rehash(std::max<std::size_t>(16, 2 * slots_.size()));
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = slot(k);
+    while (slots_[i].id != empty) i = (i + 1) & mask;
+    slots_[i] = {k, id};
+    ++used_;
+  }
+  std::size_t slot(std::uint32_t k) const {
+    return static_cast<std::size_t>((std::uint64_t(k) * 0x9e3779b97f4a7c15ULL) >> shift_);
+  }
+  void rehash(std::size_t size) {
+    std::vector<Entry> old = std::exchange(slots_, std::vector<Entry>(size));
+    shift_ = 64 - std::countr_zero(size);
+    used_ = 0;
+    for (const Entry& e : old)
+      if (e.id != empty && e.id != tombstone) insert_key(e.key, e.id);
+  }
+  std::vector<Entry> slots_;  // size 0 or a power of two
+  std::size_t used_ = 0;      // entries and tombstones
+  int shift_ = 64;            // 64 - log2(slots_.size())
+};
+
+std::size_t name_hash(std::string_view name) { return std::hash<std::string_view>{}(name); }
+
+}  // namespace
+
+// ---- storage and its Boost views -------------------------------------------
+//
+// Nodes sit in one vector in id order; each node's consumers are a chain of
+// edges through flat arrays, in the order the edges were added. Adding a
+// node allocates nothing beyond its own operand list (Boost's adjacency_list
+// keeps two edge vectors per vertex and an edge list besides). Boost's
+// algorithms run on two views of this storage: Forward (edges operand ->
+// consumer) and Backward (consumer -> operand, i.e. Node::inputs).
+
+namespace {
+
+// The nodes, indexed by NodeId, in segments that never move: 16 nodes, 16,
+// 32, ..., 256, then 512 at a time. A growing graph allocates one segment at
+// a time instead of copying itself into twice the memory (on a VM, first
+// touching a page costs more than the copy), a small graph takes little,
+// and segments of 80 KB come from the heap, where a dropped graph's memory
+// serves the next one (larger blocks are mapped and unmapped each time).
+class NodeStore {
+ public:
+  NodeStore() = default;
+  NodeStore(const NodeStore& o) {
+    for (std::size_t i = 0; i < o.size_; ++i) push_back(o[i]);
+  }
+  NodeStore(NodeStore&& o) noexcept
+      : segments_(std::exchange(o.segments_, {})), size_(std::exchange(o.size_, 0)) {}
+  NodeStore& operator=(const NodeStore&) = delete;
+  NodeStore& operator=(NodeStore&&) = delete;
+  ~NodeStore() {
+    for (std::size_t i = 0; i < size_; ++i) (*this)[i].~Node();
+    for (std::size_t s = 0; s < segments_.size(); ++s)
+      std::allocator<Node>().deallocate(segments_[s], capacity(s));
+  }
+
+  std::size_t size() const { return size_; }
+  const Node& operator[](std::size_t i) const {
+    const std::size_t s = segment(i);
+    return segments_[s][i - start(s)];
+  }
+  Node& operator[](std::size_t i) {
+    const std::size_t s = segment(i);
+    return segments_[s][i - start(s)];
+  }
+  void push_back(Node n) {
+    const std::size_t s = segment(size_);
+    if (s == segments_.size()) segments_.push_back(std::allocator<Node>().allocate(capacity(s)));
+    new (segments_[s] + (size_ - start(s))) Node(std::move(n));
+    ++size_;
+  }
+
+ private:
+  // Segments 0-5 hold [0, 16), [16, 32), ..., [256, 512); segment s > 5
+  // holds [512 (s - 5), 512 (s - 4)).
+  static std::size_t segment(std::size_t i) {
+    return i < 512 ? static_cast<std::size_t>(std::bit_width(i >> 4)) : 5 + (i >> 9);
+  }
+  static std::size_t start(std::size_t s) {
+    return s == 0 ? 0 : s <= 5 ? std::size_t{16} << (s - 1) : (s - 5) << 9;
+  }
+  static std::size_t capacity(std::size_t s) {
+    return s == 0 ? 16 : s <= 5 ? std::size_t{16} << (s - 1) : 512;
+  }
+  std::vector<Node*> segments_;
+  std::size_t size_ = 0;
+};
+
+// The consumer chains.
+struct Edges {
+  static constexpr NodeId none = ~NodeId{0};
+  std::vector<NodeId> first, last;   // per node: its first and last edge, or none
+  std::vector<NodeId> target, next;  // per edge: the consumer, the node's next edge
+
+  std::size_t nodes() const { return first.size(); }
+  void add_node() {
+    first.push_back(none);
+    last.push_back(none);
+  }
+  void add(NodeId from, NodeId to) {
+    const auto e = static_cast<NodeId>(target.size());
+    target.push_back(to);
+    next.push_back(none);
+    if (first[from] == none) first[from] = e;
+    else next[last[from]] = e;
+    last[from] = e;
+  }
+  void reserve(std::size_t n, std::size_t e) {
+    first.reserve(n);
+    last.reserve(n);
+    target.reserve(e);
+    next.reserve(e);
+  }
+};
+
+struct ViewEdge {
+  NodeId source, target;
+  friend bool operator==(const ViewEdge&, const ViewEdge&) = default;
+};
+
+// Out-edges of `source` in the Forward view: a walk along its chain.
+class ChainIterator : public boost::iterator_facade<ChainIterator, ViewEdge,
+                                                    boost::forward_traversal_tag, ViewEdge> {
+ public:
+  ChainIterator() = default;
+  ChainIterator(const Edges* g, NodeId source, NodeId e) : g_(g), source_(source), e_(e) {}
+
+ private:
+  friend class boost::iterator_core_access;
+  ViewEdge dereference() const { return {source_, g_->target[e_]}; }
+  bool equal(const ChainIterator& o) const { return e_ == o.e_; }
+  void increment() { e_ = g_->next[e_]; }
+  const Edges* g_ = nullptr;
+  NodeId source_ = 0, e_ = Edges::none;
+};
+
+// Out-edges of `source` in the Backward view: its operands.
+class InputIterator : public boost::iterator_facade<InputIterator, ViewEdge,
+                                                    boost::random_access_traversal_tag, ViewEdge> {
+ public:
+  InputIterator() = default;
+  InputIterator(NodeId source, const NodeId* p) : source_(source), p_(p) {}
+
+ private:
+  friend class boost::iterator_core_access;
+  ViewEdge dereference() const { return {source_, *p_}; }
+  bool equal(const InputIterator& o) const { return p_ == o.p_; }
+  void increment() { ++p_; }
+  void decrement() { --p_; }
+  void advance(std::ptrdiff_t n) { p_ += n; }
+  std::ptrdiff_t distance_to(const InputIterator& o) const { return o.p_ - p_; }
+  NodeId source_ = 0;
+  const NodeId* p_ = nullptr;
+};
+
+struct Forward {
+  const Edges* edges;
+  using out_edge_iterator = ChainIterator;
+};
+struct Backward {
+  const NodeStore* nodes;
+  using out_edge_iterator = InputIterator;
+};
+
+// What Boost's graph concepts ask of a view (IncidenceGraph and
+// VertexListGraph), found by argument-dependent lookup.
+std::size_t num_vertices(const Forward& g) { return g.edges->nodes(); }
+std::size_t num_vertices(const Backward& g) { return g.nodes->size(); }
+template <class View>
+std::pair<boost::counting_iterator<NodeId>, boost::counting_iterator<NodeId>> vertices(const View& g) {
+  return {NodeId{0}, static_cast<NodeId>(num_vertices(g))};
+}
+std::pair<ChainIterator, ChainIterator> out_edges(NodeId v, const Forward& g) {
+  return {ChainIterator(g.edges, v, g.edges->first[v]), ChainIterator(g.edges, v, Edges::none)};
+}
+std::pair<InputIterator, InputIterator> out_edges(NodeId v, const Backward& g) {
+  const std::vector<NodeId>& in = (*g.nodes)[v].inputs;
+  return {InputIterator(v, in.data()), InputIterator(v, in.data() + in.size())};
+}
+template <class View>
+std::size_t out_degree(NodeId v, const View& g) {
+  auto [b, e] = out_edges(v, g);
+  return static_cast<std::size_t>(std::distance(b, e));
+}
+template <class View>
+NodeId source(ViewEdge e, const View&) { return e.source; }
+template <class View>
+NodeId target(ViewEdge e, const View&) { return e.target; }
+
+}  // namespace
+}  // namespace dagrad
+
+namespace boost {
+template <class View>
+  requires std::is_same_v<View, dagrad::Forward> || std::is_same_v<View, dagrad::Backward>
+struct graph_traits<View> {
+  struct traversal_category : incidence_graph_tag, vertex_list_graph_tag {};
+  using vertex_descriptor = dagrad::NodeId;
+  using edge_descriptor = dagrad::ViewEdge;
+  using directed_category = directed_tag;
+  using edge_parallel_category = allow_parallel_edge_tag;
+  using out_edge_iterator = typename View::out_edge_iterator;
+  using vertex_iterator = counting_iterator<dagrad::NodeId>;
+  using degree_size_type = std::size_t;
+  using vertices_size_type = std::size_t;
+  using edges_size_type = std::size_t;
+  static vertex_descriptor null_vertex() { return ~dagrad::NodeId{0}; }
+};
+}  // namespace boost
+
+namespace dagrad {
 
 struct Graph::Impl {
-  BoostGraph g;
-  // Hash-consing: structural hash -> nodes with that hash.
-  std::unordered_multimap<std::size_t, NodeId> by_hash;
-  std::unordered_map<std::string, NodeId> by_name;
+  NodeStore nodes;  // index = NodeId
+  Edges consumers;
+  IdTable by_hash;  // hash-consing: structural hash -> nodes
+  IdTable by_name;  // hash of the name -> the node that has it
 };
 
 namespace {
@@ -36,12 +298,16 @@ std::size_t mix(std::size_t h, std::size_t v) {
   return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
+// The bits of d, with -0.0 as 0.0 (they compare equal, so must hash equal):
+// std::hash<double> runs a byte hash over them, a tenth of Graph::add's time.
+std::size_t hash_double(double d) { return d == 0.0 ? 0 : std::bit_cast<std::uint64_t>(d); }
+
 std::size_t structural_hash(const Node& n) {
   std::size_t h = static_cast<std::size_t>(n.op);
   for (NodeId i : n.inputs) h = mix(h, i);
   const Attrs& a = n.attrs;
   for (double d : {a.value, a.scale, a.offset, a.slope, a.keep_prob, a.beta1, a.beta2, a.epsilon})
-    h = mix(h, std::hash<double>{}(d));
+    h = mix(h, hash_double(d));
   h = mix(h, static_cast<std::size_t>(a.m_pow + 128));
   h = mix(h, static_cast<std::size_t>(a.count));
   h = mix(h, static_cast<std::size_t>(a.seed));
@@ -53,6 +319,18 @@ std::size_t structural_hash(const Node& n) {
 
 bool is_leaf_with_identity(OpKind op) {
   return op == OpKind::input || op == OpKind::param || op == OpKind::state;
+}
+
+// "matmul node", the subject of a size error, made once per op rather than
+// formatted on every add.
+std::string_view node_what(OpKind op) {
+  static const std::array<std::string, op_count> what = [] {
+    std::array<std::string, op_count> w;
+    for (int k = 0; k < op_count; ++k)
+      w[std::size_t(k)] = fmt::format("{} node", ops::op_def(static_cast<OpKind>(k)).name);
+    return w;
+  }();
+  return what[static_cast<std::size_t>(op)];
 }
 
 }  // namespace
@@ -77,41 +355,45 @@ Graph& Graph::operator=(const Graph& o) {
   return *this;
 }
 
-std::size_t Graph::size() const { return boost::num_vertices(impl_->g); }
+std::size_t Graph::size() const { return impl_->nodes.size(); }
 
 NodeId Graph::check_id(NodeId id) const {
-  if (id >= size())
+  if (id >= impl_->nodes.size())
     throw GraphError(fmt::format("unknown node %{} (the graph has {} nodes)", id, size()));
   return id;
 }
 
-const Node& Graph::node(NodeId id) const { return impl_->g[check_id(id)]; }
+const Node& Graph::node(NodeId id) const { return impl_->nodes[check_id(id)]; }
 
 void Graph::set_name(NodeId id, std::string name) {
   check_id(id);
-  Node& n = impl_->g[id];
-  if (!n.name.empty()) {
-    auto it = impl_->by_name.find(n.name);
-    if (it != impl_->by_name.end() && it->second == id) impl_->by_name.erase(it);
-  }
   if (!name.empty()) {
-    auto [it, fresh] = impl_->by_name.emplace(name, id);
-    if (!fresh && it->second != id)
-      throw GraphError(fmt::format("name '{}' is already used by node %{}", name, it->second));
+    const std::optional<NodeId> owner = find(name);
+    if (owner && *owner != id)
+      throw GraphError(fmt::format("name '{}' is already used by node %{}", name, *owner));
+    if (owner) return;  // already this node's name
   }
+  Node& n = impl_->nodes[id];
+  if (!n.name.empty()) impl_->by_name.erase(name_hash(n.name), id);
+  if (!name.empty()) impl_->by_name.insert(name_hash(name), id);
   n.name = std::move(name);
 }
 
 std::optional<NodeId> Graph::find(std::string_view name) const {
-  auto it = impl_->by_name.find(std::string(name));
-  if (it == impl_->by_name.end()) return std::nullopt;
-  return it->second;
+  return impl_->by_name.find(name_hash(name),
+                             [&](NodeId id) { return impl_->nodes[id].name == name; });
+}
+
+void Graph::reserve(std::size_t nodes) {
+  impl_->consumers.reserve(nodes, 2 * nodes);  // most nodes have one or two operands
+  impl_->by_hash.reserve(nodes);
+  impl_->by_name.reserve(nodes / 2);  // Z1, A1, dZ1, ...: about half the nodes of a model
 }
 
 std::vector<NodeId> Graph::consumers(NodeId id) const {
   std::vector<NodeId> out;
-  for (auto [e, end] = boost::out_edges(check_id(id), impl_->g); e != end; ++e)
-    out.push_back(static_cast<NodeId>(boost::target(*e, impl_->g)));
+  const Edges& c = impl_->consumers;
+  for (NodeId e = c.first[check_id(id)]; e != Edges::none; e = c.next[e]) out.push_back(c.target[e]);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -124,10 +406,11 @@ std::string Graph::describe(NodeId id) const {
 }
 
 NodeId Graph::insert(Node n) {
-  const NodeId id = static_cast<NodeId>(boost::add_vertex(impl_->g));
-  for (NodeId in : n.inputs) boost::add_edge(in, id, impl_->g);
+  const auto id = static_cast<NodeId>(impl_->nodes.size());
+  impl_->consumers.add_node();
+  for (NodeId in : n.inputs) impl_->consumers.add(in, id);
   std::string name = std::move(n.name);
-  impl_->g[id] = std::move(n);
+  impl_->nodes.push_back(std::move(n));
   if (!name.empty()) set_name(id, std::move(name));
   return id;
 }
@@ -171,7 +454,7 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   n.attrs = attrs;
   n.dtype = dtype_;
   n.shape = def.shape(ops::ShapeCall{*this, op, n.inputs, n.attrs, given});
-  checked_bytes(n.shape, dtype_, fmt::format("{} node", def.name));
+  checked_bytes(n.shape, dtype_, node_what(op));
   n.role = op == OpKind::input ? Role::input
            : op == OpKind::param ? Role::param
            : op == OpKind::state ? Role::state
@@ -179,29 +462,36 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
                                     : role_;
   n.layer = layer_;
 
+  // Inputs and parameters are never merged, and so never entered: all the
+  // (16x16) weights of a deep net share one structural hash, and probing
+  // past a thousand of them on every insert would be quadratic.
+  if (is_leaf_with_identity(op)) return Expr{this, insert(std::move(n))};
   const std::size_t h = structural_hash(n);
-  if (!is_leaf_with_identity(op)) {
-    auto [first, last] = impl_->by_hash.equal_range(h);
-    for (auto it = first; it != last; ++it) {
-      const Node& old = impl_->g[it->second];
-      if (old.op == n.op && old.inputs == n.inputs && old.attrs == n.attrs &&
-          old.shape == n.shape)
-        return Expr{this, it->second};
-    }
-  }
+  const auto same = impl_->by_hash.find(h, [&](NodeId id) {
+    const Node& old = impl_->nodes[id];
+    return old.op == n.op && old.inputs == n.inputs && old.attrs == n.attrs &&
+           old.shape == n.shape;
+  });
+  if (same) return Expr{this, *same};
   const NodeId id = insert(std::move(n));
-  impl_->by_hash.emplace(h, id);
+  impl_->by_hash.insert(h, id);
   return Expr{this, id};
 }
 
-std::vector<NodeId> Graph::topological_order() const {
-  // Boost's topological_sort emits vertices in reverse topological order
-  // (each vertex after all of its consumers). With operand -> consumer edges
-  // that is already the backward order; reversed, it is the forward order.
+namespace {
+
+// All of `g`'s vertices in topological order. Boost's topological_sort emits
+// vertices in reverse topological order (each vertex after all of its
+// consumers). With operand -> consumer edges that is already the backward
+// order; reversed, it is the forward order.
+std::vector<NodeId> forward_order(const Forward& g) {
   std::vector<NodeId> order;
-  order.reserve(size());
+  order.reserve(num_vertices(g));
+  std::vector<boost::default_color_type> color(num_vertices(g), boost::white_color);
   try {
-    boost::topological_sort(impl_->g, std::back_inserter(order));
+    boost::topological_sort(
+        g, std::back_inserter(order),
+        boost::color_map(boost::make_iterator_property_map(color.begin(), boost::identity_property_map())));
   } catch (const boost::not_a_dag&) {
     throw GraphError("the graph has a cycle");
   }
@@ -209,16 +499,14 @@ std::vector<NodeId> Graph::topological_order() const {
   return order;
 }
 
-namespace {
-
-// Marks every vertex reachable from `starts` in `g` (a BoostGraph or its
-// reverse) with a breadth-first search.
-template <class G>
-std::vector<bool> reachable(const G& g, std::span<const NodeId> starts, std::size_t n) {
+// Marks every vertex reachable from `starts` in a view with a breadth-first
+// search: descendants in Forward, ancestors in Backward.
+template <class View>
+std::vector<bool> reachable(const View& g, std::span<const NodeId> starts) {
+  const std::size_t n = num_vertices(g);
   std::vector<boost::default_color_type> color(n, boost::white_color);
-  auto color_map = boost::make_iterator_property_map(
-      color.begin(), boost::get(boost::vertex_index, g));
-  boost::queue<typename boost::graph_traits<G>::vertex_descriptor> queue;
+  auto color_map = boost::make_iterator_property_map(color.begin(), boost::identity_property_map());
+  boost::queue<NodeId> queue;
   for (NodeId s : starts) {
     if (color[s] != boost::white_color) continue;
     boost::breadth_first_visit(g, s, queue, boost::default_bfs_visitor(), color_map);
@@ -230,14 +518,18 @@ std::vector<bool> reachable(const G& g, std::span<const NodeId> starts, std::siz
 
 }  // namespace
 
+std::vector<NodeId> Graph::topological_order() const {
+  return forward_order(Forward{&impl_->consumers});
+}
+
 std::vector<bool> Graph::ancestors_of(std::span<const NodeId> targets) const {
   for (NodeId t : targets) check_id(t);
-  return reachable(boost::make_reverse_graph(impl_->g), targets, size());
+  return reachable(Backward{&impl_->nodes}, targets);
 }
 
 std::vector<bool> Graph::descendants_of(std::span<const NodeId> sources) const {
   for (NodeId s : sources) check_id(s);
-  return reachable(impl_->g, sources, size());
+  return reachable(Forward{&impl_->consumers}, sources);
 }
 
 std::vector<std::pair<NodeId, NodeId>> Graph::write_constraints(
@@ -271,19 +563,18 @@ std::vector<NodeId> Graph::schedule(std::span<const NodeId> outputs) const {
   } else {
     // A node that overwrites a leaf (an optimizer's update of W or v) runs
     // after every other reader of that leaf: extra edges reader -> writer in
-    // a copy of the graph, sorted by the same algorithm.
-    BoostGraph g = impl_->g;
-    for (const auto& [reader, writer] : before) boost::add_edge(reader, writer, g);
+    // a copy of the consumer chains, sorted by the same algorithm.
+    Edges edges = impl_->consumers;
+    for (const auto& [reader, writer] : before) edges.add(reader, writer);
     try {
-      boost::topological_sort(g, std::back_inserter(order));
-    } catch (const boost::not_a_dag&) {
+      order = forward_order(Forward{&edges});
+    } catch (const GraphError&) {
       for (const auto& [reader, writer] : before)
         if (descendants_of(std::array{writer})[reader])
           throw GraphError(fmt::format("{} reads the value {} writes, but must run before it",
                                        describe(reader), describe(writer)));
-      throw GraphError("the graph has a cycle");
+      throw;
     }
-    std::reverse(order.begin(), order.end());
   }
   std::erase_if(order, [&](NodeId id) { return !needed[id]; });
   return order;
@@ -297,17 +588,12 @@ Graph Graph::from_nodes(DType dtype, std::vector<Node> nodes) {
         throw GraphError(fmt::format("node %{} ({}) has a dangling edge to %{} (the graph "
                                      "has {} nodes)",
                                      i, nodes[i].name, in, count));
-  // A scratch Boost graph of the file's edges, for the cycle check and order.
-  BoostGraph scratch(count);
+  // The file's edges, for the cycle check and the order.
+  Edges scratch;
+  for (std::size_t i = 0; i < count; ++i) scratch.add_node();
   for (std::size_t i = 0; i < count; ++i)
-    for (NodeId in : nodes[i].inputs) boost::add_edge(in, i, scratch);
-  std::vector<NodeId> order;
-  try {
-    boost::topological_sort(scratch, std::back_inserter(order));
-  } catch (const boost::not_a_dag&) {
-    throw GraphError("the graph has a cycle");
-  }
-  std::reverse(order.begin(), order.end());
+    for (NodeId in : nodes[i].inputs) scratch.add(in, static_cast<NodeId>(i));
+  std::vector<NodeId> order = forward_order(Forward{&scratch});
   // Keep the given order when it is already topological (every operand
   // before its consumer, as save() writes it): ids then survive a
   // save -> load -> save round trip and the file's bytes do too.
@@ -319,6 +605,7 @@ Graph Graph::from_nodes(DType dtype, std::vector<Node> nodes) {
   // Re-insert in topological order so every operand exists before its use,
   // re-running the shape rules on the way.
   Graph g(dtype);
+  g.reserve(count);
   std::vector<NodeId> remap(count);
   for (NodeId old : order) {
     Node& n = nodes[old];

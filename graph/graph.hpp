@@ -1,7 +1,10 @@
-// The graph IR. Nodes live in a Boost.Graph adjacency list whose edges run
-// from operand to consumer; Boost's algorithms give the topological order,
-// reachability (for pruning and for autodiff) and cycle rejection. Boost stays
-// inside graph/graph.cpp: nothing outside graph/ includes it.
+// The graph IR. Nodes live in blocks in id order, each with its operands,
+// and each node's consumers are chained through flat arrays, so adding a node
+// allocates nothing but its operand list. Boost.Graph's algorithms run on
+// views of that storage (edges operand -> consumer, or back): they give the
+// topological order, reachability (for pruning and for autodiff) and cycle
+// rejection. Boost stays inside graph/graph.cpp: nothing outside graph/
+// includes it.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +63,10 @@ class Graph {
            Shape given = {});
 
   std::size_t size() const;
+  // Makes room for `nodes` nodes in all: the edge arrays and the
+  // hash-consing table are sized once instead of growing as nodes come (a
+  // rebuild knows its size in advance). Ids and results do not change.
+  void reserve(std::size_t nodes);
   const Node& node(NodeId id) const;
   Expr expr(NodeId id) { return Expr{this, check_id(id)}; }
   void set_name(NodeId id, std::string name);

@@ -186,13 +186,15 @@ class CompensatedSum4 {
 
 // C = alpha op(A) op(B) + beta C (row-major; the transposes are flags, beta
 // is 0 or 1). Tiny products (M N K <= small_gemm_limit) run in a plain loop,
-// since OpenBLAS's per-call setup costs more than their arithmetic; the
-// rest go to OpenBLAS. Defined in ops/matmul.cpp for float and double.
+// since a library's per-call setup costs more than their arithmetic; the
+// rest go to blas_gemm. Defined in ops/matmul.cpp for float and double.
 inline constexpr std::int64_t small_gemm_limit = 16384;
 template <class T>
 void gemm(const Buffer& A, bool trans_a, const Buffer& B, bool trans_b, T alpha, T beta,
           const Buffer& C);
-// The same product always through cblas_?gemm (the GEMM-only baseline).
+// The same product always through a library: OpenBLAS or oneDNN, the one
+// ops/gemm_planner.hpp chose for the shape (also the GEMM-only baseline of
+// `dagrad bench`). Defined in ops/gemm_planner.cpp.
 template <class T>
 void blas_gemm(const Buffer& A, bool trans_a, const Buffer& B, bool trans_b, T alpha, T beta,
                const Buffer& C);

@@ -6,7 +6,6 @@
 // The transposes are GEMM flags: no transposed copy is ever made.
 #include <algorithm>
 
-#include <cblas.h>
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -48,22 +47,6 @@ std::vector<Expr> matmul_grad(const GradCall& c) {
 }
 
 }  // namespace
-
-template <class T>
-void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
-               const Buffer& C) {
-  const auto M = static_cast<blasint>(C.shape.rows);
-  const auto N = static_cast<blasint>(C.shape.cols);
-  const auto K = static_cast<blasint>(ta ? A.shape.rows : A.shape.cols);
-  const auto lda = static_cast<blasint>(A.shape.cols), ldb = static_cast<blasint>(B.shape.cols);
-  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<float>(), lda, B.as<float>(), ldb,
-                beta, C.as<float>(), N);
-  else
-    cblas_dgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<double>(), lda, B.as<double>(),
-                ldb, beta, C.as<double>(), N);
-}
 
 namespace {
 
@@ -133,10 +116,6 @@ void gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta, c
 template void gemm<float>(const Buffer&, bool, const Buffer&, bool, float, float, const Buffer&);
 template void gemm<double>(const Buffer&, bool, const Buffer&, bool, double, double,
                            const Buffer&);
-template void blas_gemm<float>(const Buffer&, bool, const Buffer&, bool, float, float,
-                               const Buffer&);
-template void blas_gemm<double>(const Buffer&, bool, const Buffer&, bool, double, double,
-                                const Buffer&);
 
 extern const OpDef matmul_op{OpKind::matmul, "matmul", 2, matmul_shape, DAGRAD_KERNELS(gemm_kernel),
                              matmul_grad, true};

@@ -30,6 +30,7 @@ Rewritten rebuild(const Graph& g, std::span<const NodeId> outputs, const Rule& r
   const std::vector<NodeId> schedule = g.schedule(outputs);
   const std::vector<int> uses = count_uses(g, schedule, outputs);
   Rewritten r{Graph(g.dtype()), {}, std::vector<NodeId>(g.size(), no_node)};
+  r.graph.reserve(schedule.size());  // at most one node per scheduled node, usually
   RebuildContext ctx{g, r.graph, r.map, uses};
   for (NodeId old : schedule) {
     const Node& n = g.node(old);

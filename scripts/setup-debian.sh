@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
-  libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libcli11-dev \
+  libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libdnnl-dev libcli11-dev \
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libsleef-dev libexpat1-dev \
   graphviz librsvg2-bin python3-numpy \
   clang libclang-rt-14-dev

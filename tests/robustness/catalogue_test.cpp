@@ -582,6 +582,15 @@ std::vector<Row> all_rows() {
   rows.push_back(unknown_flag_row("generate", {"planar", "-o", "out.csv"}));
   rows.back().output = "out.csv";
   for (const char* cmd : {"bench", "plan"}) rows.push_back(unknown_flag_row(cmd, {"--layers", "3,2,1"}));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bench_flags{
+      {{"--warmup", "-5", "--steps", "3"}, "--warmup"}, {{"--steps", "0"}, "--steps"},
+      {{"--steps", "-2"}, "--steps"}, {{"--m", "0"}, "--m"}, {{"--gemm", "mkl"}, "--gemm"}};
+  for (const auto& [flags, name] : bench_flags) {
+    std::vector<std::string> args{"bench", "--layers", "2,4,1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    rows.push_back({"bench: " + fmt::format("{}", fmt::join(flags, " ")), args, {name}, ""});
+  }
+  rows.push_back({"plan: --gemm mkl", {"plan", "--layers", "3,2,1", "--gemm", "mkl"}, {"--gemm"}, ""});
   for (std::size_t k = hostile; k < rows.size(); ++k) rows[k].kind = "issue 6: bad files, values and paths";
   return rows;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dagrad/dagrad.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/parallel.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "tests/support/alloc_counter.hpp"
@@ -144,9 +145,15 @@ TEST_CASE("element-wise kernels give bitwise the same values on 1 and 2 threads"
   }
 }
 
-TEST_CASE("a two-thread training step allocates nothing after the first", "[runtime]") {
+namespace {
+
+// Heap allocations in four f32 training steps after the first two, and the
+// oneDNN GEMM calls made meanwhile, at `threads` with `mode` in force.
+std::pair<long, std::uint64_t> step_allocations(ops::GemmMode mode, int threads) {
   ThreadsGuard guard;
-  runtime::set_threads(2);
+  const ops::GemmMode saved_mode = ops::gemm_mode();
+  ops::set_gemm_mode(mode);
+  runtime::set_threads(threads);
   Graph g(DType::f32);
   models::ModelSpec spec;
   spec.layers = {64, 512, 256, 1};
@@ -171,6 +178,30 @@ TEST_CASE("a two-thread training step allocates nothing after the first", "[runt
   exec.run({true, 0, false});  // warm-up: the thread pool starts here
   exec.run({true, 1, false});
   const auto before = test::allocation_count();
+  const auto dnnl_before = ops::gemm_library_calls(ops::GemmLibrary::onednn);
   for (std::uint64_t step = 2; step < 6; ++step) exec.run({true, step, false});
-  CHECK(test::allocation_count() == before);
+  const std::pair<long, std::uint64_t> out{test::allocation_count() - before,
+                                           ops::gemm_library_calls(ops::GemmLibrary::onednn) - dnnl_before};
+  ops::set_gemm_mode(saved_mode);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a two-thread training step allocates nothing after the first", "[runtime]") {
+  CHECK(step_allocations(ops::GemmMode::openblas, 2).first == 0);
+}
+
+// NOTE: oneDNN's parallel loop wraps its body in a std::function, one small
+// heap allocation per GEMM call at two threads or more (none at one thread).
+// dagrad's own code adds none: every allocation is one of those.
+TEST_CASE("with oneDNN's GEMMs, the only allocations per step are oneDNN's own", "[runtime]") {
+  if (!ops::onednn_built()) return;
+  const auto [one, one_calls] = step_allocations(ops::GemmMode::onednn, 1);
+  CHECK(one_calls > 0);
+  CHECK(one == 0);
+  const auto [two, two_calls] = step_allocations(ops::GemmMode::onednn, 2);
+  CHECK(two_calls > 0);
+  CHECK(two >= 0);
+  CHECK(std::uint64_t(two) <= two_calls);
 }

@@ -1,0 +1,228 @@
+// The GEMM planner (ops/gemm_planner.hpp): both libraries against a plain
+// triple loop in double, the pinned modes, the per-thread-count cache, shapes
+// met for the first time in the middle of a run, and `dagrad plan`'s report.
+#include <cmath>
+#include <random>
+
+#include "dagrad/ops/gemm_planner.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "tests/ops/op_test_util.hpp"
+#include "tests/robustness/cli_run.hpp"
+#include "tests/io/io_test_util.hpp"
+
+using namespace dagrad;
+using namespace dagrad::test;
+
+namespace {
+
+// Restores the process-wide mode, thread count and cache a test changed.
+struct PlannerGuard {
+  ops::GemmMode mode = ops::gemm_mode();
+  int threads = runtime::threads();
+  PlannerGuard() { ops::clear_gemm_plans(); }
+  ~PlannerGuard() {
+    ops::set_gemm_mode(mode);
+    runtime::set_threads(threads);
+    ops::clear_gemm_plans();
+  }
+};
+
+std::vector<double> random_values(std::int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (double& x : v) x = u(rng);
+  return v;
+}
+
+// C = alpha op(A) op(B) + beta C by the definition, in double.
+std::vector<double> triple_loop(const std::vector<double>& a, Shape as, bool ta,
+                                const std::vector<double>& b, Shape bs, bool tb, double alpha,
+                                double beta, std::vector<double> c, std::int64_t M,
+                                std::int64_t N) {
+  const std::int64_t K = ta ? as.rows : as.cols;
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (std::int64_t k = 0; k < K; ++k) {
+        const double x = ta ? a[k * as.cols + i] : a[i * as.cols + k];
+        const double y = tb ? b[j * bs.cols + k] : b[k * bs.cols + j];
+        s += x * y;
+      }
+      c[i * N + j] = alpha * s + beta * c[i * N + j];
+    }
+  return c;
+}
+
+// One product through ops::blas_gemm in T, compared element by element with
+// the triple loop; the error bound grows with K as a sum's rounding does.
+template <class T>
+void check_library_product(bool ta, bool tb, double alpha, double beta) {
+  const std::int64_t M = 37, N = 29, K = 53;  // odd, and M N K > small_gemm_limit
+  const Shape as = ta ? Shape{K, M} : Shape{M, K}, bs = tb ? Shape{N, K} : Shape{K, N};
+  const auto a = random_values(as.size(), 1), b = random_values(bs.size(), 2);
+  const auto c0 = random_values(M * N, 3);
+  const std::vector<T> ta_(a.begin(), a.end()), tb_(b.begin(), b.end());
+  std::vector<T> tc(c0.begin(), c0.end());
+  ops::blas_gemm<T>({const_cast<T*>(ta_.data()), as}, ta, {const_cast<T*>(tb_.data()), bs}, tb,
+                    T(alpha), T(beta), {tc.data(), {M, N}});
+  // The operands as T saw them, so the reference differs only by the sums' rounding.
+  const std::vector<double> ad(ta_.begin(), ta_.end()), bd(tb_.begin(), tb_.end());
+  const std::vector<double> cd(c0.begin(), c0.end());
+  std::vector<double> cdt(cd.size());
+  for (std::size_t i = 0; i < cd.size(); ++i) cdt[i] = double(T(cd[i]));
+  const auto want = triple_loop(ad, as, ta, bd, bs, tb, alpha, beta, cdt, M, N);
+  const double tol = (std::is_same_v<T, float> ? 1e-6 : 1e-14) * double(K);
+  for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(double(tc[i]) == Approx(want[i]).margin(tol));
+}
+
+template <class T>
+void check_all_flags() {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (auto [alpha, beta] : {std::pair{1.0, 0.0}, std::pair{0.7, 1.0}, std::pair{-1.3, 0.0}}) {
+        INFO("trans_a " << ta << " trans_b " << tb << " alpha " << alpha << " beta " << beta);
+        check_library_product<T>(ta, tb, alpha, beta);
+      }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("OpenBLAS pinned: every transpose, alpha and beta agree with a triple loop",
+                   "[ops][gemm]", float, double) {
+  PlannerGuard guard;
+  ops::set_gemm_mode(ops::GemmMode::openblas);
+  const auto before = ops::gemm_library_calls(ops::GemmLibrary::openblas);
+  const auto before_dnnl = ops::gemm_library_calls(ops::GemmLibrary::onednn);
+  check_all_flags<TestType>();
+  CHECK(ops::gemm_library_calls(ops::GemmLibrary::openblas) == before + 12);
+  CHECK(ops::gemm_library_calls(ops::GemmLibrary::onednn) == before_dnnl);
+}
+
+TEST_CASE("oneDNN pinned: every transpose, alpha and beta agree with a triple loop in f32",
+          "[ops][gemm]") {
+  if (!ops::onednn_built()) {
+    PlannerGuard guard;
+    CHECK_THROWS_AS(ops::set_gemm_mode(ops::GemmMode::onednn), InputError);
+    WARN("this build has no oneDNN: only the refusal of --gemm onednn is checked");
+    return;
+  }
+  PlannerGuard guard;
+  ops::set_gemm_mode(ops::GemmMode::onednn);
+  const auto before = ops::gemm_library_calls(ops::GemmLibrary::onednn);
+  const auto before_blas = ops::gemm_library_calls(ops::GemmLibrary::openblas);
+  check_all_flags<float>();
+  CHECK(ops::gemm_library_calls(ops::GemmLibrary::onednn) == before + 12);
+  CHECK(ops::gemm_library_calls(ops::GemmLibrary::openblas) == before_blas);
+  // oneDNN has no double GEMM: f64 stays on OpenBLAS even when pinned.
+  check_library_product<double>(true, false, 0.5, 1.0);
+  CHECK(ops::gemm_library_calls(ops::GemmLibrary::openblas) == before_blas + 1);
+  const ops::GemmDecision d = ops::plan_gemm({DType::f64, false, false, 64, 64, 64, 1});
+  CHECK(d.library == ops::GemmLibrary::openblas);
+  CHECK(d.why == ops::GemmDecision::Why::f64);
+}
+
+TEST_CASE("auto mode: a shape met for the first time is planned once, then looked up",
+          "[ops][gemm]") {
+  PlannerGuard guard;
+  ops::set_gemm_mode(ops::GemmMode::auto_select);
+  runtime::set_threads(1);
+  const ops::GemmKey key{DType::f32, false, true, 37, 29, 53, 1};
+  REQUIRE_FALSE(ops::planned_gemm(key));
+  check_library_product<float>(false, true, 1.0, 0.0);  // the kernel meets the key unplanned
+  if (!ops::onednn_built()) {
+    // Nothing to choose: the kernel goes straight to OpenBLAS, and only an
+    // explicit plan records why.
+    CHECK_FALSE(ops::planned_gemm(key));
+    ops::plan_gemm(key);
+  }
+  const auto d = ops::planned_gemm(key);
+  REQUIRE(d);
+  if (ops::onednn_built()) {
+    REQUIRE(d->why == ops::GemmDecision::Why::timed);
+    CHECK(d->openblas_ms > 0);
+    CHECK(d->onednn_ms > 0);
+    // The recorded times and the choice agree: oneDNN only when 3% faster.
+    CHECK((d->library == ops::GemmLibrary::onednn) == (d->onednn_ms < 0.97 * d->openblas_ms));
+  } else {
+    CHECK(d->library == ops::GemmLibrary::openblas);
+    CHECK(d->why == ops::GemmDecision::Why::no_onednn);
+  }
+  // Looked up afterwards: the same decision, not a new timing.
+  const ops::GemmDecision again = ops::plan_gemm(key);
+  CHECK(again.library == d->library);
+  CHECK(again.openblas_ms == d->openblas_ms);
+  CHECK(again.onednn_ms == d->onednn_ms);
+  // f64 never goes to oneDNN; a tiny product never reaches a library.
+  CHECK(ops::plan_gemm({DType::f64, false, false, 37, 29, 53, 1}).library == ops::GemmLibrary::openblas);
+  CHECK(ops::plan_gemm({DType::f32, false, false, 8, 8, 8, 1}).library == ops::GemmLibrary::loop);
+  // A pinned mode answers without caching.
+  ops::set_gemm_mode(ops::GemmMode::openblas);
+  const ops::GemmKey other{DType::f32, true, true, 41, 43, 47, 1};
+  CHECK(ops::plan_gemm(other).why == ops::GemmDecision::Why::pinned);
+  CHECK_FALSE(ops::planned_gemm(other));
+}
+
+TEST_CASE("the executor plans its GEMMs per thread count, and a new thread count on the next run",
+          "[ops][gemm]") {
+  PlannerGuard guard;
+  ops::set_gemm_mode(ops::GemmMode::auto_select);
+  runtime::set_threads(1);
+  OpHarness<float> h;
+  const std::vector<double> w = random_values(24 * 300, 4), x = random_values(300 * 40, 5);
+  auto W = h.input("W", {24, 300}, w);
+  auto X = h.input("X", {300, 40}, x);
+  auto Z = W * X;
+  const auto key1 = ops::node_gemm_key(h.g, Z.id, 1), key2 = ops::node_gemm_key(h.g, Z.id, 2);
+  REQUIRE(key1);
+  CHECK(key1->M == 24);
+  CHECK(key1->N == 40);
+  CHECK(key1->K == 300);
+  std::vector<double> want(24 * 40, 0.0);
+  want = triple_loop(w, {24, 300}, false, x, {300, 40}, false, 1.0, 0.0, want, 24, 40);
+  std::vector<float> wf(w.begin(), w.end()), xf(x.begin(), x.end());
+  runtime::Executor exec(h.g, {Z.id});
+  CHECK(ops::planned_gemm(*key1));        // planned when the executor was built
+  CHECK_FALSE(ops::planned_gemm(*key2));  // not for a thread count not in use
+  exec.bind(W.id, wf.data(), {24, 300});
+  exec.bind(X.id, xf.data(), {300, 40});
+  runtime::set_threads(2);
+  exec.run();
+  // Met in the run, planned then (with oneDNN; without, there is nothing to choose).
+  CHECK(ops::planned_gemm(*key2).has_value() == ops::onednn_built());
+  const auto got = exec.values<float>(Z.id);
+  for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(double(got[i]) == Approx(want[i]).margin(3e-4));
+}
+
+TEST_CASE("the gemm mode parses auto, openblas and onednn and refuses anything else", "[ops][gemm]") {
+  CHECK(ops::parse_gemm_mode("auto") == ops::GemmMode::auto_select);
+  CHECK(ops::parse_gemm_mode("openblas") == ops::GemmMode::openblas);
+  CHECK(ops::parse_gemm_mode("onednn") == ops::GemmMode::onednn);
+  CHECK_THROWS_WITH(ops::parse_gemm_mode("mkl"), Catch::Contains("--gemm mkl"));
+}
+
+TEST_CASE("dagrad plan names the library of every GEMM and why", "[ops][gemm][cli]") {
+  io::test::TempDir dir;
+  const robustness::CliResult pinned = robustness::run_cli(
+      dir.path(), {"plan", "--layers", "300,64,1", "--m", "100", "--dtype", "f32", "--gemm", "openblas"});
+  INFO(pinned.err);
+  REQUIRE(pinned.exit_code == 0);
+  CHECK(pinned.out.find("GEMMs at 1 thread, --gemm openblas") != std::string::npos);
+  // Z1 = W1 X: 64 x 100, K = 300, through a library; Z2 = W2 A1 (1 x 100, K = 64) is a tiny loop.
+  CHECK(pinned.out.find("64x100x300 NN f32") != std::string::npos);
+  CHECK(pinned.out.find("openblas (pinned by --gemm)") != std::string::npos);
+  CHECK(pinned.out.find("1x100x64 NN f32") != std::string::npos);
+  CHECK(pinned.out.find("loop (M N K <= 16384") != std::string::npos);
+  const robustness::CliResult f64 = robustness::run_cli(
+      dir.path(), {"plan", "--layers", "300,64,1", "--m", "100", "--dtype", "f64"});
+  REQUIRE(f64.exit_code == 0);
+  CHECK(f64.out.find(ops::onednn_built() ? "openblas (oneDNN has no f64 GEMM)"
+                                         : "openblas (built without oneDNN)") != std::string::npos);
+  if (ops::onednn_built()) {
+    const robustness::CliResult timed = robustness::run_cli(
+        dir.path(), {"plan", "--layers", "300,64,1", "--m", "100", "--dtype", "f32", "--threads", "2"});
+    REQUIRE(timed.exit_code == 0);
+    CHECK(timed.out.find("GEMMs at 2 threads, --gemm auto") != std::string::npos);
+    CHECK(timed.out.find("(timed: openblas ") != std::string::npos);
+  }
+}
