@@ -14,8 +14,10 @@
 
 #include <fmt/format.h>
 
+#include "dagrad/graph/graph_file.hpp"
 #include "dagrad/io/csv.hpp"
 #include "dagrad/models/model_file.hpp"
+#include "dagrad/ops/dsl.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/fit.hpp"
 #include "tests/io/io_test_util.hpp"
@@ -148,4 +150,35 @@ TEST_CASE("a linear output trains regression on real-valued labels and reports R
   CHECK(m.value("b1").get(0) == Approx(1.0).margin(0.01));
   const Ran e = dagrad_cli(dir.path(), "eval --model lin.dagrad --data r.csv");
   CHECK(r2_of(e.out) > 0.999);
+}
+
+TEST_CASE("dagrad train --graph trains a graph saved from C++ and saves it as a model",
+          "[train][cli]") {
+  io::test::TempDir dir;
+  train::write_csv(test::tiny_moons(40), dir / "d.csv");
+  {
+    Graph g;
+    Expr X = g.input("X", {2, m_dim}), Y = g.input("Y", {1, m_dim});
+    Expr W1 = g.param("W1", {6, 2}), b1 = g.param("b1", {6, 1});
+    Expr W2 = g.param("W2", {6, 6}), b2 = g.param("b2", {6, 1});
+    Expr W3 = g.param("W3", {1, 6}), b3 = g.param("b3", {1, 1});
+    Expr A1 = relu(W1 * X + b1).named("A1");
+    Expr A2 = (relu(W2 * A1 + b2) + A1).named("A2");  // residual
+    Expr P = sigmoid(W3 * A2 + b3).named("P");
+    binary_cross_entropy(P, Y).named("J");
+    save(g, dir / "res.json", GraphRoles{"J", {"P"}, {}});
+  }
+  const Ran r = dagrad_cli(dir.path(), "train --graph res.json --data d.csv --epochs 60 --batch-size 8 "
+                                       "--optimizer adam --lr 0.02 --print-every 0 --save res.dagrad");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("Train accuracy: "));
+  models::Model m = models::load_model(dir / "res.dagrad");
+  CHECK(m.output().name() == "P");
+  CHECK(m.params().size() == 6);
+  CHECK(train::evaluate(m, test::tiny_moons(40)).accuracy > 0.8);
+  // A spec flag that the graph does not have is refused, naming it.
+  const Ran bad = dagrad_cli(dir.path(), "train --graph res.json --data d.csv --epochs 2 --hidden tanh");
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.out, Catch::Contains("--hidden"));
 }

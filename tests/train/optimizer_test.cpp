@@ -7,10 +7,16 @@
 #include <cstring>
 #include <random>
 
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/models/model.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/batches.hpp"
+#include "dagrad/train/fit.hpp"
+#include "dagrad/train/init.hpp"
 #include "dagrad/train/optimizer.hpp"
+#include "dagrad/train/synthetic.hpp"
 
 using namespace dagrad;
 
@@ -258,4 +264,104 @@ TEST_CASE("optimizer settings are validated, naming the flag", "[train]") {
   CHECK_THROWS_WITH(c.validate(), Catch::Contains("--lr"));
   c = config(train::OptimizerKind::gd, 0.1, -0.5);
   CHECK_THROWS_WITH(c.validate(), Catch::Contains("--decay-rate"));
+}
+
+namespace {
+
+// One course run the old way: the plan computes J and the gradients, and the
+// update loops above (the old Optimizer::step) apply them outside the graph,
+// with the same mini-batches (BatchSampler, seeded as fit seeds it).
+template <class T>
+std::vector<std::vector<T>> old_way(const models::ModelSpec& spec, const io::Dataset& d,
+                                    const train::OptimizerConfig& c, std::int64_t epochs,
+                                    std::int64_t B, std::uint64_t seed) {
+  Graph g(DType::f64);
+  const models::Mlp net = models::build_mlp(g, spec);
+  const std::vector<Expr> params = net.params();
+  std::vector<NodeId> outputs{net.J.id};
+  for (Expr e : autodiff::gradients(net.J, params)) outputs.push_back(e.id);
+  const passes::Rewritten r = passes::optimize(g, outputs);
+  runtime::ExecutorOptions eo;
+  eo.capacity = B;
+  runtime::Executor exec(r.graph, r.outputs, eo);
+  // He init from the seed, as fit's Model::init_params draws it.
+  const auto start = train::init_params(net, train::Init::he, seed, DType::f64);
+  std::vector<Reference<T>> refs;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    refs.push_back({c, {}, std::vector<T>(start[k].size()), std::vector<T>(start[k].size())});
+    for (std::int64_t i = 0; i < start[k].size(); ++i) refs[k].w.push_back(T(start[k].get(i)));
+    exec.bind(params[k].name(), refs[k].w.data());
+  }
+  const std::int64_t m = d.samples();
+  train::BatchSampler sampler(m, B, seed ^ 0x9e3779b97f4a7c15ull);
+  std::vector<T> xb(static_cast<std::size_t>(2 * B)), yb(static_cast<std::size_t>(B));
+  std::vector<std::int64_t> all(static_cast<std::size_t>(m));
+  for (std::int64_t i = 0; i < m; ++i) all[static_cast<std::size_t>(i)] = i;
+  for (std::int64_t e = 0; e < epochs; ++e) {
+    sampler.start_epoch(e);
+    for (std::int64_t k = 0; k < sampler.batches(); ++k) {
+      // A full batch is the data set in its own order; mini-batches are drawn.
+      const std::span<const std::int64_t> idx = B == m ? std::span<const std::int64_t>(all) : sampler.batch(k);
+      const auto b = static_cast<std::int64_t>(idx.size());
+      for (std::int64_t j = 0; j < b; ++j) {
+        xb[j] = T(d.X(0, idx[j]));
+        xb[b + j] = T(d.X(1, idx[j]));
+        yb[j] = T(d.Y(0, idx[j]));
+      }
+      exec.bind("X", std::as_const(xb).data(), Shape{2, b});
+      exec.bind("Y", std::as_const(yb).data(), Shape{1, b});
+      exec.run({.training = true, .step = 0, .check_numerics = false, .samples = idx});
+      for (std::size_t p = 0; p < params.size(); ++p) {
+        const auto grad = exec.values<T>(r.outputs[p + 1]);
+        refs[p].step(std::vector<T>(grad.begin(), grad.end()), e);
+      }
+    }
+  }
+  std::vector<std::vector<T>> out;
+  for (const auto& ref : refs) out.push_back(ref.w);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fit's graph updates give the bits of the old optimizer code on the course examples",
+          "[train]") {
+  // The notes' optimization run (C2W2: moons, [2,5,2,1] relu, mini-batches of
+  // 64 with a partial last one, lr 0.0007) with each optimizer, and the
+  // planar flower's 2-4-1 tanh at lr 1.2 (full batch), in f64.
+  struct Run {
+    std::vector<std::int64_t> layers;
+    models::Activation hidden;
+    train::OptimizerKind kind;
+    double lr;
+    std::int64_t batch, epochs;
+  };
+  const Run runs[] = {{{2, 5, 2, 1}, models::Activation::relu, train::OptimizerKind::gd, 0.0007, 64, 3},
+                      {{2, 5, 2, 1}, models::Activation::relu, train::OptimizerKind::momentum, 0.0007, 64, 3},
+                      {{2, 5, 2, 1}, models::Activation::relu, train::OptimizerKind::adam, 0.0007, 64, 3},
+                      {{2, 4, 1}, models::Activation::tanh, train::OptimizerKind::gd, 1.2, 400, 20}};
+  for (const Run& run : runs) {
+    INFO(train::name_of(run.kind) << " [" << run.layers.size() << " layers]");
+    const io::Dataset d = run.hidden == models::Activation::relu ? train::make_moons(300, 0.2, 3)
+                                                                 : train::make_planar(400, 1);
+    models::ModelSpec spec;
+    spec.layers = run.layers;
+    spec.hidden = run.hidden;
+    const auto c = config(run.kind, run.lr);
+    models::Model model = models::build_mlp(spec, DType::f64);
+    model.seed = 3;
+    train::FitOptions o;
+    o.epochs = run.epochs;
+    o.batch_size = run.batch;
+    o.optimizer = c;
+    o.out = nullptr;
+    train::fit(model, d, nullptr, o);
+    const auto old = old_way<double>(spec, d, c, run.epochs, std::min<std::int64_t>(run.batch, d.samples()), 3);
+    const std::vector<Expr> params = model.params();
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      INFO(params[k].name());
+      const runtime::Tensor& now = model.value(params[k].name());
+      CHECK(std::memcmp(now.data<double>(), old[k].data(), old[k].size() * sizeof(double)) == 0);
+    }
+  }
 }
