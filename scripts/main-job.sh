@@ -4,11 +4,14 @@
 # out/ (or the folder given as $1):
 #   planar.csv          the generated data (400 samples, label in the last column)
 #   costs.csv           iteration,cost for every iteration
-#   params.npz          the trained W1, b1, W2, b2 (numpy.load reads it)
+#   flower.dagrad       the trained model: graph, parameters, optimizer state
+#                       (numpy.load reads its arrays, W1.npy ..., as an .npz)
+#   eval.txt            dagrad eval of the saved model
+#   predictions.csv     the saved model's P(y = 1) for every sample
 #   cost.svg/.png       the cost curve
 #   boundary.svg/.png   the decision boundary over the data
-#   graph.svg/.png      the forward and derived backward graph
-#   backprop.txt        the backward pass as the notes' equations
+#   graph.svg/.png      the forward, derived backward and update graph
+#   backprop.txt        the backward pass and the update as the notes' equations
 #   train.log           everything the trainer printed
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +25,15 @@ spec=(--layers 2,4,1 --hidden tanh --output sigmoid --dtype f64 --seed 1)
 
 $dagrad generate planar --m 400 --seed 1 -o "$out/planar.csv"
 $dagrad train "${spec[@]}" --data "$out/planar.csv" --init small --lr 1.2 --iters 10000 \
-  --print-every 1000 --cost-log "$out/costs.csv" --save "$out/params.npz" \
+  --print-every 1000 --cost-log "$out/costs.csv" --save "$out/flower.dagrad" \
   --plot "$out/cost.svg" --plot-boundary "$out/boundary.svg" | tee "$out/train.log"
-$dagrad dot "${spec[@]}" -o "$out/graph.svg"
-$dagrad explain "${spec[@]}" | tee "$out/backprop.txt"
+# The model file is all the other commands need.
+$dagrad eval --model "$out/flower.dagrad" --data "$out/planar.csv" | tee "$out/eval.txt"
+cut -d, -f1,2 "$out/planar.csv" > "$out/features.csv"
+$dagrad predict --model "$out/flower.dagrad" --data "$out/features.csv" -o "$out/predictions.csv"
+
+$dagrad dot --model "$out/flower.dagrad" -o "$out/graph.svg"
+$dagrad explain --model "$out/flower.dagrad" | tee "$out/backprop.txt"
 
 if command -v rsvg-convert >/dev/null; then
   for f in cost boundary graph; do rsvg-convert -o "$out/$f.png" "$out/$f.svg"; done
