@@ -167,8 +167,8 @@ models::Model make_model(const ModelSource& s) {
   return models::build_mlp(to_model_spec(s.spec), to_dtype(s.spec));
 }
 
-void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o) {
-  cmd->add_option("--optimizer", o.kind, "show this optimizer's update: gd, momentum, rmsprop or adam")
+void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o, const char* kind_help) {
+  cmd->add_option("--optimizer", o.kind, kind_help)
       ->check(CLI::IsMember({"gd", "momentum", "rmsprop", "adam"}));
   cmd->add_option("--lr", o.lr, "learning rate alpha");
   cmd->add_option("--beta1", o.beta1, "momentum / Adam beta1");

@@ -33,9 +33,10 @@ namespace {
 struct TrainArgs {
   ModelSource source;
   std::string data, labels, test, test_labels, init = "he", init_from, save, cost_log;
-  std::string plot, plot_boundary, optimizer = "gd";
+  std::string plot, plot_boundary;
+  OptimizerFlags optimizer{"gd"};
   bool no_scale = false, normalize = false, plot_log = false, check_numerics = false;
-  double scale = 0, lr = 0.0075, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, decay_rate = 0;
+  double scale = 0;
   double dev_ratio = 0;
   std::int64_t iters = 0, epochs = 0, batch_size = 0, patience = 0, print_every = 100;
 };
@@ -55,17 +56,11 @@ void add_fit_flags(CLI::App* c, TrainArgs& a) {
   c->add_option("--init", a.init, "zeros, small, he or xavier")
       ->check(CLI::IsMember({"zeros", "small", "he", "xavier"}));
   c->add_option("--init-from", a.init_from, "start from these parameters (.npz)");
-  c->add_option("--lr", a.lr, "learning rate alpha");
   auto* it = c->add_option("--iters", a.iters, "number of updates (a total, counting a resumed model's)");
   auto* ep = c->add_option("--epochs", a.epochs, "passes over the training set (a total)");
   it->excludes(ep);
   c->add_option("--batch-size", a.batch_size, "mini-batch size (default: full batch)");
-  c->add_option("--optimizer", a.optimizer, "gd, momentum, rmsprop or adam")
-      ->check(CLI::IsMember({"gd", "momentum", "rmsprop", "adam"}));
-  c->add_option("--beta1", a.beta1, "momentum / Adam beta1");
-  c->add_option("--beta2", a.beta2, "RMSprop / Adam beta2");
-  c->add_option("--epsilon", a.epsilon, "RMSprop / Adam epsilon");
-  c->add_option("--decay-rate", a.decay_rate, "lr = lr0 / (1 + decay_rate * epoch)");
+  add_optimizer_flags(c, a.optimizer, "gd, momentum, rmsprop or adam");
   c->add_option("--patience", a.patience, "early stopping: dev checks without improvement");
   c->add_option("--print-every", a.print_every, "print the cost every N iterations/epochs");
   c->add_flag("--check-numerics", a.check_numerics, "stop at the first node that yields NaN/Inf, naming it");
@@ -151,9 +146,6 @@ Sets load_sets(const TrainArgs& a, const models::Model& model) {
   return s;
 }
 
-train::OptimizerConfig optimizer_of(const TrainArgs& a) {
-  return {train::parse_optimizer(a.optimizer), a.lr, a.beta1, a.beta2, a.epsilon, a.decay_rate};
-}
 
 // A resumed model keeps its optimizer, initialization and normalization:
 // flags that would change them are refused rather than ignored.
@@ -170,7 +162,7 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
     throw InputError(fmt::format("--batch-size {} differs from the {} that {} was trained with",
                                  a.batch_size, model.batch_size, a.source.model));
   if (!model.minimized()) return;
-  const train::OptimizerConfig file = model.optimizer(), flags = optimizer_of(a);
+  const train::OptimizerConfig file = model.optimizer(), flags = *optimizer_of(a.optimizer);
   const std::pair<const char*, bool> differ[] = {
       {"--optimizer", file.kind != flags.kind},     {"--lr", file.learning_rate != flags.learning_rate},
       {"--beta1", file.beta1 != flags.beta1},       {"--beta2", file.beta2 != flags.beta2},
@@ -250,7 +242,7 @@ int run_train(TrainArgs& a) {
   o.iterations = a.iters;
   o.epochs = a.epochs;
   o.batch_size = resumed ? model.batch_size : a.batch_size;
-  o.optimizer = optimizer_of(a);
+  o.optimizer = *optimizer_of(a.optimizer);
   o.normalize = a.normalize;
   o.patience = a.patience;
   o.print_every = a.print_every;
