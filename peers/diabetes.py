@@ -3,7 +3,7 @@
 10 features, a disease-progression score), dagrad's linear output and squared
 error against closed-form least squares.
 
-    /usr/bin/python3 peers/diabetes.py [--dagrad build/dagrad] [--out DIR]
+    /usr/bin/python3 peers/diabetes.py [--dagrad build/dagrad] [--out DIR] [--readme]
 
 It writes the data as CSV (a seeded shuffle: 342 samples to train, 100 to
 test), trains with `dagrad train --output linear` and reads `dagrad eval`:
@@ -12,8 +12,9 @@ test), trains with `dagrad train --output linear` and reads `dagrad eval`:
   mlp      --layers 10,16,1 relu, Adam on mini-batches of 32
 and prints, for train and test, the cost J = 1/(2m) sum (a - y)^2 and R^2,
 beside numpy's least squares (with an intercept) on the same split.
-Exits 1 when the linear model's test cost is not within 0.5% of least
-squares'. Skips (exit 0) when scikit-learn or numpy is missing.
+With --readme it also rewrites the table between the diabetes markers of
+README.md. Exits 1 when the linear model's test cost is not within 0.5% of
+least squares'. Skips (exit 0) when scikit-learn or numpy is missing.
 """
 import argparse
 import os
@@ -53,10 +54,22 @@ def dagrad_eval(dagrad, model, data):
     return float(values["Cost"]), float(values["R^2"])
 
 
+def write_readme(rows):
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+    begin, end = "<!-- diabetes:table begin -->\n", "<!-- diabetes:table end -->"
+    text = open(path).read()
+    table = "| model | train cost | train R^2 | test cost | test R^2 |\n|---|---|---|---|---|\n"
+    for name, (tc, tr), (vc, vr) in rows:
+        table += f"| {name} | {tc:.3f} | {tr:.4f} | {vc:.3f} | {vr:.4f} |\n"
+    a, b = text.index(begin) + len(begin), text.index(end)
+    open(path, "w").write(text[:a] + table + text[b:])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dagrad", default="build/dagrad")
     ap.add_argument("--out", help="folder for the CSVs and models (default: a temp folder)")
+    ap.add_argument("--readme", action="store_true", help="rewrite README.md's diabetes table")
     a = ap.parse_args()
     out = a.out or tempfile.mkdtemp(prefix="dagrad-diabetes-")
     os.makedirs(out, exist_ok=True)
@@ -88,6 +101,8 @@ def main():
     print(f"{'model':<66} {'train cost':>11} {'train R^2':>10} {'test cost':>10} {'test R^2':>9}")
     for name, (tc, tr), (vc, vr) in rows:
         print(f"{name:<66} {tc:11.3f} {tr:10.4f} {vc:10.3f} {vr:9.4f}")
+    if a.readme:
+        write_readme(rows)
     linear_test = rows[1][2][0]
     ok = abs(linear_test - ls_test[0]) <= 0.005 * ls_test[0]
     print(f"linear vs least squares, test cost: {linear_test:.3f} vs {ls_test[0]:.3f}: "
