@@ -55,6 +55,15 @@ struct Value {
   std::vector<std::int64_t> dims;          // constant: its dims; raw input: without the batch
 };
 
+// The parameter a tensor became, and how it is read: a tensor is one
+// parameter, so a second use that needs another layout is refused.
+enum class Use { weight, weight_transposed, vector };
+struct Param {
+  Expr expr;
+  Use use;
+  double scale;
+};
+
 class Importer;
 using Handler = void (Importer::*)(const ox::NodeProto&);
 
@@ -105,9 +114,10 @@ class Importer {
   bool uses_once(const std::string& tensor, const char* op_type) const;
 
   std::string fresh(const std::string& want) const;
-  Expr parameter(const ox::NodeProto& n, const Value& c, Shape shape, std::string notes_name,
-                 bool transpose);
-  Expr vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name);
+  const std::string& name_of(const Value& c) const { return tensor_names_.at(c.tensor); }
+  Expr parameter(const ox::NodeProto& n, const Value& c, Shape shape, std::string notes_name, Use use,
+                 double scale);
+  Expr vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name, double scale = 1.0);
   Expr layer_product(const ox::NodeProto& n, Expr A, const Value& B, bool b_is_w, double alpha);
   void name_layer_output(Expr e, const ox::NodeProto& n, const std::string& notes_name);
   bool is_last_z(Expr e) const { return last_z_.valid() && e.id == last_z_.id; }
@@ -129,7 +139,8 @@ class Importer {
   std::map<std::string, std::vector<const ox::NodeProto*>> readers_;
   std::set<std::string> kept_;   // names from a dagrad file (onnx_names_key)
   bool dagrad_file_ = false;
-  std::map<std::pair<std::string, bool>, Expr> params_by_tensor_;
+  std::map<const ox::TensorProto*, Param> params_by_tensor_;
+  std::map<const ox::TensorProto*, std::string> tensor_names_;  // a Constant's: its output
   std::vector<Expr> params_;
   std::vector<std::pair<std::string, io::Matrix>> param_values_;
   Expr X_;
@@ -208,6 +219,7 @@ void Importer::read_initializers() {
     if (!initializers_.emplace(t.name(), &t).second)
       bad(fmt::format("initializer '{}' is defined twice", t.name()));
     values_[t.name()] = Value{Value::Kind::constant, {}, &t, dims_of(t, t.name())};
+    tensor_names_[&t] = t.name();
   }
 }
 
@@ -320,6 +332,7 @@ const ox::AttributeProto* Importer::attribute(const ox::NodeProto& n, const char
 
 float Importer::attr_f(const ox::NodeProto& n, const char* name, float fallback) const {
   const auto* a = attribute(n, name, ox::AttributeProto::FLOAT);
+  if (a && !std::isfinite(a->f())) bad_node(n, fmt::format("attribute '{}' is {}", name, a->f()));
   return a ? a->f() : fallback;
 }
 
@@ -372,17 +385,21 @@ std::string Importer::fresh(const std::string& want) const {
   return name;
 }
 
-// A parameter from a constant: one per initializer and orientation. Its name
-// is the file's for dagrad's own files, else the notes' (W1, b1), else the
-// tensor's own.
+// A parameter from a constant tensor, its values times `scale` (Gemm's
+// beta). Its name is the file's for dagrad's own files, else the notes'
+// (W1, b1), else the tensor's own.
 Expr Importer::parameter(const ox::NodeProto& n, const Value& c, Shape shape, std::string notes_name,
-                         bool transpose) {
-  const std::string& tname = c.tensor->name();
-  if (auto it = params_by_tensor_.find({tname, transpose}); it != params_by_tensor_.end()) return it->second;
-  if (params_by_tensor_.contains({tname, !transpose}))
-    bad_node(n, fmt::format("uses '{}' both as it is and transposed; dagrad keeps one orientation per "
-                            "parameter", tname));
-  const std::vector<double> values = data(*c.tensor, tname);
+                         Use use, double scale) {
+  const std::string& tname = name_of(c);
+  if (auto it = params_by_tensor_.find(c.tensor); it != params_by_tensor_.end()) {
+    if (it->second.use != use || it->second.scale != scale)
+      bad_node(n, fmt::format("reads '{}' in another layout or scale than an earlier node; dagrad "
+                              "makes one parameter of a tensor", tname));
+    return it->second.expr;
+  }
+  const bool transpose = use == Use::weight_transposed;
+  std::vector<double> values = data(*c.tensor, tname);
+  for (double& v : values) v *= scale;
   if (static_cast<std::int64_t>(values.size()) != shape.rows * shape.cols)
     bad_node(n, fmt::format("'{}' has {} values, not the {} of a {} parameter", tname, values.size(),
                             shape.rows * shape.cols, to_string(shape)));
@@ -393,32 +410,32 @@ Expr Importer::parameter(const ox::NodeProto& n, const Value& c, Shape shape, st
   const std::string name =
       fresh(kept_.contains(tname) ? tname : !dagrad_file_ && !notes_name.empty() ? notes_name : tname);
   Expr p = model_.graph().param(name, shape);
-  params_by_tensor_[{tname, transpose}] = p;
+  params_by_tensor_[c.tensor] = {p, use, scale};
   params_.push_back(p);
   param_values_.emplace_back(name, std::move(m));
   return p;
 }
 
 // A constant of rank >= 1 read against a batch: [k], [1, k] or [1] as (k x 1).
-Expr Importer::vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name) {
+Expr Importer::vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name, double scale) {
   const auto& d = c.dims;
   const bool vec = d.size() == 1 || (d.size() == 2 && d[0] == 1);
   if (!vec || d.back() < 1)
     bad_node(n, fmt::format("constant '{}' has shape [{}], which does not broadcast over the batch "
-                            "as [k] or [1, k]", c.tensor->name(), fmt::join(d, ", ")));
-  return parameter(n, c, {d.back(), 1}, std::move(notes_name), false);
+                            "as [k] or [1, k]", name_of(c), fmt::join(d, ", ")));
+  return parameter(n, c, {d.back(), 1}, std::move(notes_name), Use::vector, scale);
 }
 
 // Z = alpha W A for a layer: B is W (b_is_w: Gemm with transB = 1) or W^T.
 // NOTE: a W^T in the file is stored transposed, as the notes' W (out x in).
 Expr Importer::layer_product(const ox::NodeProto& n, Expr A, const Value& B, bool b_is_w,
                              double alpha) {
-  if (B.kind != Value::Kind::constant || B.dims.size() != 2)
+  if (B.kind != Value::Kind::constant || B.dims.size() != 2 || B.dims[0] < 1 || B.dims[1] < 1)
     bad_node(n, fmt::format("the weight '{}' must be a constant matrix", n.input(1)));
   ++layer_;
   model_.graph().set_current_layer(layer_);
   const Shape w = b_is_w ? Shape{B.dims[0], B.dims[1]} : Shape{B.dims[1], B.dims[0]};
-  Expr W = parameter(n, B, w, fmt::format("W{}", layer_), !b_is_w);
+  Expr W = parameter(n, B, w, fmt::format("W{}", layer_), b_is_w ? Use::weight : Use::weight_transposed, 1.0);
   return dagrad::matmul(W, A, alpha);
 }
 
@@ -512,9 +529,9 @@ void Importer::gemm(const ox::NodeProto& n) {
   if (n.input_size() == 3 && !n.input(2).empty()) {
     const Value& C = in(n, 2);
     if (C.kind != Value::Kind::constant) bad_node(n, "the bias C must be a constant");
-    const Expr b = C.dims.empty() ? model_.graph().constant(scalar_of(n, 2), {1, 1})
-                                  : vector_param(n, C, fmt::format("b{}", layer_));
-    Z = Z + (beta == 1.0 ? b : beta * b);
+    // NOTE: beta C is the parameter: a bias scaled by a constant is a bias.
+    Z = Z + (C.dims.empty() ? model_.graph().constant(beta * scalar_of(n, 2), {1, 1})
+                            : vector_param(n, C, fmt::format("b{}", layer_), beta));
   }
   name_layer_output(Z, n, fmt::format("Z{}", layer_));
   last_z_ = Z;
@@ -618,6 +635,7 @@ void Importer::constant(const ox::NodeProto& n) {
   arity(n, 0, 0);
   if (const auto* v = attribute(n, "value", ox::AttributeProto::TENSOR)) {
     Value c{Value::Kind::constant, {}, &v->t(), dims_of(v->t(), n.output(0))};
+    tensor_names_[&v->t()] = n.output(0);
     return define(n, std::move(c));
   }
   bad_node(n, "holds no 'value' tensor (value_float and the others are not read)");
@@ -657,7 +675,11 @@ void Importer::finish(const std::string& output) {
   Graph& g = model_.graph();
   g.set_current_layer(layer_);
   Expr A = it->second.expr;
-  if (A.name().empty()) A.named(fresh(dagrad_file_ && kept_.contains(output) ? output : fmt::format("A{}", layer_)));
+  // The notes' prediction A[L], or Yhat when a hidden activation has that name.
+  if (A.name().empty()) {
+    const std::string notes = fmt::format("A{}", layer_);
+    A.named(fresh(dagrad_file_ && kept_.contains(output) ? output : g.find(notes) ? "Yhat" : notes));
+  }
   const Expr Y = g.input(fresh("Y"), A.shape());
   const OpKind op = A.node().op;
   const Expr J = (op == OpKind::sigmoid   ? binary_cross_entropy(A, Y)

@@ -464,6 +464,33 @@ TEST_CASE("import reads raw_data, Constant nodes, MatMul + Add and Flatten as Py
   CHECK(max_rel(train::predict(t, X), twice) < 1e-6);
 }
 
+TEST_CASE("import follows Gemm's alpha, beta and transB = 0 as the ONNX spec defines them", "[onnx]") {
+  onnx::ModelProto p = exported_mlp(DType::f64);
+  auto* g = p.mutable_graph();
+  auto set_f = [](onnx::NodeProto* n, const char* name, float v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  };
+  set_f(g->mutable_node(0), "alpha", 1.5f);
+  set_f(g->mutable_node(2), "beta", 0.25f);
+  // Z3 with W3^T [3, 1] and transB = 0.
+  g->mutable_node(4)->mutable_attribute(0)->set_i(0);
+  auto* W3 = g->mutable_initializer(4);
+  REQUIRE(W3->name() == "W3");
+  W3->set_dims(0, 3);
+  W3->set_dims(1, 1);
+  const io::Matrix X = probe(2, 9);
+  models::Model m = models::import_onnx_bytes(serialize(p), "edited.onnx");
+  CHECK(m.value("W3").shape() == Shape{1, 3});  // stored as the notes' W
+  CHECK(max_rel(train::predict(m, X), columns_of(test::onnx_evaluate(p, rows_of(X)))) < 1e-12);
+  // The file without the edits predicts something else: the edits are read.
+  models::Model plain = models::import_onnx_bytes(models::onnx_bytes(m), "again.onnx");
+  CHECK(max_rel(train::predict(plain, X), train::predict(m, X)) < 1e-12);
+  CHECK(max_rel(train::predict(plain, X), columns_of(test::onnx_evaluate(exported_mlp(DType::f64), rows_of(X)))) > 1e-3);
+}
+
 TEST_CASE("truncated, garbage and bit-flipped files are input errors, never crashes", "[onnx]") {
   const std::vector<std::uint8_t> good = models::onnx_bytes(
       trained_mlp(models::Activation::relu, models::Output::softmax, DType::f32, true));
