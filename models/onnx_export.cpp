@@ -183,14 +183,16 @@ void Exporter::check_node(NodeId id) {
 
 // Z = W A + b with b a leaf (k x 1) or (1 x 1), and W A read by nothing
 // else: one Gemm with b as C.
+// NOTE: Gemm's C broadcasts one way only: W A (1 x m) + b (k x 1) is the
+// (k x m) outer sum in dagrad, so it stays a Gemm and an Add.
 void Exporter::plan_gemm_bias(NodeId id) {
   const Node& n = g_.node(id);
   if (n.op != OpKind::add) return;
   for (int k = 0; k < 2; ++k) {
     const NodeId p = n.inputs[k], b = n.inputs[1 - k];
     const Node& bn = g_.node(b);
-    if (g_.node(p).op == OpKind::matmul && uses_[p] == 1 && is_leaf(bn) && bn.shape.cols == 1 &&
-        !fused_[p]) {
+    const bool fits = bn.shape.cols == 1 && (bn.shape.rows == 1 || bn.shape.rows == g_.node(p).shape.rows);
+    if (g_.node(p).op == OpKind::matmul && uses_[p] == 1 && is_leaf(bn) && fits && !fused_[p]) {
       gemm_bias_[id] = p;
       fused_[p] = 1;
       return;

@@ -529,6 +529,9 @@ void Importer::gemm(const ox::NodeProto& n) {
   if (n.input_size() == 3 && !n.input(2).empty()) {
     const Value& C = in(n, 2);
     if (C.kind != Value::Kind::constant) bad_node(n, "the bias C must be a constant");
+    // Gemm's C broadcasts one way, to [batch, out]: [out] or a scalar.
+    if (const std::int64_t out = Z.shape().rows; !C.dims.empty() && C.dims.back() != out && C.dims.back() != 1)
+      bad_node(n, fmt::format("the bias '{}' has {} values for {} outputs", n.input(2), C.dims.back(), out));
     // NOTE: beta C is the parameter: a bias scaled by a constant is a bias.
     Z = Z + (C.dims.empty() ? model_.graph().constant(beta * scalar_of(n, 2), {1, 1})
                             : vector_param(n, C, fmt::format("b{}", layer_), beta));

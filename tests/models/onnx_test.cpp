@@ -252,6 +252,25 @@ TEST_CASE("a residual DSL model with scalar arithmetic exports, evaluates and ro
   }
 }
 
+TEST_CASE("W A (1 x m) + b (k x 1), dagrad's outer sum, exports as Gemm then Add", "[onnx]") {
+  models::Model m(DType::f64);
+  Graph& g = m.graph();
+  Expr X = g.input("X", {2, m_dim}), W = g.param("W", {1, 2}), b = g.param("b", {3, 1});
+  m.set_output(tanh(W * X + b).named("A"));
+  m.set_cost(sum(m.output()).named("J"));
+  m.set_value("W", runtime::Tensor::from_matrix(io::Matrix({1, 2}, 0.5), DType::f64));
+  io::Matrix bias({3, 1});
+  bias.values = {-1, 0, 2};
+  m.set_value("b", runtime::Tensor::from_matrix(bias, DType::f64));
+  const onnx::ModelProto p = parse(models::onnx_bytes(m));
+  CHECK(op_types(p) == std::vector<std::string>{"Gemm", "Add", "Tanh"});
+  const io::Matrix X5 = probe(2, 5), P = train::predict(m, X5);
+  CHECK(P.shape == Shape{3, 5});
+  CHECK(max_rel(columns_of(test::onnx_evaluate(p, rows_of(X5))), P) < 1e-12);
+  models::Model back = round_trip(m);
+  CHECK(train::predict(back, X5) == P);
+}
+
 TEST_CASE("an imported model trains like any other: the cost falls", "[onnx]") {
   models::Model m = trained_mlp(models::Activation::relu, models::Output::sigmoid, DType::f64);
   models::Model back = round_trip(m);
@@ -377,6 +396,10 @@ TEST_CASE("import refuses what it does not read, naming the file, the node and t
   p.mutable_graph()->mutable_initializer(2)->set_dims(1, 4);  // W2 [3, 4]: 4 != the 5 units of A1
   p.mutable_graph()->mutable_initializer(2)->mutable_float_data()->Truncate(12);
   CHECK_THAT(import_error(p), Catch::Contains("node 'Z2' (Gemm)") && Catch::Contains("matmul"));
+  p = base;  // Gemm's C broadcasts one way: 3 biases for 1 output (found by fuzz_onnx)
+  for (float v : {0.5f, 0.25f}) p.mutable_graph()->mutable_initializer(5)->add_float_data(v);
+  p.mutable_graph()->mutable_initializer(5)->set_dims(0, 3);
+  CHECK_THAT(import_error(p), Catch::Contains("node 'Z3' (Gemm): the bias 'b3' has 3 values for 1 outputs"));
   p = base;
   auto* ta = p.mutable_graph()->mutable_node(0)->add_attribute();
   ta->set_name("transA");
