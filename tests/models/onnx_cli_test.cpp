@@ -108,14 +108,19 @@ TEST_CASE("dagrad export and import refuse with exit 2 and one line naming the f
     m.init_params(1);
     models::save_model(m, dir / "step.dagrad");
   }
+  // An output file that was there keeps its bytes, and no temporary file is left.
+  io::test::put_text(dir / "s.onnx", "precious");
   CHECK_THAT(refused(dir, {"export", "--model", "step.dagrad", "-o", "s.onnx"}).err,
              Catch::Contains("node M (step)"));
-  CHECK_FALSE(std::filesystem::exists(dir / "s.onnx"));
+  CHECK(robustness::slurp(dir / "s.onnx") == "precious");
+  CHECK(io::test::temp_files_in(dir.path()) == 0);
   refused(dir, {"export", "--model", "step.dagrad", "-o", "s.dagrad"});  // not FILE.onnx
   io::test::put_text(dir / "junk.onnx", "this is not a protobuf\n");
+  io::test::put_text(dir / "j.dagrad", "precious");
   CHECK_THAT(refused(dir, {"import", "junk.onnx", "-o", "j.dagrad"}).err,
              Catch::Contains("junk.onnx: not an ONNX model"));
-  CHECK_FALSE(std::filesystem::exists(dir / "j.dagrad"));
+  CHECK(robustness::slurp(dir / "j.dagrad") == "precious");
+  CHECK(io::test::temp_files_in(dir.path()) == 0);
   CHECK_THAT(refused(dir, {"import", "missing.onnx", "-o", "j.dagrad"}).err, Catch::Contains("missing.onnx"));
   refused(dir, {"import", "junk.onnx", "-o", "j.npz"});
 }
