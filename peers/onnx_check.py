@@ -6,7 +6,9 @@
    --normalize; f32 and f64), writes them with `dagrad export`, and this
    script runs onnx.checker.check_model(full_check=True) on each file and
    evaluates its graph with numpy (an evaluator written here from the ONNX
-   operator specs), against `dagrad predict` on the same raw features.
+   operator specs), against `dagrad predict` on the same raw features; where
+   python3-opencv is installed, OpenCV's dnn module (a deployment runtime,
+   float32 inside) runs each file too.
 2. Import. PyTorch MLPs (1 to 4 layers; relu, tanh and leaky relu hidden
    layers; sigmoid, softmax and linear outputs; Flatten, Dropout, bias-free
    layers) are exported with torch.onnx.export at opsets 11 to 17, read by
@@ -128,11 +130,22 @@ EXPORTS = [  # layers, hidden, output, normalize, dtype
 ]
 
 
+def opencv_outputs(path, X):
+    """The file run by OpenCV's dnn module, or None without python3-opencv."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    net = cv2.dnn.readNetFromONNX(path)
+    net.setInput(X.astype(np.float32))
+    return net.forward()
+
+
 def check_exports(exe, onnx, tmp):
     X, y = moons(300, 1)
     save_csv(os.path.join(tmp, "x.csv"), X)
     save_csv(os.path.join(tmp, "y.csv"), y[:, None])
-    worst = {"f32": 0.0, "f64": 0.0, "f64 leaky": 0.0}
+    worst = {"f32": 0.0, "f64": 0.0, "f64 leaky": 0.0, "opencv": 0.0, "opencv runs": 0}
     for k, (layers, hidden, output, normalize, dtype) in enumerate(EXPORTS):
         model, onnx_file = f"e{k}.dagrad", f"e{k}.onnx"
         run(exe, "train", "--data", "x.csv", "--labels", "y.csv", "--layers", layers, "--hidden", hidden,
@@ -149,9 +162,15 @@ def check_exports(exe, onnx, tmp):
         d = rel_diff(evaluate(m, X), ours)
         kind = "f64 leaky" if dtype == "f64" and hidden == "leaky_relu" else dtype
         worst[kind] = max(worst[kind], d)
+        cv = opencv_outputs(path, X)
+        if cv is not None:
+            worst["opencv"] = max(worst["opencv"], rel_diff(cv, ours))
+            worst["opencv runs"] += 1
         ops = ",".join(n.op_type for n in m.graph.node)
         print(f"export {layers:<10} {hidden:<10} {output:<7} {dtype} {'norm' if normalize else '    '} "
-              f"full_check ok  numpy vs predict {d:.2e}  [{ops}]")
+              f"full_check ok  numpy vs predict {d:.2e}"
+              + (f"  OpenCV dnn vs predict {rel_diff(cv, ours):.2e}" if cv is not None else "")
+              + f"  [{ops}]")
     return worst
 
 
@@ -269,10 +288,12 @@ def main():
             return 0
         worst = check_exports(exe, onnx, tmp)
         ok = (worst["f32"] < TOLERANCE and worst["f64"] < TOLERANCE_F64
-              and worst["f64 leaky"] < TOLERANCE_F64_LEAKY)
+              and worst["f64 leaky"] < TOLERANCE_F64_LEAKY and worst["opencv"] < TOLERANCE)
+        cv = (f"OpenCV dnn {worst['opencv']:.2e} ({TOLERANCE:g}, {worst['opencv runs']} files)"
+              if worst["opencv runs"] else "OpenCV dnn: python3-opencv is not installed")
         print(f"export: max relative difference f32 {worst['f32']:.2e} (tolerance {TOLERANCE:g}), "
               f"f64 {worst['f64']:.2e} ({TOLERANCE_F64:g}), f64 leaky relu {worst['f64 leaky']:.2e} "
-              f"({TOLERANCE_F64_LEAKY:g})")
+              f"({TOLERANCE_F64_LEAKY:g}); {cv}")
         try:
             import torch
         except ImportError:
