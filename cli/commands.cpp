@@ -19,6 +19,8 @@ void add_bench(CLI::App& app, Commands& out);
 void add_plan(CLI::App& app, Commands& out);
 void add_dot(CLI::App& app, Commands& out);
 void add_explain(CLI::App& app, Commands& out);
+void add_export(CLI::App& app, Commands& out);
+void add_import(CLI::App& app, Commands& out);
 
 
 void register_commands(CLI::App& app) {
@@ -33,6 +35,8 @@ void register_commands(CLI::App& app) {
   add_plan(app, c);
   add_dot(app, c);
   add_explain(app, c);
+  add_export(app, c);
+  add_import(app, c);
 }
 
 int run_selected(CLI::App&) {

@@ -2,7 +2,7 @@
 # Runs each built fuzz target for SECONDS (default 30) on a copy of its seed
 # corpus and prints total executions and final corpus size. Builds nothing:
 #   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDAGRAD_FUZZ=ON
-#   ninja -C build-fuzz fuzz_npy fuzz_npz fuzz_csv fuzz_h5
+#   ninja -C build-fuzz fuzz_targets
 # Usage: fuzz/smoke.sh [SECONDS] [BUILD_DIR]   (BUILD_DIR defaults to build-fuzz)
 # Crashing inputs are kept in BUILD_DIR/fuzz-crashes/<target>/.
 # NOTE: fuzz_h5 runs with -fork=1 -ignore_crashes=1 because libhdf5 1.10.8
@@ -54,8 +54,12 @@ triage_h5() {
   [ "$ours" -eq 0 ]
 }
 
-for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json}; do
+for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json onnx}; do
   exe=$bin/fuzz_$target
+  # fuzz_onnx exists only where libonnx does (DAGRAD_WITH_ONNX).
+  if [ ! -x "$exe" ] && [ "$target" = onnx ] && ! grep -q "DAGRAD_WITH_ONNX:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null; then
+    echo "fuzz_onnx: skipped (built without ONNX)"; continue
+  fi
   if [ ! -x "$exe" ]; then echo "fuzz_$target: not built in $bin"; status=1; continue; fi
   crashes=$build/fuzz-crashes/$target
   mkdir -p "$work/$target" "$crashes"
