@@ -502,11 +502,14 @@ void Step<T>::run() {
   double flops = 0;
   for (int l = 1; l <= L_; ++l) flops += 6.0 * double(n_[l] * n_[l - 1]) * double(m_);
   const int threads = flops >= 4e6 ? c_.run.threads : 1;
+  // NOTE: a thread_local named inside the lambda is the worker's own (empty)
+  // one; the workers get this thread's buffers by pointer.
+  T* const part = partials.data();
+  double* const block_cost = costs.data();
   parallel_for(threads, blocks, [&](std::int64_t b0, std::int64_t b1) {
     Tile<T>& t = worker_tile<T>(net_);
     with_simd([&] {
-      for (std::int64_t b = b0; b < b1; ++b)
-        sweep_block(b, t, partials.data() + b * P, &costs[static_cast<std::size_t>(b)]);
+      for (std::int64_t b = b0; b < b1; ++b) sweep_block(b, t, part + b * P, block_cost + b);
     });
   }, 1, 1);
   totals.assign(static_cast<std::size_t>(P), T(0));
