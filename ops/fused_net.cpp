@@ -46,6 +46,34 @@ std::string FusedNet::summary() const {
   return s + fmt::format(", {}", name_of(optimizer));
 }
 
+std::string FusedNet::replaced_summary() const {
+  std::vector<std::size_t> count(std::size_t(op_count), 0);
+  std::size_t nodes = 0;
+  for (NodeId id : replaced.schedule(replaced_outputs)) {
+    const OpKind op = replaced.node(id).op;
+    if (id < kept.size() && kept[id]) continue;  // what it reads, not work it replaced
+    ++count[std::size_t(op)];
+    ++nodes;
+  }
+  std::vector<std::string> parts;
+  for (std::size_t k = 0; k < count.size(); ++k)
+    if (count[k] > 0)
+      parts.push_back(count[k] == 1 ? std::string(op_def(OpKind(k)).name)
+                                    : fmt::format("{} x{}", op_def(OpKind(k)).name, count[k]));
+  return fmt::format("{} nodes: {}", nodes, fmt::join(parts, ", "));
+}
+
+std::vector<std::string> FusedNet::replaced_lines() const {
+  std::vector<std::string> lines;
+  for (NodeId id : replaced.schedule(replaced_outputs)) {
+    const Node& n = replaced.node(id);
+    if (id < kept.size() && kept[id]) continue;
+    lines.push_back(fmt::format("{:<18} {:<18} {}", replaced.describe(id), op_def(n.op).name,
+                                to_string(n.shape)));
+  }
+  return lines;
+}
+
 namespace {
 
 // Every operand in the shape the program says; the value is J (1x1).

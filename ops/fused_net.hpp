@@ -59,6 +59,7 @@ struct FusedNet {
   // training step it absorbed.
   Graph replaced;
   std::vector<NodeId> replaced_outputs;
+  std::vector<bool> kept;  // per node of `replaced`: an operand, or computes one (alpha, c1, c2)
   std::size_t absorbed = 0;
 
   int depth() const { return static_cast<int>(layers.size()); }
@@ -75,6 +76,10 @@ struct FusedNet {
   }
   // "2-4-1, tanh, binary cross-entropy, gd" (and L2, dropout when present).
   std::string summary() const;
+  // What it replaced, by op: "31 nodes: matmul x6, add x4, tanh, ...".
+  std::string replaced_summary() const;
+  // One line per replaced node, in schedule order: "  dZ2  sub  (1xm)".
+  std::vector<std::string> replaced_lines() const;
 };
 
 std::string_view name_of(NetActivation a);

@@ -252,6 +252,10 @@ std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outpu
     Rewritten r = rebuild(g, keep);
     auto net = std::make_shared<ops::FusedNet>(std::move(f->net));
     Rewritten body = rebuild(g, fused);
+    net->kept.assign(body.graph.size(), false);
+    const std::vector<bool> kept = g.ancestors_of(u->operands);
+    for (NodeId id = 0; id < g.size(); ++id)
+      if (kept[id] && body.map[id] != no_node) net->kept[body.map[id]] = true;
     net->replaced = std::move(body.graph);
     net->replaced_outputs = std::move(body.outputs);
     net->absorbed = absorbed;

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "dagrad/ops/fused_net.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/fit.hpp"
+#include "tests/robustness/cli_run.hpp"
 
 using namespace dagrad;
 
@@ -240,4 +242,31 @@ TEST_CASE("fuse_nets leaves wide nets and other graphs alone", "[passes][fuse_ne
   train::Session eval(me, train::Use::evaluate, 50, true);
   for (NodeId id = 0; id < eval.graph().size(); ++id)
     CHECK(eval.graph().node(id).op != OpKind::fused_net);
+}
+
+TEST_CASE("dagrad plan and dot --fused show the fused node and what it replaced",
+          "[passes][fuse_net][cli]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   fmt::format("dagrad_fuse_net_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto plan = robustness::run_cli(
+      dir, {"plan", "--layers", "2,4,1", "--hidden", "tanh", "--optimizer", "gd", "--m", "400"});
+  CHECK(plan.exit_code == 0);
+  CHECK(plan.out.find("J is fused_net: 2-4-1, tanh, binary cross-entropy, gd") != std::string::npos);
+  // The unfused step: 5 products (Z1, Z2, dA1, dW1, dW2), 4 assigns.
+  CHECK(plan.out.find("matmul x5") != std::string::npos);
+  CHECK(plan.out.find("assign x4") != std::string::npos);
+  const auto unfused = robustness::run_cli(
+      dir, {"plan", "--layers", "2,4,1", "--hidden", "tanh", "--optimizer", "gd", "--no-opt"});
+  CHECK(unfused.exit_code == 0);
+  CHECK(unfused.out.find("fused_net") == std::string::npos);
+  const auto dot = robustness::run_cli(
+      dir, {"dot", "--layers", "2,4,1", "--hidden", "relu", "--optimizer", "adam", "--fused"});
+  CHECK(dot.exit_code == 0);
+  CHECK(dot.out.find("fused_net 2-4-1, relu, binary cross-entropy, adam; in place of") !=
+        std::string::npos);
+  const auto refused = robustness::run_cli(dir, {"dot", "--layers", "2,4,1", "--fused"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("--fused") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
