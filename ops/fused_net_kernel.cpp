@@ -15,6 +15,7 @@
 // one only in the order of its sums.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,7 @@ struct Tile {
   V<T>* dz[2];
   V<T>* y;
   V<T>* valid;                 // 1 for the tile's samples, 0 for its padding
+  std::int64_t valid_count = -1;  // the sample count `valid` was written for
   V<T>* acc;
   std::int64_t acc_size = 0;
 
@@ -94,6 +96,7 @@ struct Tile {
       n_prev = ly.units;
     }
     acc_size = params;
+    valid_count = -1;
     const std::size_t vectors = static_cast<std::size_t>(rows * TV + params);
     constexpr std::size_t align = 64;  // a cache line (NOTE: alignof(V<T>) may say 8 here)
     buf.assign(vectors * sizeof(V<T>) + align, 0);
@@ -139,7 +142,7 @@ class Step {
   void forward(Tile<T>& t) const;
   void activate(Tile<T>& t, int l) const;
   D output(Tile<T>& t) const;
-  D softmax_output(Tile<T>& t) const;
+  Vt softmax_output(Tile<T>& t) const;
   void backward(Tile<T>& t) const;
   void derivative(Tile<T>& t, int l, Vt* g) const;
   void update(const T* totals, double cost_sum);
@@ -184,17 +187,26 @@ Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attrs.net), L_(net_.dep
 // X's and Y's columns j0 .. j0+count into the tile, zero-padded.
 template <class T>
 void Step<T>::load(Tile<T>& t, std::int64_t j0, std::int64_t count) const {
+  const bool full = count == TS;
   auto rows = [&](const T* src, std::int64_t n, Vt* dst) {
     T* out = reinterpret_cast<T*>(dst);
     for (std::int64_t r = 0; r < n; ++r) {
+      if (full) {  // a constant size: a few vector moves, not a memmove call
+        std::memcpy(out + r * TS, src + r * m_ + j0, sizeof(T) * TS);
+        continue;
+      }
       std::copy_n(src + r * m_ + j0, count, out + r * TS);
       std::fill(out + r * TS + count, out + (r + 1) * TS, T(0));
     }
   };
   rows(X_, n_[0], t.a[0]);
   rows(Y_, n_[L_], t.y);
-  T* v = reinterpret_cast<T*>(t.valid);
-  for (std::int64_t j = 0; j < TS; ++j) v[j] = j < count ? T(1) : T(0);
+  // The padding lanes' mask, rewritten only when the count changes.
+  if (count != t.valid_count) {
+    T* v = reinterpret_cast<T*>(t.valid);
+    for (std::int64_t j = 0; j < TS; ++j) v[j] = j < count ? T(1) : T(0);
+    t.valid_count = count;
+  }
   for (int l = 1; l < L_; ++l)
     if (dropout_[l]) draw_masks(t, l, j0, count);
 }
@@ -296,7 +308,9 @@ void Step<T>::activate(Tile<T>& t, int l) const {
 }
 
 // The output layer: dZ[L] = A[L] - Y (0 for padding) into dz[0], and the
-// tile's cost terms, in double as the unfused cost kernels sum them.
+// tile's cost terms summed lane by lane in T, then in double across tiles
+// as the unfused cost kernels sum them (in f32 each lane's few terms of a
+// tile are summed in float first: a few ulps of the tile's sum).
 template <class T>
 typename Step<T>::D Step<T>::output(Tile<T>& t) const {
   const std::int64_t K = n_[L_], n = K * TV;
@@ -304,58 +318,55 @@ typename Step<T>::D Step<T>::output(Tile<T>& t) const {
   const Vt* y = t.y;
   const Vt* valid = t.valid;
   Vt* dz = t.dz[0];
-  auto wide = [](Vt v) { return __builtin_convertvector(v, D); };
-  D cost{};
+  Vt part{};
   switch (net_.cost) {
     case NetCost::bce_logits: {
       // J terms max(z, 0) - z y + log(1 + e^-|z|); A = sigmoid(z).
-      Vt* tail = t.dz[1];
       if constexpr (std::is_same_v<T, float>) {
         for (std::int64_t i = 0; i < n; ++i) {
-          const Vt e = fast::exp_neg(-fast::abs(z[i]));
+          const Vt zi = z[i], ok = valid[i % TV];
+          const Vt e = fast::exp_neg(-fast::abs(zi));
           const Vt q = 1.0f / (1.0f + e);
-          dz[i] = pick<T>(z[i] >= 0.0f, q, e * q);
-          tail[i] = fast::log1p_unit(e);
+          dz[i] = (pick<T>(zi >= 0.0f, q, e * q) - y[i]) * ok;
+          part += (pick<T>(zi > 0.0f, zi, Vt{}) - zi * y[i] + fast::log1p_unit(e)) * ok;
         }
       } else {
+        Vt* tail = t.dz[1];
         vec::sigmoid(reinterpret_cast<const T*>(z), reinterpret_cast<T*>(dz), n * lanes<T>);
         vec::softplus_neg_abs(reinterpret_cast<const T*>(z), reinterpret_cast<T*>(tail),
                               n * lanes<T>);
-      }
-      for (std::int64_t i = 0; i < n; ++i) {
-        const Vt ok = valid[i % TV];
-        dz[i] = (dz[i] - y[i]) * ok;
-        const D zd = wide(z[i]);
-        cost += ((zd > 0.0 ? zd : D{}) - zd * wide(y[i]) + wide(tail[i])) * wide(ok);
+        for (std::int64_t i = 0; i < n; ++i) {
+          const Vt ok = valid[i % TV];
+          dz[i] = (dz[i] - y[i]) * ok;
+          part += (pick<T>(z[i] > T(0), z[i], Vt{}) - z[i] * y[i] + tail[i]) * ok;
+        }
       }
       break;
     }
     case NetCost::softmax_ce:
-      cost = softmax_output(t);
+      part = softmax_output(t);
       break;
     case NetCost::mse:
       for (std::int64_t i = 0; i < n; ++i) {
         const Vt ok = valid[i % TV];
         dz[i] = (z[i] - y[i]) * ok;
-        const D diff = wide(z[i]) - wide(y[i]);
-        cost += diff * diff * wide(ok);
+        part += dz[i] * dz[i];
       }
-      cost *= 0.5;
+      part *= T(0.5);
       break;
   }
-  return cost;
+  return __builtin_convertvector(part, D);
 }
 
 // Softmax over the K rows of each sample: dZ = softmax(z) - Y, cost terms
 // -sum_k y_k (z_k - max - log sum_j e^(z_j - max)).
 template <class T>
-typename Step<T>::D Step<T>::softmax_output(Tile<T>& t) const {
+typename Step<T>::Vt Step<T>::softmax_output(Tile<T>& t) const {
   const std::int64_t K = n_[L_];
   const Vt* z = t.a[L_];
   const Vt* y = t.y;
   Vt* dz = t.dz[0];
-  auto wide = [](Vt v) { return __builtin_convertvector(v, D); };
-  D cost{};
+  Vt cost{};
   for (int v = 0; v < TV; ++v) {
     const Vt ok = t.valid[v];
     Vt top = z[v];
@@ -372,7 +383,7 @@ typename Step<T>::D Step<T>::softmax_output(Tile<T>& t) const {
     for (std::int64_t k = 0; k < K; ++k) {
       const std::int64_t i = k * TV + v;
       dz[i] = (dz[i] / total - y[i]) * ok;
-      cost -= wide(y[i]) * (wide(z[i]) - wide(top) - wide(log_total)) * wide(ok);
+      cost -= y[i] * ((z[i] - top) - log_total) * ok;
     }
   }
   return cost;
