@@ -270,3 +270,24 @@ TEST_CASE("dagrad plan and dot --fused show the fused node and what it replaced"
   CHECK(refused.err.find("--fused") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("dagrad bench times the fused step, and mini-batches of a shuffled set",
+          "[passes][fuse_net][cli]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   fmt::format("dagrad_fuse_net_bench_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::vector<std::string> mb{"bench", "--layers", "20,8,3", "--output", "softmax",
+                                    "--optimizer", "adam", "--batch-size", "16", "--samples", "100",
+                                    "--steps", "3", "--warmup", "1", "--json"};
+  const auto fused = robustness::run_cli(dir, mb);
+  REQUIRE(fused.exit_code == 0);
+  CHECK(fused.out.find("\"fused_net\":true") != std::string::npos);
+  CHECK(fused.out.find("\"optimizer\":\"adam\"") != std::string::npos);
+  CHECK(fused.out.find("\"samples_per_step\":16") != std::string::npos);
+  std::vector<std::string> unfused_args = mb;
+  unfused_args.push_back("--no-opt");
+  const auto unfused = robustness::run_cli(dir, unfused_args);
+  REQUIRE(unfused.exit_code == 0);
+  CHECK(unfused.out.find("\"fused_net\":false") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
