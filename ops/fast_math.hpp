@@ -13,6 +13,7 @@
 //   tanh(x)          all x                   2.42 ulp
 //   exp_neg(x)       x <= 0                  1.03 ulp above 2^-126, where it is 0
 //   log1p_unit(e)    0 <= e <= 1             3.79 ulp
+//   log1p_unit_inv   0 <= e <= 1             2.45 ulp (q = 1 / (1 + e) in float)
 //   log_pos(x)       normal x > 0            1.97 ulp
 // NaN propagates through each of them.
 //
@@ -129,6 +130,20 @@ DAGRAD_FAST f32x8 log1p_unit(f32x8 e) {
   const f32x8 d = u - 1.0f;
   const i32x8 exact = d == 0.0f;
   return select(exact, e, log_u * (e / select(exact, splat(1.0f), d)));
+}
+
+// log(1 + e) for e in [0, 1] when q = 1 / (1 + e) is at hand (within an
+// ulp; the sigmoid computes it): u = 1 + e rounds, and log(1 + e) - log(u)
+// = log(1 + (e - (u - 1)) / u) is (e - (u - 1)) q to far below an ulp, with
+// e - (u - 1) exact. One division fewer than log1p_unit.
+DAGRAD_FAST f32x8 log1p_unit_inv(f32x8 e, f32x8 q) {
+  const f32x8 u = 1.0f + e;
+  const i32x8 big = u > 1.41421356f;
+  const f32x8 f = select(big, u * 0.5f, u);
+  const f32x8 log_u = detail::log_near_one(f) +
+                      select(big, splat(detail::ln2_hi), splat(0.0f)) +
+                      select(big, splat(detail::ln2_lo), splat(0.0f));
+  return log_u + (e - (u - 1.0f)) * q;
 }
 
 // log x for a positive normal x (a softmax's normalizer, in [1, K]).

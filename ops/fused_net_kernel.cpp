@@ -328,7 +328,7 @@ typename Step<T>::D Step<T>::output(Tile<T>& t) const {
           const Vt e = fast::exp_neg(-fast::abs(zi));
           const Vt q = 1.0f / (1.0f + e);
           dz[i] = (pick<T>(zi >= 0.0f, q, e * q) - y[i]) * ok;
-          part += (pick<T>(zi > 0.0f, zi, Vt{}) - zi * y[i] + fast::log1p_unit(e)) * ok;
+          part += (pick<T>(zi > 0.0f, zi, Vt{}) - zi * y[i] + fast::log1p_unit_inv(e, q)) * ok;
         }
       } else {
         Vt* tail = t.dz[1];
