@@ -1,5 +1,5 @@
 // Float transcendentals on 8-lane vectors for the fused narrow-net kernel
-// (ops/fused_net.cpp), where tanh and the output's exp/log are most of a
+// (ops/fused_net_kernel.cpp), where tanh and the output's exp/log are most of a
 // step: SLEEF's tanhf costs about 1 ns a value, these about a quarter of it.
 // Plain multiplies, adds and one division each, written with GCC vector
 // types: the baseline x86-64 copy and the AVX2 copy (ops::with_simd) run the

@@ -1,6 +1,6 @@
 // The optimizers' element-wise steps, shared by the fused update ops
 // (ops/sgd_update.cpp ... ops/adam_update.cpp) and by the fused narrow-net
-// kernel (ops/fused_net.cpp), so that both apply the same arithmetic in the
+// kernel (ops/fused_net_kernel.cpp), so that both apply the same arithmetic in the
 // same order as the unfused nodes train::minimize builds:
 //   gd        W -= alpha dW
 //   momentum  v = b1 v + (1 - b1) dW;        W -= alpha v
