@@ -13,6 +13,13 @@
 // ops/fast_math.hpp (a few ulp); double calls the unfused kernels' functions
 // (ops/vecmath.hpp, libm), so in f64 the fused step differs from the unfused
 // one only in the order of its sums.
+
+// NOTE: -Wpsabi warns that 32-byte vector arguments change the calling
+// convention without -mavx; every function here is inlined into one caller.
+// GCC's separate note on the 32-byte ABI ignores the pragma: CMakeLists.txt
+// builds this file with -Wno-psabi.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -26,10 +33,6 @@
 #include "dagrad/ops/labels.hpp"
 #include "dagrad/ops/update_rules.hpp"
 #include "dagrad/ops/vecmath.hpp"
-
-// NOTE: -Wpsabi warns that 32-byte vector arguments change the calling
-// convention without -mavx; every function here is inlined into one caller.
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace dagrad::ops {
 
