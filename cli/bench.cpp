@@ -1,20 +1,25 @@
-// dagrad bench: times the full training step (forward, cost, backward, plain
-// gradient-descent update) of a model spec on synthetic data, alternating
-// each step with a GEMM-only run of the same cblas calls on separate buffers,
-// so that both see the same machine state. Prints median / p90 ms per step,
-// steps per second, GFLOP/s, the arena's peak bytes and the ratio to GEMMs.
-// The GEMM-only run calls each GEMM's planned library (ops/gemm_planner.hpp),
-// so the ratio compares against the library the step itself uses. --profile
-// times every kernel and says where the step's time beyond its GEMMs goes.
+// dagrad bench: times exactly what `dagrad train` runs per update: the
+// model spec with its optimizer attached (train::minimize; gd unless
+// --optimizer), one train::Session plan of forward, cost, backward and the
+// fused updates (a narrow net's step as one fused_net node), fed as fit feeds
+// it: the whole synthetic set bound once (--m), or mini-batches gathered from
+// a shuffled set of --samples (--batch-size; the timed unit is one step,
+// gather included). Each step alternates with a GEMM-only run of the same
+// products on separate buffers, so both see the same machine state. Prints
+// median / p90 ms per step, steps per second, GFLOP/s, the time outside the
+// GEMMs, the arena's peak bytes and the ratio to the GEMMs. The GEMM-only run
+// calls each GEMM's planned library (ops/gemm_planner.hpp), so the ratio
+// compares against the library the step itself uses. --profile times every
+// kernel and says where the step's time beyond its GEMMs goes.
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include <cblas.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
 #include "dagrad/graph/error.hpp"
@@ -23,7 +28,9 @@
 #include "dagrad/ops/vecmath.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/batches.hpp"
 #include "dagrad/train/init.hpp"
+#include "dagrad/train/session.hpp"
 
 namespace dagrad::cli {
 
@@ -31,10 +38,12 @@ namespace {
 
 struct BenchOptions {
   SpecOptions spec;
+  OptimizerFlags optimizer;   // gd unless --optimizer
   std::int64_t m = 256;
+  std::int64_t batch_size = 0;  // > 0: mini-batches of a data set of `samples`
+  std::int64_t samples = 0;
   int steps = 50;
   int warmup = 3;
-  double lr = 0.01;
   bool no_opt = false;
   bool profile = false;
   bool json = false;
@@ -58,16 +67,18 @@ struct GemmCall {
   runtime::Tensor A, B, C;
 };
 
-std::vector<GemmCall> gemm_calls(const Graph& g, std::span<const NodeId> schedule) {
+// The GEMMs of a step of m samples.
+std::vector<GemmCall> gemm_calls(const Graph& g, std::span<const NodeId> schedule, std::int64_t m) {
   std::vector<GemmCall> out;
   for (NodeId id : schedule) {
     const Node& n = g.node(id);
     if (n.op != OpKind::matmul && n.op != OpKind::matmul_bias) continue;
-    const Shape a = g.node(n.inputs[0]).shape, b = g.node(n.inputs[1]).shape;
-    out.push_back(GemmCall{a, b, n.shape, n.attrs.trans_a, n.attrs.trans_b, n.attrs.scale,
+    const Shape a = g.node(n.inputs[0]).shape.at(m), b = g.node(n.inputs[1]).shape.at(m);
+    const Shape c = n.shape.at(m);
+    out.push_back(GemmCall{a, b, c, n.attrs.trans_a, n.attrs.trans_b, n.attrs.scale,
                            n.op == OpKind::matmul_bias ? 1.0 : 0.0,
                            runtime::Tensor(n.dtype, a), runtime::Tensor(n.dtype, b),
-                           runtime::Tensor(n.dtype, n.shape)});
+                           runtime::Tensor(n.dtype, c)});
   }
   return out;
 }
@@ -107,112 +118,115 @@ double gemm_probe(int threads) {
 
 namespace {
 
-// The model, its gradients, the optimized graph and the executor, with the
+// The model with its optimizer attached and the training session fit runs
+// (forward, cost, backward and the fused updates in one plan), with the
 // time each stage of compilation took.
 struct Compiled {
-  Graph g;
-  models::Mlp model;
-  passes::Rewritten opt;
-  std::unique_ptr<runtime::Executor> exec;
-  double build_s = 0, grad_s = 0, opt_s = 0, plan_s = 0, gemm_select_s = 0;
-  std::vector<NodeId> grads;  // in opt.graph
+  models::Model model;
+  std::unique_ptr<train::Session> session;
+  std::int64_t capacity = 0;  // samples per step
+  double build_s = 0, minimize_s = 0, session_s = 0;
+  explicit Compiled(models::Model m) : model(std::move(m)) {}
+  const Graph& graph() const { return session->graph(); }
+  runtime::Executor& exec() const { return session->exec(); }
 };
 
-std::unique_ptr<Compiled> compile(const BenchOptions& o) {
-  auto c = std::make_unique<Compiled>();
-  c->g = Graph(to_dtype(o.spec));
-  auto t0 = Clock::now();
-  c->model = models::build_mlp(c->g, to_model_spec(o.spec), o.m);
-  c->build_s = seconds_since(t0);
-  t0 = Clock::now();
-  const std::vector<Expr> params = c->model.params();
-  const std::vector<Expr> dparams = gradients(c->model.J, params);
-  c->grad_s = seconds_since(t0);
-  std::vector<NodeId> outputs{c->model.J.id};
-  for (Expr d : dparams) outputs.push_back(d.id);
-  t0 = Clock::now();
-  passes::PassOptions popt;
-  if (o.no_opt) popt = passes::PassOptions::none();
-  c->opt = passes::optimize(c->g, outputs, popt);
-  c->opt_s = seconds_since(t0);
-  // The GEMM library choice (timing each large shape on both libraries) is
-  // made here, apart, so that `plan` stays the memory plan's time; the
-  // executor then finds every shape decided.
-  t0 = Clock::now();
-  ops::plan_gemms(c->opt.graph, c->opt.graph.schedule(c->opt.outputs));
-  c->gemm_select_s = seconds_since(t0);
-  t0 = Clock::now();
-  c->exec = std::make_unique<runtime::Executor>(c->opt.graph, c->opt.outputs);
-  c->plan_s = seconds_since(t0);
-  c->grads.assign(c->opt.outputs.begin() + 1, c->opt.outputs.end());
+train::OptimizerConfig optimizer_config(const BenchOptions& o) {
+  train::OptimizerConfig c{train::OptimizerKind::gd, o.optimizer.lr, o.optimizer.beta1,
+                           o.optimizer.beta2, o.optimizer.epsilon, o.optimizer.decay_rate};
+  if (auto given = optimizer_of(o.optimizer)) c = *given;
+  c.validate();
   return c;
 }
 
-// Synthetic X ~ N(0, 1), labels 0/1 (sigmoid) or one-hot (softmax), He init.
-struct Data {
-  runtime::Tensor X, Y;
-  std::vector<runtime::Tensor> params;
-};
+std::unique_ptr<Compiled> compile(const BenchOptions& o) {
+  auto t0 = Clock::now();
+  auto c = std::make_unique<Compiled>(models::build_mlp(to_model_spec(o.spec), to_dtype(o.spec)));
+  c->build_s = seconds_since(t0);
+  t0 = Clock::now();
+  c->model.minimize(optimizer_config(o));
+  c->minimize_s = seconds_since(t0);
+  c->model.seed = o.spec.seed;
+  c->model.init_params(o.spec.seed);
+  c->capacity = o.batch_size > 0 ? std::min(o.batch_size, o.samples) : o.m;
+  t0 = Clock::now();
+  c->session = std::make_unique<train::Session>(c->model, train::Use::train, c->capacity, !o.no_opt);
+  c->session_s = seconds_since(t0);
+  return c;
+}
 
-Data make_data(const Compiled& c, const BenchOptions& o) {
-  const DType t = to_dtype(o.spec);
-  Data d{runtime::Tensor(t, c.model.X.shape()), runtime::Tensor(t, c.model.Y.shape()), {}};
-  std::vector<double> r(static_cast<std::size_t>(d.X.size()));
+// Synthetic X ~ N(0, 1) and labels for the output: 0/1 (sigmoid), a class
+// (softmax, made one-hot by the feeder) or a real value (linear).
+io::Dataset make_data(const BenchOptions& o, std::int64_t samples) {
+  const std::int64_t n0 = o.spec.layers.front(), K = o.spec.layers.back();
+  io::Dataset d{io::Matrix({n0, samples}), io::Matrix({1, samples}), "bench data"};
+  std::vector<double> r(static_cast<std::size_t>(n0 * samples)), u(static_cast<std::size_t>(samples));
   train::fill_randn(r, o.spec.seed, 1);
-  for (std::size_t i = 0; i < r.size(); ++i) d.X.set(std::int64_t(i), r[i]);
-  const Shape ys = d.Y.shape();
-  std::vector<double> u(static_cast<std::size_t>(ys.cols));
   train::fill_randn(u, o.spec.seed, 2);
-  for (std::int64_t j = 0; j < ys.cols; ++j) {
-    if (ys.rows == 1) d.Y.set(j, u[std::size_t(j)] > 0 ? 1.0 : 0.0);
-    else d.Y.set((static_cast<std::int64_t>(std::abs(u[std::size_t(j)]) * 1000) % ys.rows) * ys.cols + j, 1.0);
+  std::copy(r.begin(), r.end(), d.X.values.begin());
+  for (std::int64_t j = 0; j < samples; ++j) {
+    const double v = u[std::size_t(j)];
+    if (o.spec.output == "softmax") d.Y(0, j) = double(static_cast<std::int64_t>(std::abs(v) * 1000) % K);
+    else if (o.spec.output == "linear") d.Y(0, j) = v;
+    else d.Y(0, j) = v > 0 ? 1.0 : 0.0;
   }
-  d.params = train::init_params(c.model, train::Init::he, o.spec.seed, t);
   return d;
 }
 
-void bind_all(Compiled& c, Data& d) {
-  auto bind = [&](const std::string& name, const runtime::Tensor& t) {
-    const auto id = c.opt.graph.find(name);
-    if (id) c.exec->bind(*id, t);  // an unused leaf (no path to J) is not scheduled
-  };
-  bind("X", d.X);
-  bind("Y", d.Y);
-  const std::vector<std::string> names = c.model.param_names();
-  for (std::size_t k = 0; k < names.size(); ++k) bind(names[k], d.params[k]);
-}
-
-// W -= lr dW for every parameter.
-template <class T>
-void update(Compiled& c, Data& d, double lr) {
-  for (std::size_t k = 0; k < d.params.size(); ++k) {
-    const auto g = c.exec->values<T>(c.grads[k]);
-    T* w = d.params[k].data<T>();
-    if constexpr (std::is_same_v<T, float>)
-      cblas_saxpy(blasint(g.size()), float(-lr), g.data(), 1, w, 1);
-    else
-      cblas_daxpy(blasint(g.size()), -lr, g.data(), 1, w, 1);
+// The data behind the steps: the whole set bound once (full batch), or
+// mini-batches of a shuffled set gathered per step as fit gathers them.
+class StepFeed {
+ public:
+  StepFeed(Compiled& c, const BenchOptions& o)
+      : c_(c), data_(make_data(o, o.batch_size > 0 ? o.samples : o.m)),
+        feeder_(*c.session, train::sample_data(c.model, data_, true), c.capacity) {
+    const std::int64_t N = data_.samples();
+    if (o.batch_size > 0 && o.batch_size < N) {
+      sampler_.emplace(N, o.batch_size, o.spec.seed ^ 0x9e3779b97f4a7c15ull);
+      per_epoch_ = sampler_->batches();
+    } else {
+      feeder_.feed_range(0, N);
+    }
   }
-}
+  // Step i's batch into the session; its options.
+  runtime::RunOptions next(std::int64_t i) {
+    std::span<const std::int64_t> idx;
+    if (sampler_) {
+      const std::int64_t epoch = i / per_epoch_, k = i % per_epoch_;
+      if (k == 0) sampler_->start_epoch(epoch);
+      idx = sampler_->batch(k);
+      feeder_.feed(idx);
+      c_.session->set_epoch(epoch);
+    }
+    return {.training = true, .step = static_cast<std::uint64_t>(i), .check_numerics = false,
+            .samples = idx};
+  }
+
+ private:
+  Compiled& c_;
+  io::Dataset data_;
+  train::Feeder feeder_;
+  std::optional<train::BatchSampler> sampler_;
+  std::int64_t per_epoch_ = 1;
+};
 
 struct Timings {
   std::vector<double> step, gemm;
   std::vector<double> per_node;  // --profile: seconds per schedule step, summed over steps
-  double update_s = 0;           // --profile: the W -= lr dW loop, summed over steps
+  double feed_s = 0;             // --profile: gathering the mini-batches, summed over steps
 };
 
 template <class T>
-Timings time_steps(Compiled& c, Data& d, const BenchOptions& o) {
-  std::vector<GemmCall> calls = gemm_calls(c.opt.graph, c.exec->schedule());
+Timings time_steps(Compiled& c, StepFeed& feed, const BenchOptions& o) {
+  std::vector<GemmCall> calls = gemm_calls(c.graph(), c.exec().schedule(), c.capacity);
   Timings t;
-  t.per_node.assign(c.exec->schedule().size(), 0.0);
+  t.per_node.assign(c.exec().schedule().size(), 0.0);
   std::span<double> prof = o.profile ? std::span<double>(t.per_node) : std::span<double>();
   for (int i = 0; i < o.warmup + o.steps; ++i) {
     auto t0 = Clock::now();
-    c.exec->run({true, std::uint64_t(i), false}, i >= o.warmup ? prof : std::span<double>());
-    const auto t_update = Clock::now();
-    update<T>(c, d, o.lr);
-    if (o.profile && i >= o.warmup) t.update_s += seconds_since(t_update);
+    const runtime::RunOptions run = feed.next(i);
+    if (o.profile && i >= o.warmup) t.feed_s += seconds_since(t0);
+    c.exec().run(run, i >= o.warmup ? prof : std::span<double>());
     const double step = seconds_since(t0);
     t0 = Clock::now();
     run_gemms<T>(calls);
@@ -230,12 +244,18 @@ namespace {
 
 bool is_gemm(OpKind op) { return op == OpKind::matmul || op == OpKind::matmul_bias; }
 
+std::size_t fused_nets(const Graph& g) {
+  std::size_t n = 0;
+  for (NodeId id = 0; id < g.size(); ++id) n += g.node(id).op == OpKind::fused_net;
+  return n;
+}
+
 // Where a step's time goes, as means per step: each op kind's kernels, the
 // slowest nodes, the GEMM nodes against the same GEMMs run bare, and what is
 // left outside the kernels (the executor's loop, the update).
 void print_profile(const Compiled& c, const Timings& t, int steps) {
-  const Graph& g = c.opt.graph;
-  const std::span<const NodeId> schedule = c.exec->schedule();
+  const Graph& g = c.graph();
+  const std::span<const NodeId> schedule = c.exec().schedule();
   std::map<std::string, double> by_op;
   double total = 0, gemm_nodes = 0;
   std::map<ops::GemmLibrary, double> by_library;
@@ -245,7 +265,7 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
     total += t.per_node[s];
     if (!is_gemm(n.op)) continue;
     gemm_nodes += t.per_node[s];
-    const ops::GemmKey key = *ops::node_gemm_key(g, schedule[s], ops::gemm_threads());
+    const ops::GemmKey key = *ops::node_gemm_key(g, schedule[s], ops::gemm_threads(), c.capacity);
     by_library[ops::plan_gemm(key).library] += t.per_node[s];
   }
   const auto ms = [&](double sec) { return 1e3 * sec / steps; };
@@ -253,8 +273,8 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
   for (double v : t.step) step_sum += v;
   for (double v : t.gemm) bare_sum += v;
   fmt::print("profile (means per step over {} steps):\n", steps);
-  fmt::print("  step {:.4f} ms = kernels {:.4f} + update {:.4f} + executor loop {:.4f}\n", ms(step_sum),
-             ms(total), ms(t.update_s), ms(step_sum - total - t.update_s));
+  fmt::print("  step {:.4f} ms = kernels {:.4f} + batch gather {:.4f} + executor loop {:.4f}\n",
+             ms(step_sum), ms(total), ms(t.feed_s), ms(step_sum - total - t.feed_s));
   fmt::print("  GEMM nodes {:.4f} ms ({:.1f}% of the step); the same GEMMs bare {:.4f} ms; the rest {:.4f} ms\n",
              ms(gemm_nodes), 100 * gemm_nodes / step_sum, ms(bare_sum), ms(step_sum - gemm_nodes));
   for (const auto& [lib, sec] : by_library)
@@ -274,7 +294,8 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
     const Node& n = g.node(schedule[s]);
     std::string lib;
     if (is_gemm(n.op))
-      lib = std::string(ops::library_name(ops::plan_gemm(*ops::node_gemm_key(g, schedule[s], ops::gemm_threads())).library));
+      lib = std::string(ops::library_name(
+          ops::plan_gemm(*ops::node_gemm_key(g, schedule[s], ops::gemm_threads(), c.capacity)).library));
     fmt::print("    {:<18} {:<28} {:<11} {:9.4f} ms  {:5.1f}%  {}\n", g.describe(schedule[s]),
                ops::op_def(n.op).name, to_string(n.shape), ms(t.per_node[s]), 100 * t.per_node[s] / total, lib);
   }
@@ -283,8 +304,8 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
 // How many GEMM nodes run on each library: {"onednn": 2, "openblas": 5, ...}.
 nlohmann::json gemm_libraries(const Compiled& c) {
   std::map<std::string, int> count;
-  for (NodeId id : c.exec->schedule())
-    if (const auto key = ops::node_gemm_key(c.opt.graph, id, ops::gemm_threads()))
+  for (NodeId id : c.exec().schedule())
+    if (const auto key = ops::node_gemm_key(c.graph(), id, ops::gemm_threads(), c.capacity))
       ++count[std::string(ops::library_name(ops::plan_gemm(*key).library))];
   return count;
 }
@@ -293,6 +314,10 @@ void check_options(const BenchOptions& o) {
   if (o.steps < 1) throw InputError(fmt::format("--steps {} must be at least 1", o.steps));
   if (o.warmup < 0) throw InputError(fmt::format("--warmup {} must be at least 0", o.warmup));
   if (o.m < 1) throw InputError(fmt::format("--m {} must be at least 1", o.m));
+  if (o.batch_size > 0 && o.samples < 1)
+    throw InputError("--batch-size needs --samples N: the size of the data set it draws from");
+  if (o.samples > 0 && o.batch_size < 1)
+    throw InputError("--samples is the mini-batch data set's size: give --batch-size too");
 
 }
 
@@ -301,24 +326,27 @@ int run_bench(const BenchOptions& o) {
   apply_threads(o.spec);
   const double probe_before = o.spec.threads > 1 ? gemm_probe(1) / gemm_probe(2) : 1.0;
   std::unique_ptr<Compiled> c = compile(o);
-  Data d = make_data(*c, o);
-  bind_all(*c, d);
+  StepFeed feed(*c, o);
   const bool f32 = to_dtype(o.spec) == DType::f32;
-  Timings t = f32 ? time_steps<float>(*c, d, o) : time_steps<double>(*c, d, o);
+  Timings t = f32 ? time_steps<float>(*c, feed, o) : time_steps<double>(*c, feed, o);
   const double probe_after = o.spec.threads > 1 ? gemm_probe(1) / gemm_probe(2) : 1.0;
   const double med = quantile(t.step, 0.5), p90 = quantile(t.step, 0.9);
   const double gemm_med = quantile(t.gemm, 0.5);
-  const double flops = gemm_flops(gemm_calls(c->opt.graph, c->exec->schedule()));
-  const runtime::MemoryPlan& plan = c->exec->plan();
+  const double flops = gemm_flops(gemm_calls(c->graph(), c->exec().schedule(), c->capacity));
+  const runtime::MemoryPlan& plan = c->exec().plan();
+  const train::OptimizerConfig opt = optimizer_config(o);
   nlohmann::json j = {
       {"median_ms", 1e3 * med}, {"p90_ms", 1e3 * p90}, {"steps_per_s", 1.0 / med},
       {"gflops", flops / med * 1e-9}, {"gemm_median_ms", 1e3 * gemm_med},
       {"ratio_to_gemm", med / gemm_med}, {"arena_bytes", plan.arena_bytes},
       {"lower_bound_bytes", plan.lower_bound}, {"threads", o.spec.threads},
       {"core_check_before", probe_before}, {"core_check_after", probe_after},
-      {"nodes", c->opt.graph.size()}, {"simd", ops::vec::simd_enabled()},
-      {"compile_ms", 1e3 * (c->build_s + c->grad_s + c->opt_s + c->plan_s)},
-      {"gemm_select_ms", 1e3 * c->gemm_select_s}, {"gemm", ops::gemm_mode_name(ops::gemm_mode())},
+      {"outside_gemm_ms", 1e3 * (med - gemm_med)},
+      {"nodes", c->graph().size()}, {"simd", ops::vec::simd_enabled()},
+      {"fused_net", fused_nets(c->graph()) > 0},
+      {"optimizer", train::name_of(opt.kind)}, {"samples_per_step", c->capacity},
+      {"compile_ms", 1e3 * (c->build_s + c->minimize_s + c->session_s)},
+      {"gemm", ops::gemm_mode_name(ops::gemm_mode())},
       {"gemm_libraries", gemm_libraries(*c)}};
   if (o.json) {
     fmt::print("{}\n", j.dump());
@@ -327,14 +355,20 @@ int run_bench(const BenchOptions& o) {
   const std::string layers = o.spec.layers.size() <= 12
                                ? fmt::format("{}", fmt::join(o.spec.layers, ","))
                                : fmt::format("{} layers", o.spec.layers.size() - 1);
-  fmt::print("model {} m={} {} threads={} optimized={} simd={}\n", layers, o.m, o.spec.dtype, o.spec.threads, !o.no_opt, ops::vec::simd_enabled());
-  fmt::print("compile: build {:.2f} ms, gradients {:.2f} ms, optimize {:.2f} ms, plan {:.2f} ms "
-             "({} nodes); GEMM selection {:.2f} ms (--gemm {})\n", 1e3 * c->build_s, 1e3 * c->grad_s,
-             1e3 * c->opt_s, 1e3 * c->plan_s, c->opt.graph.size(), 1e3 * c->gemm_select_s,
+  const std::string samples = o.batch_size > 0
+                                  ? fmt::format("batches of {} from {} shuffled samples", c->capacity, o.samples)
+                                  : fmt::format("m={}", o.m);
+  fmt::print("model {} {} {} {} threads={} optimized={}{} simd={}\n", layers, samples, o.spec.dtype,
+             train::name_of(opt.kind), o.spec.threads, !o.no_opt,
+             fused_nets(c->graph()) > 0 ? " (one fused_net step)" : "", ops::vec::simd_enabled());
+  fmt::print("compile: build {:.2f} ms, minimize (gradients and update) {:.2f} ms, session "
+             "(optimize, plan, GEMM selection) {:.2f} ms ({} nodes, --gemm {})\n",
+             1e3 * c->build_s, 1e3 * c->minimize_s, 1e3 * c->session_s, c->graph().size(),
              ops::gemm_mode_name(ops::gemm_mode()));
   fmt::print("step: median {:.4f} ms  p90 {:.4f} ms  {:.1f} steps/s  {:.2f} GFLOP/s\n", 1e3 * med,
              1e3 * p90, 1.0 / med, flops / med * 1e-9);
-  fmt::print("gemm-only: median {:.4f} ms  ratio step/gemm {:.3f}\n", 1e3 * gemm_med, med / gemm_med);
+  fmt::print("gemm-only: median {:.4f} ms  ratio step/gemm {:.3f}  outside GEMMs {:.4f} ms per step\n",
+             1e3 * gemm_med, med / gemm_med, 1e3 * (med - gemm_med));
   fmt::print("memory: peak arena {} bytes, lower bound {} bytes (ratio {:.3f})\n", plan.arena_bytes,
              plan.lower_bound, double(plan.arena_bytes) / double(std::max<std::size_t>(plan.lower_bound, 1)));
   if (o.spec.threads > 1)
@@ -351,10 +385,13 @@ void add_bench(CLI::App& app, Commands& out) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps against the same GEMMs alone");
   add_spec_options(cmd, opts->spec);
-  cmd->add_option("--m", opts->m, "samples per step (columns of X)");
+  add_optimizer_flags(cmd, opts->optimizer);
+  cmd->add_option("--m", opts->m, "samples per step (columns of X), full batch");
+  cmd->add_option("--batch-size", opts->batch_size,
+                  "mini-batches of this many samples from --samples, shuffled per epoch as fit does");
+  cmd->add_option("--samples", opts->samples, "the mini-batch data set's size (with --batch-size)");
   cmd->add_option("--steps", opts->steps, "timed steps");
   cmd->add_option("--warmup", opts->warmup, "untimed steps first");
-  cmd->add_option("--lr", opts->lr, "learning rate of the update");
   cmd->add_flag("--no-opt", opts->no_opt, "run the graph without passes::optimize");
   cmd->add_flag("--profile", opts->profile,
                 "time each kernel: per op and per node, GEMMs against the rest");

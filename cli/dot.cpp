@@ -13,6 +13,7 @@
 #include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
+#include "dagrad/passes/optimize.hpp"
 #include "dagrad/viz/dot.hpp"
 
 namespace dagrad::cli {
@@ -25,7 +26,20 @@ struct DotCliOptions {
   std::string output;
   viz::DotOptions dot;
   bool no_legend = false;
+  bool fused = false;
 };
+
+// The training step after passes::optimize: a narrow network's step is one
+// fused_net node, labelled with the network and the nodes it replaced.
+std::string fused_dot(const viz::Derivation& d, const viz::DotOptions& dot) {
+  if (d.assigns.empty())
+    throw InputError("--fused draws the optimized training step: give --optimizer (or a --model "
+                     "with one)");
+  std::vector<NodeId> outputs{d.J};
+  outputs.insert(outputs.end(), d.assigns.begin(), d.assigns.end());
+  const passes::Rewritten r = passes::optimize(d.graph, outputs);
+  return viz::to_dot(r.graph, r.outputs, {}, dot);
+}
 
 int run_dot(DotCliOptions& o) {
   OutputSet()
@@ -36,6 +50,12 @@ int run_dot(DotCliOptions& o) {
   viz::Derivation d = derivation_for(o.source, optimizer_of(o.optimizer));
   o.dot.notation = d.notation;
   o.dot.legend = !o.no_legend;
+  if (o.fused) {
+    const std::string text = fused_dot(d, o.dot);
+    if (o.output.empty() || o.output == "-") fmt::print("{}", text);
+    else viz::write_dot_file(o.output, text);
+    return 0;
+  }
   std::vector<NodeId> outputs = d.outputs();
   // Forward only: the cost and the prediction A[L], which the fused
   // cross-entropy does not need but a reader expects to see.
@@ -71,6 +91,11 @@ void add_dot(CLI::App& app, Commands& out) {
   cmd->add_option("--rankdir", o->dot.rankdir, "layout direction")
       ->check(CLI::IsMember({"TB", "LR", "BT", "RL"}));
   cmd->add_flag("--no-legend", o->no_legend, "leave out the legend of roles");
+  cmd->add_flag("--fused", o->fused,
+                "draw the optimized training step (needs an optimizer): a narrow net's step is "
+                "one fused_net node, labelled with what it replaced")
+      ->excludes("--forward-only")
+      ->excludes("--layer");
   out.push_back({cmd, [o] { return run_dot(*o); }});
 }
 

@@ -2,7 +2,9 @@
 // backward and update, after passes::optimize), or of a saved graph file
 // (--graph): the schedule, each value's bytes, arena offset and live steps,
 // the in-place chains, then the peak bytes and the liveness lower bound; last,
-// the library each GEMM runs on and why (ops/gemm_planner.hpp).
+// a fused narrow-net step's network and the nodes it replaced
+// (passes/fuse_net.hpp); last, the library each GEMM runs on and why
+// (ops/gemm_planner.hpp).
 //   dagrad plan --layers 2,4,1 --hidden tanh --m 400
 //   dagrad plan --model cats.dagrad --m 64
 #include <fmt/format.h>
@@ -11,6 +13,7 @@
 #include "cli/model_spec.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
+#include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/planner.hpp"
@@ -44,10 +47,24 @@ void print_gemms(const Graph& g, std::span<const NodeId> schedule, std::int64_t 
   }
 }
 
+// Each fused_net node of the schedule: the network it runs and the nodes
+// of the unfused step it stands for (--no-opt plans those).
+void print_fused(const Graph& g, std::span<const NodeId> schedule) {
+  for (NodeId id : schedule) {
+    const Node& n = g.node(id);
+    if (n.op != OpKind::fused_net || !n.attrs.net) continue;
+    const ops::FusedNet& net = *n.attrs.net;
+    fmt::print("{} is fused_net: {}\n  one kernel in place of {}:\n", g.describe(id), net.summary(),
+               net.replaced_summary());
+    for (const std::string& line : net.replaced_lines()) fmt::print("    {}\n", line);
+  }
+}
+
 void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m) {
   const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs, {}, m);
   runtime::check_plan(g, plan);
   fmt::print("{}", runtime::describe_plan(g, plan));
+  print_fused(g, plan.schedule);
   print_gemms(g, plan.schedule, m);
 }
 

@@ -539,9 +539,8 @@ std::vector<std::pair<NodeId, NodeId>> Graph::write_constraints(
   for (NodeId u = 0; u < size(); ++u) {
     if (!needed[u]) continue;
     const Node& n = node(u);
-    const unsigned writes = ops::op_def(n.op).writes;
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {
-      if (!(writes & (1u << k))) continue;
+      if (!ops::writes_operand(n, k)) continue;
       const NodeId target = n.inputs[k];
       if (writer_of[target] != no_writer && writer_of[target] != u)
         throw GraphError(fmt::format("{} is written by both {} and {}", describe(target),

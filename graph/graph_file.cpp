@@ -62,6 +62,10 @@ Json attrs_json(const Graph& g, NodeId id) {
 
 Json node_json(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
+  if (n.attrs.net)
+    throw GraphError(fmt::format("cannot save {}: a fused_net node is made by passes::optimize "
+                                 "for the executor and its program has no file form; save the "
+                                 "graph before optimizing it", g.describe(id)));
   Json j;
   j["id"] = id;
   j["op"] = ops::op_def(n.op).name;

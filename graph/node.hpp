@@ -4,12 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dagrad/graph/types.hpp"
 
 namespace dagrad {
+
+namespace ops {
+struct FusedNet;  // ops/fused_net.hpp: what a fused_net node computes
+}
 
 using NodeId = std::uint32_t;
 
@@ -60,6 +65,8 @@ enum class OpKind : std::uint8_t {
   momentum_update,  // v = b1 v + (1-b1) dW; W -= alpha v     in place
   rmsprop_update,  // s = b2 s + (1-b2) dW^2; W -= alpha dW / (sqrt(s) + eps)
   adam_update,     // v, s as above; W -= alpha (v/c1) / (sqrt(s/c2) + eps)
+  fused_net,       // a narrow network's whole training step (passes::fuse_nets):
+                   // forward, cost, backward and update; value J, W and state in place
   count_           // number of ops; not an op
 };
 
@@ -112,6 +119,8 @@ struct Attrs {
   double beta1 = 0.9;      // momentum_update, adam_update
   double beta2 = 0.999;    // rmsprop_update, adam_update
   double epsilon = 1e-8;   // rmsprop_update, adam_update
+  // fused_net: its program and the nodes it replaced (shared, immutable).
+  std::shared_ptr<const ops::FusedNet> net;
 
   Scale scale_factor() const { return {scale, m_pow}; }
   void set_scale(Scale s) {

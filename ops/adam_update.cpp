@@ -7,26 +7,15 @@
 // operands computed once per step by the unfused scalar nodes. passes::optimize
 // makes it from the nodes train::minimize builds, which stay the reference;
 // no gradient rule.
-#include <cmath>
-
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
+#include "dagrad/ops/update_rules.hpp"
 
 namespace dagrad::ops {
 
 namespace {
 
 Shape adam_shape(const ShapeCall& c) { return update_shape(c, 4); }
-
-template <class T>
-void adam_loop(T* __restrict w, T* __restrict v, T* __restrict s, const T* __restrict g,
-               std::int64_t n, T lr, T beta1, T beta2, T eps, T c1, T c2) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    v[i] = beta1 * v[i] + (T(1) - beta1) * g[i];
-    s[i] = beta2 * s[i] + (T(1) - beta2) * g[i] * g[i];
-    w[i] -= lr * (v[i] / c1) / (std::sqrt(s[i] / c2) + eps);
-  }
-}
 
 template <class T>
 void adam_kernel(const KernelCall& c) {
@@ -39,7 +28,7 @@ void adam_kernel(const KernelCall& c) {
   const T beta1 = static_cast<T>(a.beta1), beta2 = static_cast<T>(a.beta2);
   const T eps = static_cast<T>(a.epsilon);
   parallel_for(c.run.threads, c.out.shape.size(), [&](std::int64_t b, std::int64_t e) {
-    with_simd([&] { adam_loop<T>(w + b, v + b, s + b, g + b, e - b, lr, beta1, beta2, eps, c1, c2); });
+    with_simd([&] { rules::adam<T>(w + b, v + b, s + b, g + b, e - b, lr, beta1, beta2, eps, c1, c2); });
   });
 }
 

@@ -11,7 +11,7 @@
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/ops/kernels.hpp"
-#include "dagrad/ops/philox.hpp"
+#include "dagrad/ops/dropout_bits.hpp"
 #include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
@@ -33,12 +33,8 @@ void mask_kernel(const KernelCall& c) {
     std::fill_n(d, rows * cols, T(1));
     return;
   }
-  // U < kp  <=>  word < kp * 2^32 for the 32-bit word U * 2^32.
-  const auto threshold = static_cast<std::uint64_t>(kp * 4294967296.0);
-  const std::uint64_t seed = c.node.attrs.seed, step = c.run.step;
-  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed),
-                                         static_cast<std::uint32_t>(seed >> 32) ^
-                                             static_cast<std::uint32_t>(step >> 32)};
+  const std::uint64_t threshold = dropout_threshold(kp);
+  const DropoutKey key = dropout_key(c.node.attrs.seed, c.run.step);
   const bool by_index = static_cast<std::int64_t>(c.run.samples.size()) == cols;
   // One Philox block gives the words of 4 rows of one sample; any split of
   // the columns over threads gives the same mask.
@@ -48,11 +44,7 @@ void mask_kernel(const KernelCall& c) {
       const auto sample = static_cast<std::uint64_t>(
           by_index ? c.run.samples[static_cast<std::size_t>(j)] : j);
       for (std::int64_t r = 0; r < rows; r += 4) {
-        const auto words = philox4x32({static_cast<std::uint32_t>(r / 4),
-                                       static_cast<std::uint32_t>(sample),
-                                       static_cast<std::uint32_t>(sample >> 32),
-                                       static_cast<std::uint32_t>(step)},
-                                      key);
+        const auto words = dropout_words(key, sample, r / 4);
         for (std::int64_t k = 0; k < 4 && r + k < rows; ++k)
           d[(r + k) * cols + j] = words[static_cast<std::size_t>(k)] < threshold ? T(1) : T(0);
       }

@@ -6,6 +6,7 @@
 // assign(W, W - alpha v)), which stay the reference; no gradient rule.
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
+#include "dagrad/ops/update_rules.hpp"
 
 namespace dagrad::ops {
 
@@ -14,22 +15,13 @@ namespace {
 Shape momentum_shape(const ShapeCall& c) { return update_shape(c, 3); }
 
 template <class T>
-void momentum_loop(T* __restrict w, T* __restrict v, const T* __restrict g, std::int64_t n, T lr,
-                   T beta) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    v[i] = beta * v[i] + (T(1) - beta) * g[i];
-    w[i] -= lr * v[i];
-  }
-}
-
-template <class T>
 void momentum_kernel(const KernelCall& c) {
   T* w = c.in[0].as<T>();
   T* v = c.in[1].as<T>();
   const T* g = c.in[2].as<T>();
   const T lr = c.in[3].as<T>()[0], beta = static_cast<T>(c.node.attrs.beta1);
   parallel_for(c.run.threads, c.out.shape.size(), [&](std::int64_t b, std::int64_t e) {
-    with_simd([&] { momentum_loop<T>(w + b, v + b, g + b, e - b, lr, beta); });
+    with_simd([&] { rules::momentum<T>(w + b, v + b, g + b, e - b, lr, beta); });
   });
 }
 

@@ -91,10 +91,22 @@ struct OpDef {
   // Bit k set: the kernel overwrites operand k (a param or state leaf) in
   // place. The schedule runs such a node after the operand's other readers.
   unsigned writes = 0;
+  // For an op whose written operands differ per node (fused_net): how many
+  // of the node's first operands its kernel overwrites. Its value is its
+  // own (in the arena), not operand 0's memory as with `writes`.
+  std::size_t (*writes_first)(const Node&) = nullptr;
 };
 
 const OpDef& op_def(OpKind kind);
 std::span<const OpDef* const> all_ops();
+
+// Whether node n's kernel overwrites its operand k (OpDef::writes or
+// OpDef::writes_first).
+inline bool writes_operand(const Node& n, std::size_t k) {
+  const OpDef& d = op_def(n.op);
+  if (d.writes_first) return k < d.writes_first(n);
+  return k < 32 && (d.writes & (1u << k)) != 0;
+}
 // Throws GraphError for a name that is not an op ("unknown op 'foo'").
 OpKind op_from_name(std::string_view name);
 

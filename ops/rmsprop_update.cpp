@@ -3,25 +3,15 @@
 //
 // RMSprop's update as one loop over W and s. passes::optimize makes it from
 // the nodes train::minimize builds, which stay the reference; no gradient rule.
-#include <cmath>
-
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
+#include "dagrad/ops/update_rules.hpp"
 
 namespace dagrad::ops {
 
 namespace {
 
 Shape rmsprop_shape(const ShapeCall& c) { return update_shape(c, 3); }
-
-template <class T>
-void rmsprop_loop(T* __restrict w, T* __restrict s, const T* __restrict g, std::int64_t n, T lr,
-                  T beta2, T eps) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    s[i] = beta2 * s[i] + (T(1) - beta2) * g[i] * g[i];
-    w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
-  }
-}
 
 template <class T>
 void rmsprop_kernel(const KernelCall& c) {
@@ -31,7 +21,7 @@ void rmsprop_kernel(const KernelCall& c) {
   const T lr = c.in[3].as<T>()[0];
   const T beta2 = static_cast<T>(c.node.attrs.beta2), eps = static_cast<T>(c.node.attrs.epsilon);
   parallel_for(c.run.threads, c.out.shape.size(), [&](std::int64_t b, std::int64_t e) {
-    with_simd([&] { rmsprop_loop<T>(w + b, s + b, g + b, e - b, lr, beta2, eps); });
+    with_simd([&] { rules::rmsprop<T>(w + b, s + b, g + b, e - b, lr, beta2, eps); });
   });
 }
 

@@ -5,6 +5,7 @@
 // stay the reference; it has no gradient rule.
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
+#include "dagrad/ops/update_rules.hpp"
 
 namespace dagrad::ops {
 
@@ -13,17 +14,12 @@ namespace {
 Shape sgd_shape(const ShapeCall& c) { return update_shape(c, 2); }
 
 template <class T>
-void sgd_loop(T* __restrict w, const T* __restrict g, std::int64_t n, T lr) {
-  for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
-}
-
-template <class T>
 void sgd_kernel(const KernelCall& c) {
   T* w = c.in[0].as<T>();
   const T* g = c.in[1].as<T>();
   const T lr = c.in[2].as<T>()[0];
   parallel_for(c.run.threads, c.out.shape.size(), [&](std::int64_t b, std::int64_t e) {
-    with_simd([&] { sgd_loop<T>(w + b, g + b, e - b, lr); });
+    with_simd([&] { rules::sgd<T>(w + b, g + b, e - b, lr); });
   });
 }
 

@@ -65,13 +65,15 @@ std::optional<NodeId> fuse_elementwise_rule(RebuildContext& c, NodeId old) {
 namespace {
 
 // Matching an optimizer's update in the old graph, node by node.
-struct UpdateMatch {
-  RebuildContext& c;
+struct UpdateMatcher {
+  const Graph& g;
+  const std::vector<int>& uses;
 
+  const Node& node(NodeId id) const { return g.node(id); }
   // `id` when it is an `op` node read only by the node being fused.
   const Node* inner(NodeId id, OpKind op) const {
-    const Node& n = c.node(id);
-    return n.op == op && c.single_use(id) ? &n : nullptr;
+    const Node& n = node(id);
+    return n.op == op && uses[id] == 1 ? &n : nullptr;
   }
   // s x + offset with a plain scale: returns x.
   std::optional<NodeId> affine_of(NodeId id, double* s, double offset) const {
@@ -87,7 +89,7 @@ struct UpdateMatch {
   };
   std::optional<Average> average(NodeId id) const {
     const Node* a = inner(id, OpKind::assign);
-    if (!a || c.node(a->inputs[0]).op != OpKind::state) return std::nullopt;
+    if (!a || node(a->inputs[0]).op != OpKind::state) return std::nullopt;
     const Node* sum = inner(a->inputs[1], OpKind::add);
     if (!sum) return std::nullopt;
     double beta = 0, rest = 0;
@@ -101,8 +103,8 @@ struct UpdateMatch {
     const Node* d = inner(id, OpKind::div);
     if (!d) return std::nullopt;
     double one = 0;
-    const Node* den = c.node(d->inputs[1]).op == OpKind::affine ? &c.node(d->inputs[1]) : nullptr;
-    if (!den || !c.single_use(d->inputs[1]) || den->attrs.m_pow != 0) return std::nullopt;
+    const Node* den = node(d->inputs[1]).op == OpKind::affine ? &node(d->inputs[1]) : nullptr;
+    if (!den || uses[d->inputs[1]] != 1 || den->attrs.m_pow != 0) return std::nullopt;
     *eps = den->attrs.offset;
     auto root = affine_of(d->inputs[1], &one, *eps);
     if (!root || one != 1.0) return std::nullopt;
@@ -110,27 +112,27 @@ struct UpdateMatch {
     if (!sq) return std::nullopt;
     return std::pair{d->inputs[0], sq->inputs[0]};
   }
-  NodeId out(NodeId old) const { return c.mapped(old); }
-  // The fused node, when its operands have the shapes it needs: the first
+  // The fused update, when its operands have the shapes it needs: the first
   // `tensors` W's shape, the rest (alpha, c1, c2) 1x1.
-  std::optional<NodeId> make(OpKind op, std::vector<NodeId> old_ins, const Attrs& attrs,
-                             std::size_t tensors) const {
-    const Shape w = c.node(old_ins[0]).shape;
-    std::vector<NodeId> ins;
-    for (std::size_t k = 0; k < old_ins.size(); ++k) {
-      const Shape s = c.node(old_ins[k]).shape;
+  std::optional<UpdateMatch> make(OpKind op, std::vector<NodeId> ins, const Attrs& attrs,
+                                  std::size_t tensors) const {
+    const Shape w = node(ins[0]).shape;
+    for (std::size_t k = 0; k < ins.size(); ++k) {
+      const Shape s = node(ins[k]).shape;
       if (k < tensors ? s != w : !s.is_scalar()) return std::nullopt;
-      ins.push_back(out(old_ins[k]));
     }
-    return c.out.add(op, std::move(ins), attrs).id;
+    return UpdateMatch{op, std::move(ins), attrs};
   }
 };
 
-// The fused node for W's update assign(W, W - step), or nullopt.
-std::optional<NodeId> fuse_parameter_update(RebuildContext& c, const Node& a) {
-  const UpdateMatch m{c};
+}  // namespace
+
+std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& uses, NodeId assign) {
+  const UpdateMatcher m{g, uses};
+  const Node& a = g.node(assign);
+  if (a.op != OpKind::assign) return std::nullopt;
   const NodeId W = a.inputs[0];
-  if (c.node(W).op != OpKind::param) return std::nullopt;
+  if (g.node(W).op != OpKind::param) return std::nullopt;
   const Node* sub = m.inner(a.inputs[1], OpKind::sub);
   if (!sub || sub->inputs[0] != W) return std::nullopt;
   Attrs attrs;
@@ -141,7 +143,7 @@ std::optional<NodeId> fuse_parameter_update(RebuildContext& c, const Node& a) {
       attrs.beta1 = v->beta;
       return m.make(OpKind::momentum_update, {W, v->moment, v->x, alpha}, attrs, 3);
     }
-    if (c.node(x).op == OpKind::assign) return std::nullopt;
+    if (g.node(x).op == OpKind::assign) return std::nullopt;
     return m.make(OpKind::sgd_update, {W, x, alpha}, attrs, 2);
   }
   // rmsprop and adam: step = (alpha * num) / (sqrt(den) + epsilon).
@@ -173,12 +175,13 @@ std::optional<NodeId> fuse_parameter_update(RebuildContext& c, const Node& a) {
                 {W, v->moment, s->moment, v->x, alpha, vc->inputs[1], sc->inputs[1]}, attrs, 4);
 }
 
-}  // namespace
-
 std::optional<NodeId> fuse_update_rule(RebuildContext& c, NodeId old) {
-  const Node& n = c.node(old);
-  if (n.op != OpKind::assign) return std::nullopt;
-  return fuse_parameter_update(c, n);
+  if (c.node(old).op != OpKind::assign) return std::nullopt;
+  const auto u = match_update(c.in, c.uses, old);
+  if (!u) return std::nullopt;
+  std::vector<NodeId> ins;
+  for (NodeId x : u->operands) ins.push_back(c.mapped(x));
+  return c.out.add(u->op, std::move(ins), u->attrs).id;
 }
 
 Rewritten fuse_updates(const Graph& g, std::span<const NodeId> outputs) {

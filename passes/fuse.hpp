@@ -22,6 +22,17 @@ namespace dagrad::passes {
 Rewritten fuse_bias(const Graph& g, std::span<const NodeId> outputs);
 Rewritten fuse_elementwise(const Graph& g, std::span<const NodeId> outputs);
 Rewritten fuse_updates(const Graph& g, std::span<const NodeId> outputs);
+// An optimizer's update of one parameter as train::minimize builds it
+// (assign(W, W - step) and its moments' assigns, each inner node read once
+// per `uses`), as the fused update op and its operands in the old graph:
+// W, the moments, dW, alpha and Adam's c1, c2. nullopt for anything else.
+struct UpdateMatch {
+  OpKind op;  // sgd_update, momentum_update, rmsprop_update or adam_update
+  std::vector<NodeId> operands;
+  Attrs attrs;  // beta1, beta2, epsilon
+};
+std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& uses, NodeId assign);
+
 // The passes' rules, for optimize() to apply in a single rebuild.
 std::optional<NodeId> fuse_bias_rule(RebuildContext& c, NodeId old);
 std::optional<NodeId> fuse_elementwise_rule(RebuildContext& c, NodeId old);

@@ -5,10 +5,13 @@
 #include "dagrad/passes/cse.hpp"
 #include "dagrad/passes/fold.hpp"
 #include "dagrad/passes/fuse.hpp"
+#include "dagrad/passes/fuse_net.hpp"
 
 namespace dagrad::passes {
 
-Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOptions& options) {
+namespace {
+
+Rewritten apply_rules(const Graph& g, std::span<const NodeId> outputs, const PassOptions& options) {
   using RuleFn = std::optional<NodeId> (*)(RebuildContext&, NodeId);
   const std::pair<bool, RuleFn> table[] = {
       {options.fold_constants, fold_constant_rule},   {options.fold_transposes, fold_transpose_rule},
@@ -30,6 +33,20 @@ Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOp
   });
   Rewritten last = compact(r.graph, r.outputs);
   return then(std::move(r), std::move(last));
+}
+
+}  // namespace
+
+Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOptions& options) {
+  // A narrow network's step first: it reads the graph as autodiff and
+  // train::minimize built it; the rules then fold what is left (alpha's
+  // decay, Adam's bias corrections).
+  if (options.fuse_nets)
+    if (std::optional<Rewritten> f = fuse_nets(g, outputs)) {
+      Rewritten rest = apply_rules(f->graph, f->outputs, options);
+      return then(std::move(*f), std::move(rest));
+    }
+  return apply_rules(g, outputs, options);
 }
 
 }  // namespace dagrad::passes

@@ -1,4 +1,5 @@
-// The optimization pipeline: constant folding, transpose folding, scale
+// The optimization pipeline: narrow-net fusion (passes/fuse_net.hpp: a
+// narrow network's whole training step as one node), then constant folding, transpose folding, scale
 // folding, bias fusion, element-wise fusion, then CSE and compaction. Run it
 // after gradients(): fused ops have no gradient rule. Results equal the
 // unoptimized graph's within floating-point rounding (alpha s folded into a
@@ -18,8 +19,9 @@ struct PassOptions {
   bool fuse_bias = true;
   bool fuse_elementwise = true;
   bool fuse_updates = true;
+  bool fuse_nets = true;
 
-  static PassOptions none() { return {false, false, false, false, false, false}; }
+  static PassOptions none() { return {false, false, false, false, false, false, false}; }
 };
 
 Rewritten optimize(const Graph& g, std::span<const NodeId> outputs,

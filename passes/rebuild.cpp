@@ -8,9 +8,7 @@ std::vector<NodeId> RebuildContext::mapped_inputs(NodeId old) const {
   return ins;
 }
 
-namespace {
-
-std::vector<int> count_uses(const Graph& g, const std::vector<NodeId>& schedule,
+std::vector<int> count_uses(const Graph& g, std::span<const NodeId> schedule,
                             std::span<const NodeId> outputs) {
   std::vector<int> uses(g.size(), 0);
   for (NodeId id : schedule)
@@ -18,6 +16,8 @@ std::vector<int> count_uses(const Graph& g, const std::vector<NodeId>& schedule,
   for (NodeId o : outputs) ++uses[o];
   return uses;
 }
+
+namespace {
 
 NodeId copy_node(RebuildContext& c, NodeId old) {
   const Node& n = c.in.node(old);

@@ -46,6 +46,11 @@ struct RebuildContext {
 // Returns the new node for `old`, or nullopt to copy it unchanged.
 using Rule = std::function<std::optional<NodeId>(RebuildContext&, NodeId old)>;
 
+// How many readers each node has among the nodes `schedule` runs, an output
+// counting as one more (RebuildContext::uses).
+std::vector<int> count_uses(const Graph& g, std::span<const NodeId> schedule,
+                            std::span<const NodeId> outputs);
+
 // Rebuilds `outputs` of `g` through `rule`. The new node keeps the old
 // node's name (unless the name is taken), role and layer.
 Rewritten rebuild(const Graph& g, std::span<const NodeId> outputs, const Rule& rule = {});

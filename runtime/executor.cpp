@@ -188,12 +188,12 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
       const NodeId leaf = alias_of[ins[k]];
       if (leaf != ~NodeId{0}) p.leaf_readers[leaf].emplace_back(s, k);
     }
-    if (const unsigned writes = ops::op_def(n.op).writes; writes != 0) {
+    if (ops::op_def(n.op).writes != 0) {  // the value is operand 0's memory
       p.leaf_aliases[ins[0]].push_back(id);
       alias_of[id] = alias_of[ins[0]];
-      for (std::size_t k = 0; k < ins.size(); ++k)
-        if (writes & (1u << k)) p.written.push_back(ins[k]);
     }
+    for (std::size_t k = 0; k < ins.size(); ++k)
+      if (ops::writes_operand(n, k)) p.written.push_back(ins[k]);
   }
   // A graph without m is planned now; one with m for the capacity, now when
   // it is given, else at the first run.

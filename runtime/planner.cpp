@@ -335,13 +335,11 @@ std::string describe_plan(const Graph& graph, const MemoryPlan& plan) {
     const SlotGroup* grp = bound ? nullptr : &plan.groups[v.group];
     const bool shared = grp && grp->members.front() != v.id;
     std::string where = bound ? std::string("caller memory") : "";
-    if (const unsigned writes = ops::op_def(n.op).writes; writes != 0) {
-      std::vector<std::string> targets;  // an update: the leaves it overwrites
-      for (std::size_t k = 0; k < n.inputs.size(); ++k)
-        if (writes & (1u << k)) targets.push_back(graph.describe(n.inputs[k]));
-      where = fmt::format("writes {} in place", fmt::join(targets, ", "));
-    }
-    out += fmt::format("{:>5}  {:<18} {:<27} {:<11} {:>10} {:>10}  {}\n", s, graph.describe(v.id),
+    std::vector<std::string> targets;  // an update: the leaves it overwrites
+    for (std::size_t k = 0; k < n.inputs.size(); ++k)
+      if (ops::writes_operand(n, k)) targets.push_back(graph.describe(n.inputs[k]));
+    if (!targets.empty()) where = fmt::format("writes {} in place", fmt::join(targets, ", "));
+    out += fmt::format("{:>5}  {:<18} {:<27} {:<11} {:>10} {:>10}  {}{}\n", s, graph.describe(v.id),
                        ops::op_def(n.op).name, to_string(n.shape),
                        bound ? std::string("bound") : fmt::format("{}", v.bytes),
                        bound ? std::string("-") : fmt::format("{}", grp->offset),
@@ -350,7 +348,8 @@ std::string describe_plan(const Graph& graph, const MemoryPlan& plan) {
                                            grp->persistent ? " output" : "",
                                            shared ? fmt::format(" (in place over {})",
                                                                 graph.describe(grp->members.front()))
-                                                  : ""));
+                                                  : ""),
+                       !bound && !where.empty() ? "; " + where : "");
   }
   const double ratio = plan.lower_bound ? double(plan.arena_bytes) / double(plan.lower_bound) : 1.0;
   out += fmt::format("peak arena bytes {}  lower bound from liveness {}  ratio {:.3f}  "

@@ -48,4 +48,18 @@ void gather_columns(const T* src, std::int64_t rows, std::int64_t m,
   }
 }
 
+// The same batch from the data stored sample by sample (by_sample is
+// m x rows: sample s's features at s * rows): each sample is one contiguous
+// read, where the columns of a row-major (rows x m) matrix are a cache miss
+// per element once the data outgrows the caches.
+template <class T>
+void gather_samples(const T* by_sample, std::int64_t rows, std::span<const std::int64_t> idx,
+                    T* dst) {
+  const auto b = static_cast<std::int64_t>(idx.size());
+  for (std::int64_t j = 0; j < b; ++j) {
+    const T* sample = by_sample + idx[static_cast<std::size_t>(j)] * rows;
+    for (std::int64_t r = 0; r < rows; ++r) dst[r * b + j] = sample[r];
+  }
+}
+
 }  // namespace dagrad::train

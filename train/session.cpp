@@ -70,15 +70,32 @@ Feeder::Feeder(Session& session, std::vector<std::pair<Expr, runtime::Tensor>> d
                                    node.name(), values.shape().cols, samples_));
     if (id == passes::no_node) continue;
     const Shape batch{values.shape().rows, std::min(capacity, samples_)};
-    inputs_.push_back({id, std::move(values), runtime::Tensor(session.graph().dtype(), batch)});
+    inputs_.push_back({id, std::move(values), runtime::Tensor(session.graph().dtype(), batch), {}});
   }
 }
 
 namespace {
 
+// Inputs with at least this many rows are gathered from a sample-major copy
+// (gather_samples): for fewer rows a row's columns are few cache lines apart.
+constexpr std::int64_t by_sample_rows = 16;
+
 template <class T>
-void gather(const runtime::Tensor& from, std::span<const std::int64_t> idx, runtime::Tensor& to) {
-  gather_columns(from.data<T>(), from.shape().rows, from.shape().cols, idx, to.data<T>());
+void gather(runtime::Tensor& by_sample, const runtime::Tensor& from,
+            std::span<const std::int64_t> idx, runtime::Tensor& to) {
+  const std::int64_t rows = from.shape().rows, m = from.shape().cols;
+  if (rows < by_sample_rows) {
+    gather_columns(from.data<T>(), rows, m, idx, to.data<T>());
+    return;
+  }
+  if (by_sample.size() != from.size()) {
+    by_sample = runtime::Tensor(from.dtype(), Shape{m, rows});
+    const T* src = from.data<T>();
+    T* dst = by_sample.data<T>();
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t s = 0; s < m; ++s) dst[s * rows + r] = src[r * m + s];
+  }
+  gather_samples(std::as_const(by_sample).data<T>(), rows, idx, to.data<T>());
 }
 
 }  // namespace
@@ -89,8 +106,8 @@ void Feeder::feed(std::span<const std::int64_t> idx) {
     if (b > in.batch.shape().cols)
       throw InputError(fmt::format("a batch of {} samples is more than the {} planned for", b,
                                    in.batch.shape().cols));
-    if (in.all.dtype() == DType::f32) gather<float>(in.all, idx, in.batch);
-    else gather<double>(in.all, idx, in.batch);
+    if (in.all.dtype() == DType::f32) gather<float>(in.by_sample, in.all, idx, in.batch);
+    else gather<double>(in.by_sample, in.all, idx, in.batch);
     // The batch's columns are packed at the front of the buffer: (rows x b).
     const Shape s{in.all.shape().rows, b};
     const runtime::Tensor& batch = in.batch;

@@ -66,6 +66,7 @@ class Feeder {
   struct Input {
     NodeId node;
     runtime::Tensor all, batch;
+    runtime::Tensor by_sample;  // `all` transposed, made at the first feed() of a wide input
   };
   Session& session_;
   std::vector<Input> inputs_;

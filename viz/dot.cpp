@@ -26,6 +26,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graphviz.hpp"
 #include "dagrad/io/atomic_file.hpp"
+#include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/op.hpp"
 
 extern char** environ;
@@ -133,6 +134,9 @@ std::string op_summary(const Node& n, const Notation& nt) {
     case OpKind::leaky_relu: return fmt::format("leaky_relu {}", format_number(a.slope));
     case OpKind::constant: return format_number(a.value);
     case OpKind::l2_penalty: return fmt::format("l2_penalty lambda={}", format_number(a.scale));
+    case OpKind::fused_net:
+      if (!a.net) return name;
+      return fmt::format("fused_net {}; in place of {}", a.net->summary(), a.net->replaced_summary());
     default: return name;
   }
 }

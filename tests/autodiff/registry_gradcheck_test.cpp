@@ -85,7 +85,8 @@ std::map<OpKind, Recipe> recipes() {
   r[OpKind::assign] = no_rule("an optimizer's update: it is applied, not differentiated");
   r[OpKind::matmul_bias] = r[OpKind::step_mul] = r[OpKind::tanh_grad_mul] =
       r[OpKind::sigmoid_grad_mul] = r[OpKind::sgd_update] = r[OpKind::momentum_update] =
-          r[OpKind::rmsprop_update] = r[OpKind::adam_update] = no_rule(fused);
+          r[OpKind::rmsprop_update] = r[OpKind::adam_update] = r[OpKind::fused_net] =
+              no_rule(fused);
   r[OpKind::add] = binary_recipe(OpKind::add);
   r[OpKind::sub] = binary_recipe(OpKind::sub);
   r[OpKind::mul] = binary_recipe(OpKind::mul);

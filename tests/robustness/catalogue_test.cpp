@@ -584,7 +584,9 @@ std::vector<Row> all_rows() {
   for (const char* cmd : {"bench", "plan"}) rows.push_back(unknown_flag_row(cmd, {"--layers", "3,2,1"}));
   const std::vector<std::pair<std::vector<std::string>, std::string>> bench_flags{
       {{"--warmup", "-5", "--steps", "3"}, "--warmup"}, {{"--steps", "0"}, "--steps"},
-      {{"--steps", "-2"}, "--steps"}, {{"--m", "0"}, "--m"}, {{"--gemm", "mkl"}, "--gemm"}};
+      {{"--steps", "-2"}, "--steps"}, {{"--m", "0"}, "--m"}, {{"--gemm", "mkl"}, "--gemm"},
+      {{"--batch-size", "16"}, "--samples"}, {{"--samples", "100"}, "--batch-size"},
+      {{"--batch-size", "0", "--samples", "100"}, "--batch-size"}, {{"--optimizer", "sgd"}, "--optimizer"}};
   for (const auto& [flags, name] : bench_flags) {
     std::vector<std::string> args{"bench", "--layers", "2,4,1"};
     args.insert(args.end(), flags.begin(), flags.end());

@@ -51,6 +51,14 @@ TEST_CASE("gather_columns copies the batch's columns", "[train]") {
   CHECK(out == std::vector<double>{3, 0, 13, 10});
 }
 
+TEST_CASE("gather_samples copies the batch's columns from sample-major data", "[train]") {
+  const std::vector<double> by_sample{0, 10, 1, 11, 2, 12, 3, 13};  // the 2 x 4 X above, transposed
+  const std::vector<std::int64_t> idx{3, 0, 2};
+  std::vector<double> out(6);
+  train::gather_samples(by_sample.data(), 2, std::span<const std::int64_t>(idx), out.data());
+  CHECK(out == std::vector<double>{3, 0, 2, 13, 10, 12});
+}
+
 TEST_CASE("normalization applies the training mu and sigma to the test set", "[train]") {
   io::Matrix train_X({2, 4});
   train_X.values = {1, 2, 3, 4, 5, 5, 5, 5};  // feature 2 is constant

@@ -314,6 +314,11 @@ TEST_CASE("mini-batch runs with a partial last batch agree with the reference", 
              .lr = 0.02, .decay = 0.1, .epochs = 5, .batch = 3},
             d);
   }
+  SECTION("momentum, 17 features (gathered from the sample-major copy), batches of 4") {
+    compare({.layers = {17, 5, 1}, .optimizer = train::OptimizerKind::momentum, .lr = 0.1,
+             .epochs = 4, .batch = 4},
+            data_set(17, 10));
+  }
 }
 
 namespace {

@@ -1,0 +1,282 @@
+#include "dagrad/passes/fuse_net.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/ops/fused_net.hpp"
+#include "dagrad/passes/fuse.hpp"
+
+namespace dagrad::passes {
+
+namespace {
+
+using ops::NetActivation;
+using ops::NetCost;
+using ops::NetLayer;
+using ops::NetOptimizer;
+
+// What the forward pass and the cost say, before the updates are read.
+struct Found {
+  ops::FusedNet net;
+  NodeId J = 0, X = 0, Y = 0;
+  std::vector<NodeId> params;  // W1, b1, W2, b2, ...
+};
+
+// Z = W A + b (either order of the sum) with W and b parameters and a plain
+// product: W, A, b.
+struct Affine {
+  NodeId W, A, b;
+};
+std::optional<Affine> affine_layer(const Graph& g, NodeId z) {
+  const Node& n = g.node(z);
+  if (n.op != OpKind::add) return std::nullopt;
+  for (int k = 0; k < 2; ++k) {
+    const Node& mm = g.node(n.inputs[k]);
+    const NodeId b = n.inputs[1 - k];
+    if (mm.op != OpKind::matmul || mm.attrs.trans_a || mm.attrs.trans_b ||
+        !mm.attrs.scale_factor().is_one() || mm.shape != n.shape)
+      continue;
+    const NodeId W = mm.inputs[0];
+    if (g.node(W).op != OpKind::param || g.node(b).op != OpKind::param ||
+        g.node(b).shape != Shape{g.node(W).shape.rows, 1})
+      continue;
+    return Affine{W, mm.inputs[1], b};
+  }
+  return std::nullopt;
+}
+
+// A[l] = g(Z[l]) (* D / keep_prob): fills the layer's activation and
+// dropout, returns Z[l].
+std::optional<NodeId> activation_layer(const Graph& g, NodeId A, NetLayer& layer) {
+  const Node* n = &g.node(A);
+  if (n->op == OpKind::dropout) {
+    const Node& D = g.node(n->inputs[1]);
+    if (D.op != OpKind::dropout_mask || D.shape != n->shape) return std::nullopt;
+    layer.keep_prob = D.attrs.keep_prob;
+    layer.seed = D.attrs.seed;
+    n = &g.node(n->inputs[0]);
+  }
+  switch (n->op) {
+    case OpKind::relu: layer.activation = NetActivation::relu; break;
+    case OpKind::leaky_relu:
+      layer.activation = NetActivation::leaky_relu;
+      layer.slope = n->attrs.slope;
+      break;
+    case OpKind::tanh: layer.activation = NetActivation::tanh; break;
+    case OpKind::sigmoid: layer.activation = NetActivation::sigmoid; break;
+    default: return std::nullopt;
+  }
+  return n->inputs[0];
+}
+
+// The layers from Z[L] down to the input X, each narrow, at most
+// net_max_depth of them.
+bool read_layers(const Graph& g, NodeId z, Found& f) {
+  std::vector<NetLayer> layers;  // from the output down
+  std::vector<NodeId> W, b;
+  NetLayer layer;  // the output layer: identity
+  for (;;) {
+    if (layers.size() == std::size_t(ops::net_max_depth)) return false;
+    const auto aff = affine_layer(g, z);
+    if (!aff) return false;
+    layer.units = g.node(aff->W).shape.rows;
+    if (layer.units > ops::net_max_width) return false;
+    layers.push_back(layer);
+    W.push_back(aff->W);
+    b.push_back(aff->b);
+    if (g.node(aff->A).op == OpKind::input) {
+      f.X = aff->A;
+      break;
+    }
+    layer = NetLayer{};
+    const auto below = activation_layer(g, aff->A, layer);
+    if (!below) return false;
+    z = *below;
+  }
+  f.net.inputs = g.node(f.X).shape.rows;
+  if (f.net.inputs > ops::net_max_width) return false;
+  f.net.layers.assign(layers.rbegin(), layers.rend());
+  for (std::size_t l = W.size(); l-- > 0;) {
+    f.params.push_back(W[l]);
+    f.params.push_back(b[l]);
+  }
+  // One parameter in two places (shared weights) is not this program.
+  std::vector<NodeId> sorted = f.params;
+  std::sort(sorted.begin(), sorted.end());
+  return std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+}
+
+// J = C (+ L2) with C the cost of Z[L] against the input Y.
+std::optional<Found> read_forward(const Graph& g, NodeId J) {
+  Found f;
+  f.J = J;
+  NodeId cost = J;
+  std::optional<NodeId> penalty;
+  if (const Node& j = g.node(J); j.op == OpKind::add) {
+    for (int k = 0; k < 2; ++k)
+      if (g.node(j.inputs[k]).op == OpKind::l2_penalty) {
+        penalty = j.inputs[k];
+        cost = j.inputs[1 - k];
+      }
+    if (!penalty) return std::nullopt;
+  }
+  const Node& c = g.node(cost);
+  switch (c.op) {
+    case OpKind::bce_logits: f.net.cost = NetCost::bce_logits; break;
+    case OpKind::softmax_ce: f.net.cost = NetCost::softmax_ce; break;
+    case OpKind::mse: f.net.cost = NetCost::mse; break;
+    default: return std::nullopt;
+  }
+  f.Y = c.inputs[1];
+  if (g.node(f.Y).op != OpKind::input || !read_layers(g, c.inputs[0], f)) return std::nullopt;
+  if (penalty) {
+    const Node& p = g.node(*penalty);
+    std::vector<NodeId> ws(p.inputs), want;
+    for (std::size_t k = 0; k < f.params.size(); k += 2) want.push_back(f.params[k]);
+    std::sort(ws.begin(), ws.end());
+    std::sort(want.begin(), want.end());
+    if (ws != want || !(p.attrs.scale > 0)) return std::nullopt;
+    f.net.lambda = p.attrs.scale;
+    f.net.l2_count = p.attrs.count;
+  }
+  return f;
+}
+
+// Each parameter's update, all of one optimizer: the kernel's operands
+// (parameters, moments, X, Y, alpha, c1, c2) and each update's dW.
+struct Updates {
+  std::vector<NodeId> assigns, operands, grads;
+};
+
+std::optional<NetOptimizer> optimizer_of(OpKind op) {
+  switch (op) {
+    case OpKind::sgd_update: return NetOptimizer::gd;
+    case OpKind::momentum_update: return NetOptimizer::momentum;
+    case OpKind::rmsprop_update: return NetOptimizer::rmsprop;
+    case OpKind::adam_update: return NetOptimizer::adam;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<Updates> read_updates(const Graph& g, std::span<const NodeId> outputs, Found& f) {
+  Updates u;
+  for (NodeId p : f.params) {
+    auto it = std::find_if(outputs.begin(), outputs.end(), [&](NodeId o) {
+      return g.node(o).op == OpKind::assign && g.node(o).inputs[0] == p;
+    });
+    if (it == outputs.end()) return std::nullopt;
+    u.assigns.push_back(*it);
+  }
+  const std::vector<NodeId> schedule = g.schedule(outputs);
+  const std::vector<int> uses = count_uses(g, schedule, outputs);
+  std::vector<NodeId> moments, scalars;
+  for (std::size_t k = 0; k < u.assigns.size(); ++k) {
+    const auto m = match_update(g, uses, u.assigns[k]);
+    if (!m) return std::nullopt;
+    const auto kind = optimizer_of(m->op);
+    const std::size_t tensors = m->op == OpKind::adam_update ? 4 : m->op == OpKind::sgd_update ? 2 : 3;
+    const std::vector<NodeId> rest(m->operands.begin() + std::ptrdiff_t(tensors), m->operands.end());
+    if (k == 0) {
+      f.net.optimizer = *kind;
+      f.net.beta1 = m->attrs.beta1;
+      f.net.beta2 = m->attrs.beta2;
+      f.net.epsilon = m->attrs.epsilon;
+      scalars = rest;
+    } else if (kind != f.net.optimizer || rest != scalars || m->attrs.beta1 != f.net.beta1 ||
+               m->attrs.beta2 != f.net.beta2 || m->attrs.epsilon != f.net.epsilon) {
+      return std::nullopt;
+    }
+    moments.insert(moments.end(), m->operands.begin() + 1, m->operands.begin() + std::ptrdiff_t(tensors - 1));
+    u.grads.push_back(m->operands[tensors - 1]);
+  }
+  u.operands = f.params;
+  u.operands.insert(u.operands.end(), moments.begin(), moments.end());
+  u.operands.push_back(f.X);
+  u.operands.push_back(f.Y);
+  u.operands.insert(u.operands.end(), scalars.begin(), scalars.end());
+  return u;
+}
+
+// Whether each update's dW is dJ/dW: gradients() run again on a copy finds
+// the graph's own nodes when they are the derivative, and makes new ones
+// where they differ.
+bool grads_are_derivatives(const Graph& g, const Found& f, const Updates& u) {
+  Graph copy = g;
+  std::vector<Expr> params;
+  for (NodeId p : f.params) params.push_back(copy.expr(p));
+  autodiff::GradientOptions quiet;
+  quiet.warn = [](const std::string&) {};
+  quiet.name_gradients = false;
+  const std::vector<Expr> d = autodiff::gradients(copy.expr(f.J), params, quiet);
+  for (std::size_t k = 0; k < d.size(); ++k)
+    if (d[k].id != u.grads[k]) return false;
+  return true;
+}
+
+// No output but J and the updates needs a node the fused one replaces.
+bool replaced_alone(const Graph& g, std::span<const NodeId> outputs, const std::vector<NodeId>& fused,
+                    const std::vector<NodeId>& operands, std::vector<NodeId>& others,
+                    std::size_t* absorbed) {
+  for (NodeId o : outputs)
+    if (std::find(fused.begin(), fused.end(), o) == fused.end()) others.push_back(o);
+  const std::vector<bool> kept = g.ancestors_of(operands);
+  const std::vector<bool> region = g.ancestors_of(fused);
+  const std::vector<bool> other = g.ancestors_of(others);
+  *absorbed = 0;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    if (!region[id] || kept[id]) continue;
+    if (other[id]) return false;
+    ++*absorbed;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outputs) {
+  for (NodeId J : outputs) {
+    if (g.node(J).op == OpKind::assign || !g.node(J).shape.is_scalar()) continue;
+    std::optional<Found> f = read_forward(g, J);
+    if (!f) continue;
+    std::optional<Updates> u = read_updates(g, outputs, *f);
+    if (!u || !grads_are_derivatives(g, *f, *u)) continue;
+    std::vector<NodeId> fused{J}, others;
+    fused.insert(fused.end(), u->assigns.begin(), u->assigns.end());
+    std::size_t absorbed = 0;
+    if (!replaced_alone(g, outputs, fused, u->operands, others, &absorbed)) continue;
+
+    // The operands and the other outputs as they are; then the fused node.
+    std::vector<NodeId> keep = u->operands;
+    keep.insert(keep.end(), others.begin(), others.end());
+    Rewritten r = rebuild(g, keep);
+    auto net = std::make_shared<ops::FusedNet>(std::move(f->net));
+    Rewritten body = rebuild(g, fused);
+    net->kept.assign(body.graph.size(), false);
+    const std::vector<bool> kept = g.ancestors_of(u->operands);
+    for (NodeId id = 0; id < g.size(); ++id)
+      if (kept[id] && body.map[id] != no_node) net->kept[body.map[id]] = true;
+    net->replaced = std::move(body.graph);
+    net->replaced_outputs = std::move(body.outputs);
+    net->absorbed = absorbed;
+    Attrs attrs;
+    attrs.net = std::move(net);
+    std::vector<NodeId> ins;
+    for (NodeId x : u->operands) ins.push_back(r.map[x]);
+    NodeId F;
+    {
+      BuildScope scope(r.graph, Role::forward, 0);
+      F = r.graph.add(OpKind::fused_net, std::move(ins), attrs).id;
+    }
+    if (const std::string& name = g.node(J).name; !name.empty() && !r.graph.find(name))
+      r.graph.set_name(F, name);
+    r.map[J] = F;
+    for (std::size_t k = 0; k < u->assigns.size(); ++k) r.map[u->assigns[k]] = r.map[f->params[k]];
+    r.outputs.clear();
+    for (NodeId o : outputs) r.outputs.push_back(r.map[o]);
+    return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace dagrad::passes
