@@ -150,7 +150,8 @@ std::unique_ptr<Compiled> compile(const BenchOptions& o) {
   c->model.init_params(o.spec.seed);
   c->capacity = o.batch_size > 0 ? std::min(o.batch_size, o.samples) : o.m;
   t0 = Clock::now();
-  c->session = std::make_unique<train::Session>(c->model, train::Use::train, c->capacity, !o.no_opt);
+  c->session = std::make_unique<train::Session>(c->model, train::Use::train, c->capacity,
+                                                 o.no_opt ? passes::PassOptions::none() : passes::PassOptions{});
   c->session_s = seconds_since(t0);
   return c;
 }
@@ -385,7 +386,7 @@ void add_bench(CLI::App& app, Commands& out) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps against the same GEMMs alone");
   add_spec_options(cmd, opts->spec);
-  add_optimizer_flags(cmd, opts->optimizer);
+  add_optimizer_flags(cmd, opts->optimizer, "the optimizer of the timed step: gd (default), momentum, rmsprop or adam");
   cmd->add_option("--m", opts->m, "samples per step (columns of X), full batch");
   cmd->add_option("--batch-size", opts->batch_size,
                   "mini-batches of this many samples from --samples, shuffled per epoch as fit does");

@@ -99,7 +99,7 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   check_every_ = o.epochs > 0 || o.print_every <= 0 ? per_epoch_ : o.print_every;
   r_.first_iteration = model.steps;
 
-  session_ = std::make_unique<Session>(model, Use::train, B_, o.fuse);
+  session_ = std::make_unique<Session>(model, Use::train, B_, o.passes);
   feeder_ = std::make_unique<Feeder>(*session_, sample_data(model, train, true), B_);
   if (B_ == m_) feeder_->feed_range(0, m_);  // full batch: the data set itself is the batch
   else sampler_.emplace(m_, B_, model.seed ^ 0x9e3779b97f4a7c15ull);
@@ -118,7 +118,7 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
 }
 
 void Trainer::setup_dev(const io::Dataset& dev) {
-  dev_session_ = std::make_unique<Session>(model_, Use::evaluate, dev.samples(), o_.fuse);
+  dev_session_ = std::make_unique<Session>(model_, Use::evaluate, dev.samples(), o_.passes);
   dev_feeder_ = std::make_unique<Feeder>(*dev_session_, sample_data(model_, dev, true),
                                          dev.samples());
   dev_feeder_->feed_range(0, dev.samples());

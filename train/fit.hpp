@@ -38,7 +38,7 @@ struct FitOptions {
   bool progress = true;                  // viz::ProgressBar when `out` is a terminal
   std::int64_t plateau_window = 100;     // warn after this many iterations at log 2
   bool check_numerics = false;           // NumericError at the first node giving NaN/Inf
-  bool fuse = true;                      // false: run the unfused graph (the reference)
+  passes::PassOptions passes;            // PassOptions::none(): the unfused graph (the reference)
 };
 
 struct FitResult {

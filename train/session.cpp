@@ -29,13 +29,12 @@ std::vector<NodeId> outputs_for(const models::Model& model, Use use) {
 
 }  // namespace
 
-Session::Session(models::Model& model, Use use, std::int64_t capacity, bool optimize)
+Session::Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes)
     : model_(model), epoch_(model.dtype(), {1, 1}) {
   if (use == Use::train && !model.minimized())
     throw GraphError("session: the model has no optimizer to train with (Model::minimize)");
   const std::vector<NodeId> outputs = outputs_for(model, use);
-  compiled_ = passes::optimize(model.graph(), outputs,
-                               optimize ? passes::PassOptions{} : passes::PassOptions::none());
+  compiled_ = passes::optimize(model.graph(), outputs, passes);
   runtime::ExecutorOptions eo;
   eo.capacity = capacity;
   exec_ = std::make_unique<runtime::Executor>(compiled_.graph, compiled_.outputs, eo);

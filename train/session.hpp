@@ -15,6 +15,7 @@
 
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/models/model.hpp"
+#include "dagrad/passes/optimize.hpp"
 #include "dagrad/passes/rebuild.hpp"
 #include "dagrad/runtime/executor.hpp"
 
@@ -24,9 +25,9 @@ enum class Use { train, evaluate, predict };
 
 class Session {
  public:
-  // `optimize` false runs the unfused graph: the reference the fused one is
-  // tested against.
-  Session(models::Model& model, Use use, std::int64_t capacity, bool optimize = true);
+  // `passes` chooses the rewrites; passes::PassOptions::none() runs the
+  // unfused graph, the reference the fused one is tested against.
+  Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes = {});
 
   runtime::Executor& exec() { return *exec_; }
   const runtime::Executor& exec() const { return *exec_; }

@@ -83,13 +83,13 @@ train::FitOptions options(const Case& c, std::int64_t iterations, bool fuse) {
   o.optimizer.learning_rate = c.opt == train::OptimizerKind::gd ? 0.3 : 0.01;
   o.optimizer.decay_rate = 0.25;
   o.out = nullptr;
-  o.fuse = fuse;
+  o.passes = fuse ? passes::PassOptions{} : passes::PassOptions::none();
   return o;
 }
 
 bool has_fused_net(models::Model& m, std::int64_t capacity) {
   m.init_params(m.seed);  // as fit does: the same values again
-  train::Session s(m, train::Use::train, capacity, true);
+  train::Session s(m, train::Use::train, capacity);
   for (NodeId id = 0; id < s.graph().size(); ++id)
     if (s.graph().node(id).op == OpKind::fused_net) return true;
   return false;
@@ -239,7 +239,7 @@ TEST_CASE("fuse_nets leaves wide nets and other graphs alone", "[passes][fuse_ne
   models::Model me = model_of(small, DType::f64);
   me.minimize(options(small, 1, true).optimizer);
   CHECK(has_fused_net(me, 50));
-  train::Session eval(me, train::Use::evaluate, 50, true);
+  train::Session eval(me, train::Use::evaluate, 50);
   for (NodeId id = 0; id < eval.graph().size(); ++id)
     CHECK(eval.graph().node(id).op != OpKind::fused_net);
 }
