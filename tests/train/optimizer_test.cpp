@@ -197,7 +197,9 @@ TEST_CASE("Adam steps match the hand computation with bias correction", "[train]
   }
 }
 
-TEMPLATE_TEST_CASE("fused updates give the old optimizer loops' bits; unfused agree to 1e-12",
+// NOTE: no ';' in test names: catch_discover_tests cuts a name there (a CMake
+// list), and ctest then runs a filter that matches no test and passes.
+TEMPLATE_TEST_CASE("fused updates give the old optimizer loops' bits, unfused agree to 1e-12",
                    "[train]", float, double) {
   using T = TestType;
   const Shape s{3, 7};
@@ -220,12 +222,15 @@ TEMPLATE_TEST_CASE("fused updates give the old optimizer loops' bits; unfused ag
         unfused.step(g, epoch);
         ref.step(g, epoch);
       }
-      // Bits: with decay in float, the graph computes alpha in float where
-      // the loops did it in double.
-      if (std::is_same_v<T, double> || decay == 0.0)
+      // Bits: in float the graph computes alpha (with decay) and Adam's
+      // c1 = 1 - beta1^t, c2 = 1 - beta2^t in float, where the loops did it in
+      // double and rounded once.
+      if (std::is_same_v<T, double> || (decay == 0.0 && kind != train::OptimizerKind::adam))
         CHECK(std::memcmp(fused.W.template data<T>(), ref.w.data(), 21 * sizeof(T)) == 0);
       for (std::size_t i = 0; i < 21; ++i) {
-        const double tol = std::is_same_v<T, double> ? 1e-12 : 1e-5;
+        // float: RMSprop's steps are about lr / sqrt(1 - beta2) = 1.6 each,
+        // so after 6 of them W carries absolute rounding of a few 1e-6.
+        const double tol = std::is_same_v<T, double> ? 1e-12 : 5e-5;
         CHECK(double(unfused.W.get(static_cast<std::int64_t>(i))) ==
               Approx(double(ref.w[i])).epsilon(tol).margin(tol));
         CHECK(double(fused.W.get(static_cast<std::int64_t>(i))) ==
