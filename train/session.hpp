@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/models/model.hpp"
 #include "dagrad/passes/rebuild.hpp"
@@ -25,8 +26,12 @@ enum class Use { train, evaluate, predict };
 class Session {
  public:
   // `optimize` false runs the unfused graph: the reference the fused one is
-  // tested against.
-  Session(models::Model& model, Use use, std::int64_t capacity, bool optimize = true);
+  // tested against. With `data_parallel` a training session sums J and the
+  // gradients over the processes (dist::data_parallel) before the updates,
+  // an evaluation session its cost: run it with RunOptions::batch and
+  // ::collectives.
+  Session(models::Model& model, Use use, std::int64_t capacity, bool optimize = true,
+          const dist::DataParallelOptions* data_parallel = nullptr);
 
   runtime::Executor& exec() { return *exec_; }
   const runtime::Executor& exec() const { return *exec_; }
