@@ -3,14 +3,19 @@
 //   dagrad dot --layers 2,4,1 --hidden tanh -o g.svg
 //   dagrad dot --graph model.json --forward-only -o forward.dot
 //   dagrad dot --layers 12288,20,7,5,1 --collapse -o deep.png
+//   dagrad dot --layers 2,4,1 --optimizer adam --data-parallel -o dp.svg
+// --data-parallel draws the step of one process of a data-parallel run
+// (mpirun): the allreduce nodes that sum J and the gradient buckets.
 //
 // Without -o the DOT text goes to stdout. .svg/.png/.pdf are rendered by
 // Graphviz's `dot`; without it the command says how to install it (exit 2).
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/distributed.hpp"
 #include "cli/model_spec.hpp"
 #include "cli/outputs.hpp"
+#include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/viz/dot.hpp"
@@ -25,7 +30,26 @@ struct DotCliOptions {
   std::string output;
   viz::DotOptions dot;
   bool no_legend = false;
+  bool data_parallel = false;
+  double bucket_mb = 25;
 };
+
+// The derivation as one process of a data-parallel run computes it: J and
+// the gradients summed over the processes (dist::data_parallel), every
+// reader of one reading the sum.
+void distribute(viz::Derivation& d, double bucket_mb) {
+  std::vector<NodeId> sums{d.J};
+  sums.insert(sums.end(), d.grads.begin(), d.grads.end());
+  dist::DataParallelGraph dp = dist::data_parallel(d.graph, d.outputs(), sums, {bucket_mb});
+  const std::vector<NodeId>& map = dp.rewritten.map;
+  d.J = map[d.J];
+  if (d.prediction && map[*d.prediction] != passes::no_node) d.prediction = map[*d.prediction];
+  else d.prediction.reset();
+  for (NodeId& g : d.grads) g = map[g];
+  for (NodeId& a : d.assigns) a = map[a];
+  for (viz::ParamGradient& u : d.updates) u = {map[u.param], map[u.grad]};
+  d.graph = std::move(dp.rewritten.graph);
+}
 
 int run_dot(DotCliOptions& o) {
   OutputSet()
@@ -34,6 +58,7 @@ int run_dot(DotCliOptions& o) {
       .output("-o", o.output, OutputKind::graph)
       .check();
   viz::Derivation d = derivation_for(o.source, optimizer_of(o.optimizer));
+  if (o.data_parallel && !o.dot.forward_only) distribute(d, o.bucket_mb);
   o.dot.notation = d.notation;
   o.dot.legend = !o.no_legend;
   std::vector<NodeId> outputs = d.outputs();
@@ -71,6 +96,9 @@ void add_dot(CLI::App& app, Commands& out) {
   cmd->add_option("--rankdir", o->dot.rankdir, "layout direction")
       ->check(CLI::IsMember({"TB", "LR", "BT", "RL"}));
   cmd->add_flag("--no-legend", o->no_legend, "leave out the legend of roles");
+  cmd->add_flag("--data-parallel", o->data_parallel,
+                "draw one process's step of a data-parallel run: the allreduce nodes of its gradient buckets");
+  add_bucket_option(cmd, o->bucket_mb);
   out.push_back({cmd, [o] { return run_dot(*o); }});
 }
 
