@@ -12,4 +12,5 @@ apt-get install -y --no-install-recommends \
   libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libdnnl-dev libcli11-dev \
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libsleef-dev libexpat1-dev \
   graphviz librsvg2-bin python3-numpy \
+  libopenmpi-dev openmpi-bin \
   clang libclang-rt-14-dev
