@@ -3,14 +3,19 @@
 //   dagrad dot --layers 2,4,1 --hidden tanh -o g.svg
 //   dagrad dot --graph model.json --forward-only -o forward.dot
 //   dagrad dot --layers 12288,20,7,5,1 --collapse -o deep.png
+//   dagrad dot --layers 2,4,1 --optimizer adam --data-parallel -o dp.svg
+// --data-parallel draws the step of one process of a data-parallel run
+// (mpirun): the allreduce nodes that sum J and the gradient buckets.
 //
 // Without -o the DOT text goes to stdout. .svg/.png/.pdf are rendered by
 // Graphviz's `dot`; without it the command says how to install it (exit 2).
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/distributed.hpp"
 #include "cli/model_spec.hpp"
 #include "cli/outputs.hpp"
+#include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/passes/optimize.hpp"
@@ -27,6 +32,8 @@ struct DotCliOptions {
   viz::DotOptions dot;
   bool no_legend = false;
   bool fused = false;
+  bool data_parallel = false;
+  double bucket_mb = 25;
 };
 
 // The training step after passes::optimize: a narrow network's step is one
@@ -41,6 +48,23 @@ std::string fused_dot(const viz::Derivation& d, const viz::DotOptions& dot) {
   return viz::to_dot(r.graph, r.outputs, {}, dot);
 }
 
+// The derivation as one process of a data-parallel run computes it: J and
+// the gradients summed over the processes (dist::data_parallel), every
+// reader of one reading the sum.
+void distribute(viz::Derivation& d, double bucket_mb) {
+  std::vector<NodeId> sums{d.J};
+  sums.insert(sums.end(), d.grads.begin(), d.grads.end());
+  dist::DataParallelGraph dp = dist::data_parallel(d.graph, d.outputs(), sums, {bucket_mb});
+  const std::vector<NodeId>& map = dp.rewritten.map;
+  d.J = map[d.J];
+  if (d.prediction && map[*d.prediction] != passes::no_node) d.prediction = map[*d.prediction];
+  else d.prediction.reset();
+  for (NodeId& g : d.grads) g = map[g];
+  for (NodeId& a : d.assigns) a = map[a];
+  for (viz::ParamGradient& u : d.updates) u = {map[u.param], map[u.grad]};
+  d.graph = std::move(dp.rewritten.graph);
+}
+
 int run_dot(DotCliOptions& o) {
   OutputSet()
       .input("--graph", o.source.graph)
@@ -48,6 +72,7 @@ int run_dot(DotCliOptions& o) {
       .output("-o", o.output, OutputKind::graph)
       .check();
   viz::Derivation d = derivation_for(o.source, optimizer_of(o.optimizer));
+  if (o.data_parallel && !o.dot.forward_only) distribute(d, o.bucket_mb);
   o.dot.notation = d.notation;
   o.dot.legend = !o.no_legend;
   if (o.fused) {
@@ -96,6 +121,10 @@ void add_dot(CLI::App& app, Commands& out) {
                 "one fused_net node, labelled with what it replaced")
       ->excludes("--forward-only")
       ->excludes("--layer");
+  cmd->add_flag("--data-parallel", o->data_parallel,
+                "draw one process's step of a data-parallel run: the allreduce nodes of its gradient buckets")
+      ->excludes("--fused");
+  add_bucket_option(cmd, o->bucket_mb);
   out.push_back({cmd, [o] { return run_dot(*o); }});
 }
 

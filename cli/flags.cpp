@@ -53,6 +53,7 @@ constexpr Range ranges[] = {
     {"--eps", 0, 1, true, true},
     {"--node-eps", 0, 1, true, true},
     {"--threshold", 0, inf, true, true},
+    {"--bucket-mb", 0, 1e6, true, false},
     // counts
     {"--layers", 1, int64_max, false, false},
     {"--threads", 1, max_threads, false, false},
@@ -68,6 +69,7 @@ constexpr Range ranges[] = {
     {"--step", 0, int64_max, false, false},
     {"--layer", 1, int64_max, false, false},
     {"--seed", 0, uint64_max, false, false},
+    {"--checkpoint-every", 1, int64_max, false, false},
 };
 
 // `flag` is ignored without `other`: refused instead.
@@ -76,7 +78,7 @@ struct Needs {
 };
 constexpr Needs needs[] = {
     {"--test-labels", "--test"}, {"--plot-log", "--plot"}, {"--cost", "--graph"},
-    {"--node-eps", "--per-node"}, {"--patience", "--dev-ratio"},
+    {"--node-eps", "--per-node"}, {"--patience", "--dev-ratio"}, {"--checkpoint-every", "--save"},
 };
 
 // `flag` only means something for these values of `other`.

@@ -7,10 +7,17 @@
 // (ops/gemm_planner.hpp).
 //   dagrad plan --layers 2,4,1 --hidden tanh --m 400
 //   dagrad plan --model cats.dagrad --m 64
+// --data-parallel (or a run under mpirun) plans the step of one process of
+// a data-parallel run: the gradient buckets' allreduce nodes, and where each
+// bucket starts and is waited for (dist/data_parallel.hpp).
+//   dagrad plan --layers 784,1024,1024,1 --m 256 --data-parallel --bucket-mb 4
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/distributed.hpp"
 #include "cli/model_spec.hpp"
+#include "dagrad/dist/comm.hpp"
+#include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/ops/fused_net.hpp"
@@ -28,6 +35,8 @@ struct PlanCmdOptions {
   std::int64_t m = 64;
   bool no_opt = false;
   bool forward_only = false;
+  bool data_parallel = false;
+  double bucket_mb = 25;
 };
 
 // One line per matmul of the schedule: its product at m samples, the
@@ -60,12 +69,13 @@ void print_fused(const Graph& g, std::span<const NodeId> schedule) {
   }
 }
 
-void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m) {
+void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m, bool buckets = false) {
   const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs, {}, m);
   runtime::check_plan(g, plan);
   fmt::print("{}", runtime::describe_plan(g, plan));
   print_fused(g, plan.schedule);
   print_gemms(g, plan.schedule, m);
+  if (buckets) fmt::print("gradient buckets summed over the processes:\n{}", dist::describe_buckets(g, plan.schedule));
 }
 
 int run_plan(const PlanCmdOptions& o) {
@@ -86,9 +96,19 @@ int run_plan(const PlanCmdOptions& o) {
     if (!model.minimized()) model.minimize(optimizer_of(o.optimizer).value_or(train::OptimizerConfig{}));
     for (Expr a : model.updates().assigns) outputs.push_back(a.id);
   }
-  const passes::Rewritten r = passes::optimize(
-      model.graph(), outputs, o.no_opt ? passes::PassOptions::none() : passes::PassOptions{});
-  print_plan(r.graph, r.outputs, o.m);
+  const passes::PassOptions passes = o.no_opt ? passes::PassOptions::none() : passes::PassOptions{};
+  if (!(o.data_parallel || dist::Comm::world().distributed()) || o.forward_only) {
+    const passes::Rewritten r = passes::optimize(model.graph(), outputs, passes);
+    print_plan(r.graph, r.outputs, o.m);
+    return 0;
+  }
+  // As train::Session plans a data-parallel step: J and the gradients the
+  // updates read are summed over the processes.
+  std::vector<NodeId> sums{model.cost().id};
+  for (Expr d : model.updates().grads) sums.push_back(d.id);
+  const dist::DataParallelGraph dp = dist::data_parallel(model.graph(), outputs, sums, {o.bucket_mb});
+  const passes::Rewritten r = passes::optimize(dp.rewritten.graph, dp.rewritten.outputs, passes);
+  if (is_root()) print_plan(r.graph, r.outputs, o.m, true);
   return 0;
 }
 
@@ -103,6 +123,9 @@ void add_plan(CLI::App& app, Commands& out) {
   cmd->add_option("--m", opts->m, "samples per step: the capacity the arena is planned for");
   cmd->add_flag("--no-opt", opts->no_opt, "plan the graph without passes::optimize");
   cmd->add_flag("--forward-only", opts->forward_only, "plan the cost alone (no gradients)");
+  cmd->add_flag("--data-parallel", opts->data_parallel,
+                "plan one process's step of a data-parallel run (as under mpirun): its gradient buckets");
+  add_bucket_option(cmd, opts->bucket_mb);
   out.push_back({cmd, [opts] { return run_plan(*opts); }});
 }
 

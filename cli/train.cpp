@@ -6,6 +6,14 @@
 //   dagrad train --resume cats.dagrad --data train.h5 --iters 5000
 // --iters and --epochs are totals: a model saved after 20 epochs and resumed
 // with --epochs 40 runs epochs 21 to 40.
+//
+// Under mpirun the same command trains data-parallel (README "Data-parallel
+// training"): each process reads its shard of --data (and --test), the
+// gradients are summed over the processes in buckets of --bucket-mb, and
+// rank 0 alone prints and writes --save, --cost-log, the plots and, every
+// --checkpoint-every K updates, the model file.
+//   mpirun -np 4 dagrad train --layers 784,1024,1024,1 --data d.npy --labels y.npy
+//       --epochs 10 --batch-size 512 --optimizer adam --save m.dagrad --checkpoint-every 100
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -14,9 +22,11 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/distributed.hpp"
 #include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
 #include "cli/outputs.hpp"
+#include "dagrad/dist/comm.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/params.hpp"
@@ -37,8 +47,9 @@ struct TrainArgs {
   OptimizerFlags optimizer{"gd"};
   bool no_scale = false, normalize = false, plot_log = false, check_numerics = false;
   double scale = 0;
-  double dev_ratio = 0;
+  double dev_ratio = 0, bucket_mb = 25;
   std::int64_t iters = 0, epochs = 0, batch_size = 0, patience = 0, print_every = 100;
+  std::int64_t checkpoint_every = 0;
 };
 
 void add_data_flags(CLI::App* c, TrainArgs& a) {
@@ -73,6 +84,9 @@ void add_output_flags(CLI::App* c, TrainArgs& a) {
   c->add_option("--plot", a.plot, "cost curve (.svg/.png/.pdf)");
   c->add_flag("--plot-log", a.plot_log, "log-scale y axis for --plot");
   c->add_option("--plot-boundary", a.plot_boundary, "decision boundary (2-feature data only)");
+  c->add_option("--checkpoint-every", a.checkpoint_every,
+                "write the model to --save FILE.dagrad every K updates (resume it with --resume)");
+  add_bucket_option(c, a.bucket_mb);
 }
 
 std::optional<std::filesystem::path> opt_path(const std::string& s) {
@@ -80,10 +94,13 @@ std::optional<std::filesystem::path> opt_path(const std::string& s) {
   return std::filesystem::path(s);
 }
 
+// Under mpirun each process reads only its shard of a data file.
 train::DataOptions data_options(const TrainArgs& a, const std::string& labels,
                                 const models::Model& model) {
   train::DataOptions o{opt_path(labels), a.no_scale, a.scale};
   o.class_labels = model.task() != models::Task::regression;
+  const dist::Comm& world = dist::Comm::world();
+  o.shard = {world.rank(), world.size()};
   return o;
 }
 
@@ -101,7 +118,29 @@ void write_plot(const TrainArgs& a, const train::FitResult& r, double lr) {
   viz::write_cost_plot(a.plot, xs, costs, po);
 }
 
-void write_boundary(const TrainArgs& a, models::Model& model, const io::Dataset& raw) {
+// The training samples of every process, on rank 0 (2 features: small).
+io::Dataset gathered(const io::Dataset& part) {
+  dist::Comm& world = dist::Comm::world();
+  if (!part.is_shard()) return part;
+  io::Dataset all;
+  all.X = io::Matrix(Shape{part.X.rows(), part.total});
+  all.Y = io::Matrix(Shape{part.Y.rows(), part.total});
+  std::vector<double> index(part.index.begin(), part.index.end());
+  const std::vector<double> where = world.gather(index);
+  for (io::Matrix* m : {&all.X, &all.Y}) {
+    const io::Matrix& mine = m == &all.X ? part.X : part.Y;
+    for (std::int64_t r = 0; r < m->rows(); ++r) {
+      std::vector<double> row(mine.values.begin() + r * mine.cols(), mine.values.begin() + (r + 1) * mine.cols());
+      const std::vector<double> values = world.gather(row);
+      for (std::size_t k = 0; k < values.size(); ++k) (*m)(r, static_cast<std::int64_t>(where[k])) = values[k];
+    }
+  }
+  return all;
+}
+
+void write_boundary(const TrainArgs& a, models::Model& model, const io::Dataset& part) {
+  const io::Dataset raw = gathered(part);
+  if (!is_root()) return;
   train::Predictor predictor(model);
   auto predict = [&](std::span<const double> g1, std::span<const double> g2, std::span<double> p) {
     io::Matrix X({2, static_cast<std::int64_t>(g1.size())});
@@ -176,6 +215,7 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
 
 void print_metrics(std::string_view what, models::Model& model, const io::Dataset& d) {
   const train::Evaluation e = train::evaluate(model, d);
+  if (!is_root()) return;
   if (e.task == models::Task::regression)
     fmt::print("{} cost: {:.6f}  R^2: {:.4f}\n", what, e.cost, e.r2);
   else
@@ -184,6 +224,9 @@ void print_metrics(std::string_view what, models::Model& model, const io::Datase
 
 void write_outputs(const TrainArgs& a, models::Model& model, const Sets& s,
                    const train::FitResult& r) {
+  // The plot's data comes from every process; the files from rank 0 alone.
+  if (!a.plot_boundary.empty()) write_boundary(a, model, s.train);
+  if (!is_root()) return;
   if (!a.cost_log.empty()) {
     io::AtomicFile log(a.cost_log);
     std::string text = "iteration,cost\n";
@@ -197,7 +240,6 @@ void write_outputs(const TrainArgs& a, models::Model& model, const Sets& s,
     else models::save_model(model, a.save);
   }
   if (!a.plot.empty()) write_plot(a, r, model.optimizer().learning_rate);
-  if (!a.plot_boundary.empty()) write_boundary(a, model, s.train);
 }
 
 // Every file the run reads and writes, checked before any work: a bad path
@@ -213,10 +255,24 @@ void check_files(const TrainArgs& a) {
   f.output("--save", a.save).output("--cost-log", a.cost_log);
   f.output("--plot", a.plot, OutputKind::figure);
   f.output("--plot-boundary", a.plot_boundary, OutputKind::figure);
-  f.check();
+  // Only rank 0 writes, so only it checks the outputs (the others would
+  // race it for the same temp files).
+  if (is_root()) f.check();
   if (!a.save.empty() && !saves_params(a.save) && !a.save.ends_with(".dagrad"))
     throw InputError(fmt::format("--save {}: give FILE.dagrad (the model) or FILE.npz (its "
                                  "parameters)", a.save));
+  if (a.checkpoint_every > 0 && !a.save.ends_with(".dagrad"))
+    throw InputError(fmt::format("--checkpoint-every {} writes the model file: give --save "
+                                 "FILE.dagrad", a.checkpoint_every));
+}
+
+// Every K updates, rank 0 replaces the model file whole (AtomicFile): a job
+// stopped at any moment leaves the last checkpoint or the one before.
+std::function<void(const models::Model&)> checkpoints(const TrainArgs& a) {
+  if (a.checkpoint_every <= 0 || !is_root()) return {};
+  return [path = a.save, k = a.checkpoint_every](const models::Model& m) {
+    if (m.steps % k == 0) models::save_model(m, path);
+  };
 }
 
 int run_train(TrainArgs& a) {
@@ -247,6 +303,9 @@ int run_train(TrainArgs& a) {
   o.patience = a.patience;
   o.print_every = a.print_every;
   o.check_numerics = a.check_numerics;
+  o.data_parallel.bucket_mb = a.bucket_mb;
+  o.after_step = checkpoints(a);
+  if (!is_root()) o.out = nullptr;  // rank 0 prints the (global) costs
   const train::FitResult r = train::fit(model, s.train, s.dev ? &*s.dev : nullptr, o);
   // A cost that is not finite before any update comes from the input (data
   // or parameters so large that the cost overflows), not from training.
@@ -255,7 +314,7 @@ int run_train(TrainArgs& a) {
                                  "smaller parameters", a.data, r.message));
   // A failed run writes nothing: an earlier --save file stays as it was.
   if (r.diverged) {
-    fmt::print(stderr, "dagrad: {}; no output file was written\n", r.message);
+    if (is_root()) fmt::print(stderr, "dagrad: {}; no output file was written\n", r.message);
     return 1;
   }
   print_metrics("Train", model, s.train);

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <memory>
 #include <numeric>
+#include <queue>
 #include <utility>
 
 #include <boost/graph/breadth_first_search.hpp>
@@ -553,6 +554,54 @@ std::vector<std::pair<NodeId, NodeId>> Graph::write_constraints(
   return before;
 }
 
+namespace {
+
+// The order with the placement hints of the ops applied (OpDef::placement):
+// a list schedule that takes, among the nodes whose operands and
+// reader-before-writer constraints are met, an early node (a bucket's
+// start) first, a late one (its wait) only when nothing else is ready, and
+// otherwise the node that came first in `order`. Without hints it gives
+// `order` back unchanged.
+std::vector<NodeId> with_placements(const Graph& g, const std::vector<NodeId>& order,
+                                    const std::vector<std::pair<NodeId, NodeId>>& before) {
+  std::vector<std::size_t> pos(g.size(), 0);
+  std::vector<std::vector<NodeId>> next(g.size());  // extra successors: writers
+  std::vector<int> waiting(g.size(), 0);
+  for (std::size_t k = 0; k < order.size(); ++k) pos[order[k]] = k;
+  std::vector<bool> in_order(g.size(), false);
+  for (NodeId id : order) in_order[id] = true;
+  for (NodeId id : order) {  // distinct operands: consumers() lists a reader once
+    std::vector<NodeId> ins = g.node(id).inputs;
+    std::sort(ins.begin(), ins.end());
+    ins.erase(std::unique(ins.begin(), ins.end()), ins.end());
+    for (NodeId in : ins) waiting[id] += in_order[in] ? 1 : 0;
+  }
+  for (const auto& [reader, writer] : before)
+    if (in_order[reader] && in_order[writer]) {
+      next[reader].push_back(writer);
+      ++waiting[writer];
+    }
+  using Key = std::pair<int, std::size_t>;  // (placement, position in order)
+  std::priority_queue<Key, std::vector<Key>, std::greater<>> ready;
+  auto push = [&](NodeId id) { ready.emplace(ops::op_def(g.node(id).op).placement, pos[id]); };
+  for (NodeId id : order)
+    if (waiting[id] == 0) push(id);
+  std::vector<NodeId> out;
+  out.reserve(order.size());
+  while (!ready.empty()) {
+    const NodeId id = order[ready.top().second];
+    ready.pop();
+    out.push_back(id);
+    for (NodeId c : g.consumers(id))
+      if (in_order[c] && --waiting[c] == 0) push(c);
+    for (NodeId w : next[id])
+      if (--waiting[w] == 0) push(w);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<NodeId> Graph::schedule(std::span<const NodeId> outputs) const {
   const std::vector<bool> needed = ancestors_of(outputs);
   const auto before = write_constraints(needed);
@@ -576,6 +625,9 @@ std::vector<NodeId> Graph::schedule(std::span<const NodeId> outputs) const {
     }
   }
   std::erase_if(order, [&](NodeId id) { return !needed[id]; });
+  if (std::any_of(order.begin(), order.end(),
+                  [&](NodeId id) { return ops::op_def(node(id).op).placement != 0; }))
+    return with_placements(*this, order, before);
   return order;
 }
 

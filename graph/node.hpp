@@ -55,6 +55,11 @@ enum class OpKind : std::uint8_t {
   dropout_mask,    // D = (U < keep_prob), U from a counter-based RNG
   dropout,         // x * D / keep_prob while training, x in inference
   assign,          // target := value after the run's other readers of target
+  // Data-parallel sums (dist/data_parallel.hpp): made by the pass that
+  // distributes a training step, never by the DSL or autodiff.
+  allreduce_start,  // packs its operands into one bucket, starts summing it over the processes
+  allreduce_wait,   // the bucket summed over every process (waits for the sum)
+  allreduce_part,   // one operand's values in a summed bucket (attrs.count: the offset)
   // Fused ops: made only by passes::optimize, never by the DSL or autodiff,
   // so they have no gradient rule (grad = nullptr).
   matmul_bias,     // scale * op(a) op(b) + broadcast(c)   (one GEMM, beta = 1)

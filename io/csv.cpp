@@ -1,6 +1,10 @@
 #include "dagrad/io/csv.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -141,5 +145,127 @@ Matrix parse_csv(std::string_view text, std::string_view origin) {
 }
 
 Matrix read_csv(const std::filesystem::path& path) { return read_csv_table(path).values; }
+
+namespace {
+
+// The lines of a file, read in blocks: each is valid until the next call.
+// Lines end at `sep`, as lines_of splits them; the byte-order mark goes.
+class LineStream {
+ public:
+  explicit LineStream(const std::filesystem::path& path) : path_(path), fd_(open_regular_file(path)) {
+    fill();
+    const std::string_view head(buf_.data(), end_);
+    if (head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF")) {
+      ::close(fd_);
+      throw InputError(fmt::format("{}: the file is UTF-16 text; save it as UTF-8 (or plain ASCII) CSV",
+                                   path.string()));
+    }
+    if (head.starts_with("\xEF\xBB\xBF")) pos_ = 3;
+  }
+  ~LineStream() { ::close(fd_); }
+  LineStream(const LineStream&) = delete;
+  LineStream& operator=(const LineStream&) = delete;
+
+  // Whether the file splits at "\r" (no "\n" anywhere, as lines_of decides);
+  // reads the rest of the file only when the first block has no "\n".
+  char separator() {
+    if (std::string_view(buf_.data(), end_).find('\n') != std::string_view::npos) return '\n';
+    bool cr = false;
+    for (LineStream all(path_);;) {
+      const std::string_view block(all.buf_.data(), all.end_);
+      if (block.find('\n') != std::string_view::npos) return '\n';
+      cr = cr || block.find('\r') != std::string_view::npos;
+      if (all.end_ == 0) return cr ? '\r' : '\n';
+      all.fill();
+    }
+  }
+
+  bool next(std::string_view& line, char sep) {
+    carry_.clear();
+    for (;;) {
+      const std::string_view rest(buf_.data() + pos_, end_ - pos_);
+      const std::size_t at = rest.find(sep);
+      if (at != std::string_view::npos) {
+        pos_ += at + 1;
+        if (carry_.empty()) {
+          line = rest.substr(0, at);
+          return true;
+        }
+        carry_.append(rest.substr(0, at));
+        line = carry_;
+        return true;
+      }
+      carry_.append(rest);
+      if (!fill()) {
+        line = carry_;
+        return !carry_.empty();
+      }
+    }
+  }
+
+ private:
+  bool fill() {
+    pos_ = 0;
+    end_ = 0;
+    for (;;) {
+      const ssize_t n = ::read(fd_, buf_.data(), buf_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw InputError(fmt::format("{}: cannot read: {}", path_.string(), std::strerror(errno)));
+      end_ = static_cast<std::size_t>(n);
+      return n > 0;
+    }
+  }
+
+  std::filesystem::path path_;
+  int fd_;
+  std::vector<char> buf_ = std::vector<char>(1 << 20);
+  std::size_t pos_ = 0, end_ = 0;
+  std::string carry_;
+};
+
+}  // namespace
+
+CsvPart read_csv_part(const std::filesystem::path& path, std::int64_t part, std::int64_t parts) {
+  const std::string origin = path.string();
+  // Pass 1: the first two lines (for the header rule) and the last line
+  // that is not blank.
+  std::string first_lines[2];
+  std::int64_t lines = 0, last = -1;
+  char sep = '\n';
+  {
+    LineStream in(path);
+    sep = in.separator();
+    for (std::string_view line; in.next(line, sep); ++lines) {
+      if (lines < 2) first_lines[lines] = std::string(line);
+      if (!trim(line).empty()) last = lines;
+    }
+  }
+  if (last < 0) throw InputError(fmt::format("{}: the file is empty", origin));
+  const std::vector<std::string_view> head(first_lines, first_lines + std::min<std::int64_t>(last + 1, 2));
+  CsvPart out;
+  const std::int64_t header = is_header(head) ? 1 : 0;
+  if (header)
+    for (std::string_view f : fields_of(head[0])) out.table.header.emplace_back(f);
+  out.total = last + 1 - header;
+  out.first = out.total * part / parts;
+  const std::int64_t end = out.total * (part + 1) / parts;
+  // The field count every line must have: the first data line's.
+  std::vector<double> scratch;
+  const std::size_t cols = parse_line(first_lines[header], origin, static_cast<std::size_t>(header) + 1, scratch);
+  // Pass 2: the part's lines only.
+  LineStream in(path);
+  std::int64_t index = 0, rows = 0;
+  for (std::string_view line; index < header + end && in.next(line, sep); ++index) {
+    if (index < header + out.first) continue;
+    const auto line_no = static_cast<std::size_t>(index) + 1;
+    if (trim(line).empty()) throw InputError(fmt::format("{}:{}: empty line", origin, line_no));
+    const std::size_t n = parse_line(line, origin, line_no, out.table.values.values);
+    if (n != cols)
+      throw InputError(fmt::format("{}:{}: {} fields, but line {} has {}", origin, line_no, n, header + 1, cols));
+    ++rows;
+  }
+  out.table.values.shape = {rows, static_cast<std::int64_t>(cols)};
+  return out;
+}
 
 }  // namespace dagrad::io

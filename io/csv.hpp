@@ -30,4 +30,17 @@ CsvTable read_csv_table(const std::filesystem::path& path);
 Matrix parse_csv(std::string_view text, std::string_view origin);
 Matrix read_csv(const std::filesystem::path& path);
 
+// One process's part of a CSV file of M data lines: the lines
+// [part M / parts, (part + 1) M / parts) after the header, as
+// read_csv_table would parse them (the same header rule, the same errors
+// with the file's line numbers, a line's field count checked against the
+// first data line). The file is streamed twice, once to count its lines
+// and once to parse the part; it is never held whole.
+struct CsvPart {
+  CsvTable table;          // the part's lines x fields, and the file's header
+  std::int64_t first = 0;  // the index of the part's first data line
+  std::int64_t total = 0;  // M
+};
+CsvPart read_csv_part(const std::filesystem::path& path, std::int64_t part, std::int64_t parts);
+
 }  // namespace dagrad::io

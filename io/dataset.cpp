@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <random>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -35,6 +37,19 @@ std::pair<const Array*, const Array*> pick_xy(const NamedArrays& arrays, std::st
   return {find_array(arrays, xs[0]), find_array(arrays, y_name)};
 }
 
+// The axis of a label array's samples: its one axis longer than 1 (or 0).
+int label_axis(const std::vector<std::int64_t>& shape, std::string_view origin) {
+  int axis = -1;
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1) {
+      if (axis >= 0)
+        throw InputError(fmt::format("{}: labels have shape {}; expected (m,), (1, m) or (m, 1)", origin,
+                                     shape_text(shape)));
+      axis = static_cast<int>(d);
+    }
+  return std::max(axis, 0);
+}
+
 // Labels of any shape with one non-unit axis, (m,), (1, m), (m, 1), as 1 x m.
 Matrix labels_from(const Array& y, std::string_view origin) {
   const auto wide = std::count_if(y.shape.begin(), y.shape.end(), [](std::int64_t d) { return d != 1; });
@@ -46,24 +61,41 @@ Matrix labels_from(const Array& y, std::string_view origin) {
   return Y;
 }
 
-// X (n_x x m) from an array holding m samples. The first axis is the sample
-// axis, except that a 2-d (n_x, m) array (the notes' layout) is taken as is
-// when only its second axis matches the label count.
-Matrix features_from(const Array& x, std::int64_t m, std::string_view origin, bool scale) {
-  const auto& s = x.shape;
-  const bool features_first = s.size() == 2 && s[1] == m && s[0] != m;
-  if (s.empty() || (!features_first && s[0] != m))
+// Whether an array of `shape` holding m samples keeps them on its second
+// axis: a 2-d (n_x, m) array (the notes' layout) whose second axis alone
+// matches the label count. Otherwise the first axis is the sample axis.
+bool features_first(const std::vector<std::int64_t>& s, std::int64_t m) {
+  return s.size() == 2 && s[1] == m && s[0] != m;
+}
+
+void check_sample_axis(const std::vector<std::int64_t>& s, std::int64_t m, std::string_view origin) {
+  if (s.empty() || (!features_first(s, m) && s[0] != m))
     throw InputError(fmt::format("{}: features have shape {} but there are {} labels", origin, shape_text(s), m));
-  const std::int64_t n = m == 0 ? 0 : static_cast<std::int64_t>(x.values.size()) / m;
+}
+
+// X (n_x x m) from an array holding m samples, on its second axis when
+// `by_columns` (features_first), else on its first.
+Matrix features_from(const Array& x, std::int64_t m, std::string_view origin, bool scale, bool by_columns) {
+  const auto& s = x.shape;
+  if (s.empty() || s[by_columns ? 1 : 0] != m)
+    throw InputError(fmt::format("{}: features have shape {} but there are {} labels", origin, shape_text(s), m));
+  std::int64_t n = by_columns ? s[0] : 1;
+  if (!by_columns)
+    for (std::size_t d = 1; d < s.size(); ++d) n *= s[d];
   Matrix X(Shape{n, m});
   const double divisor = (scale && x.descr == "|u1") ? 255.0 : 1.0;
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t k = 0; k < n; ++k) {
-      const double v = features_first ? x.values[static_cast<std::size_t>(k * m + i)]
-                                      : x.values[static_cast<std::size_t>(i * n + k)];
+      const double v = by_columns ? x.values[static_cast<std::size_t>(k * m + i)]
+                                  : x.values[static_cast<std::size_t>(i * n + k)];
       X(k, i) = v / divisor;
     }
   return X;
+}
+
+Matrix features_from(const Array& x, std::int64_t m, std::string_view origin, bool scale) {
+  check_sample_axis(x.shape, m, origin);
+  return features_from(x, m, origin, scale, features_first(x.shape, m));
 }
 
 std::string header_note(const std::string& origin, const std::vector<std::string>& header) {
@@ -83,18 +115,24 @@ Matrix read_label_file(const std::filesystem::path& path, std::vector<std::strin
   return Y;
 }
 
+// The index in the whole file of a shard's first sample (0 for a whole set):
+// messages name a sample by it.
+std::int64_t first_index(const Dataset& d) { return d.index.empty() ? 0 : d.index.front(); }
+
 void validate(const Dataset& d) {
-  if (d.X.cols() == 0) throw InputError(fmt::format("{}: the data set has no samples", d.origin));
+  if (d.total_samples() == 0) throw InputError(fmt::format("{}: the data set has no samples", d.origin));
   if (d.X.rows() == 0) throw InputError(fmt::format("{}: the samples have no features", d.origin));
   if (d.Y.rows() > 0 && d.Y.cols() != d.X.cols())
     throw InputError(fmt::format("{}: {} labels for {} samples", d.origin, d.Y.cols(), d.X.cols()));
+  const auto at = static_cast<std::size_t>(first_index(d));
   for (std::size_t k = 0; k < d.X.values.size(); ++k)
     if (!std::isfinite(d.X.values[k]))
-      throw InputError(fmt::format("{}: sample index {} (feature {}) is {:g}", d.origin, k % static_cast<std::size_t>(d.X.cols()),
+      throw InputError(fmt::format("{}: sample index {} (feature {}) is {:g}", d.origin,
+                                   at + k % static_cast<std::size_t>(d.X.cols()),
                                    k / static_cast<std::size_t>(d.X.cols()), d.X.values[k]));
   for (std::size_t i = 0; i < d.Y.values.size(); ++i)
     if (!std::isfinite(d.Y.values[i]))
-      throw InputError(fmt::format("{}: the label of sample index {} is {:g}", d.origin, i, d.Y.values[i]));
+      throw InputError(fmt::format("{}: the label of sample index {} is {:g}", d.origin, at + i, d.Y.values[i]));
 }
 
 Dataset from_arrays(const NamedArrays& arrays, const LoadOptions& opts, const std::string& origin) {
@@ -123,15 +161,62 @@ void check_label_column(const Dataset& d) {
       throw InputError(fmt::format("{}: the last column is taken as the labels, but sample index {} has {} "
                                    "there, not a class number; if every column is a feature, give the labels "
                                    "with --labels FILE",
-                                   d.origin, i, v));
+                                   d.origin, first_index(d) + static_cast<std::int64_t>(i), v));
   }
 }
 
+// The range [begin, end) of `total` samples that a shard holds.
+std::pair<std::int64_t, std::int64_t> part_of(std::int64_t total, const Shard& s) {
+  return {total * s.part / s.parts, total * (s.part + 1) / s.parts};
+}
+
+// The labels of a label file (one per line, or an .npy array), or the
+// shard's part of them and how many the file holds.
+std::pair<Matrix, std::int64_t> read_labels(const std::filesystem::path& path, const Shard& shard,
+                                            std::vector<std::string>& notes) {
+  if (shard.parts == 1) {
+    Matrix Y = read_label_file(path, notes);
+    const std::int64_t m = Y.cols();
+    return {std::move(Y), m};
+  }
+  const std::string origin = path.string();
+  if (path.extension() == ".npy") {
+    const std::vector<std::int64_t> shape = read_npy_shape(path);
+    const int axis = label_axis(shape, origin);
+    const std::int64_t total = shape.empty() ? 1 : shape[static_cast<std::size_t>(axis)];
+    const auto [b, e] = part_of(total, shard);
+    return {labels_from(shape.empty() ? read_npy(path) : read_npy_range(path, axis, b, e), origin), total};
+  }
+  const CsvPart t = read_csv_part(path, shard.part, shard.parts);
+  if (!t.table.header.empty()) notes.push_back(header_note(origin, t.table.header));
+  const Matrix& m = t.table.values;
+  if (m.cols() != 1)
+    throw InputError(fmt::format("{}: a label file has one label per line, found {} fields", origin, m.cols()));
+  Matrix Y(Shape{1, m.rows()});
+  Y.values = m.values;
+  return {std::move(Y), t.total};
+}
+
+// A shard of `total` samples holding [begin, end).
+void make_shard(Dataset& d, std::int64_t begin, std::int64_t end, std::int64_t total) {
+  d.index.resize(static_cast<std::size_t>(end - begin));
+  std::iota(d.index.begin(), d.index.end(), begin);
+  d.total = total;
+}
+
 Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
-  const CsvTable table = read_csv_table(path);
+  CsvPart part;
+  if (opts.shard.parts > 1) {
+    part = read_csv_part(path, opts.shard.part, opts.shard.parts);
+  } else {
+    part.table = read_csv_table(path);
+    part.total = part.table.values.rows();
+  }
+  const CsvTable& table = part.table;
   const Matrix& rows = table.values;  // samples x fields
   Dataset d;
   d.origin = path.string();
+  if (opts.shard.parts > 1) make_shard(d, part.first, part.first + rows.rows(), part.total);
   if (!table.header.empty()) d.notes.push_back(header_note(d.origin, table.header));
   const std::int64_t m = rows.rows();
   const bool all_features = opts.labels || opts.features_only;
@@ -144,7 +229,10 @@ Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
   if (opts.features_only) {
     d.Y = Matrix(Shape{0, m});
   } else if (opts.labels) {
-    d.Y = read_label_file(*opts.labels, d.notes);
+    std::int64_t labels = 0;
+    std::tie(d.Y, labels) = read_labels(*opts.labels, opts.shard, d.notes);
+    if (labels != part.total)
+      throw InputError(fmt::format("{}: {} labels for {} samples", d.origin, labels, part.total));
   } else {
     d.Y = Matrix(Shape{1, m});
     for (std::int64_t i = 0; i < m; ++i) d.Y(0, i) = rows(i, n);
@@ -154,19 +242,79 @@ Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
   return d;
 }
 
+// A shard of a data set stored as arrays (.h5, .npy): from their shapes
+// alone the labels' count and the features' sample axis, then only the
+// shard's part of each array (`read(name, axis, begin, end)`).
+template <class Read>
+Dataset shard_from_arrays(const NamedArrays& shapes, const LoadOptions& opts, const std::string& origin,
+                          Read read) {
+  const auto [x, y] = pick_xy(shapes, origin);
+  auto name_of = [&](const Array* a) {
+    for (const auto& [name, arr] : shapes)
+      if (&arr == a) return name;
+    return std::string();
+  };
+  Dataset d;
+  d.origin = origin;
+  std::int64_t total = 0;
+  if (opts.features_only) {
+    total = x->shape.empty() ? 0 : x->shape[0];
+  } else if (opts.labels) {
+    std::tie(d.Y, total) = read_labels(*opts.labels, opts.shard, d.notes);
+  } else if (!y) {
+    throw InputError(fmt::format("{}: no label array (y, Y or *_y) and no label file given", origin));
+  } else {
+    const int axis = label_axis(y->shape, origin);
+    total = y->shape.empty() ? 1 : y->shape[static_cast<std::size_t>(axis)];
+    const auto [b, e] = part_of(total, opts.shard);
+    d.Y = labels_from(read(name_of(y), y->shape.empty() ? -1 : axis, b, e), origin);
+  }
+  const bool by_columns = !opts.features_only && features_first(x->shape, total);
+  if (!opts.features_only) check_sample_axis(x->shape, total, origin);
+  const auto [b, e] = part_of(total, opts.shard);
+  d.X = features_from(read(name_of(x), by_columns ? 1 : 0, b, e), e - b, origin, opts.scale, by_columns);
+  if (opts.features_only) d.Y = Matrix(Shape{0, e - b});
+  make_shard(d, b, e, total);
+  return d;
+}
+
 }  // namespace
 
 Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts) {
   std::string ext = data.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const Shard& shard = opts.shard;
+  if (shard.parts < 1 || shard.part < 0 || shard.part >= shard.parts)
+    throw InputError(fmt::format("{}: part {} of {} does not exist", data.string(), shard.part, shard.parts));
+  const bool part = shard.parts > 1;
   Dataset d;
   if (ext == ".h5" || ext == ".hdf5") {
-    d = from_arrays(read_h5(data), opts, data.string());
+    if (!part) {
+      d = from_arrays(read_h5(data), opts, data.string());
+    } else {  // a hyperslab of each array
+      d = shard_from_arrays(list_h5(data), opts, data.string(), [&](const std::string& name, int axis,
+                                                                   std::int64_t b, std::int64_t e) {
+        return read_h5_range(data, name, std::max(axis, 0), b, axis < 0 ? 1 : e);
+      });
+    }
   } else if (ext == ".npz") {
+    // NOTE: a zip entry may be compressed, so a part of it cannot be read
+    // alone: each process reads the whole archive and keeps its part.
     d = from_arrays(read_npz(data), opts, data.string());
+    validate(d);
+    return part ? shard_of(d, shard.part, shard.parts) : d;
   } else if (ext == ".npy") {
     if (!opts.labels && !opts.features_only) throw InputError(fmt::format("{}: an .npy data file needs a label file", data.string()));
-    d = from_arrays({{"x", read_npy(data)}}, opts, data.string());
+    if (!part) {
+      d = from_arrays({{"x", read_npy(data)}}, opts, data.string());
+    } else {  // the part's rows (or columns) of the array
+      Array x;
+      x.shape = read_npy_shape(data);
+      d = shard_from_arrays({{"x", x}}, opts, data.string(), [&](const std::string&, int axis, std::int64_t b,
+                                                                  std::int64_t e) {
+        return read_npy_range(data, axis, b, e);
+      });
+    }
   } else if (ext == ".csv" || ext == ".txt") {
     d = load_csv(data, opts);
   } else {
@@ -176,15 +324,16 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts)
   return d;
 }
 
-void check_binary_labels(const Matrix& Y, std::string_view origin) {
+void check_binary_labels(const Matrix& Y, std::string_view origin, std::int64_t first) {
   for (std::size_t i = 0; i < Y.values.size(); ++i)
     if (Y.values[i] != 0.0 && Y.values[i] != 1.0)
-      throw InputError(fmt::format("{}: label of sample index {} is {:g}, expected 0 or 1", origin, i, Y.values[i]));
+      throw InputError(fmt::format("{}: label of sample index {} is {:g}, expected 0 or 1", origin,
+                                   first + static_cast<std::int64_t>(i), Y.values[i]));
 }
 
 void check_binary_labels(const Dataset& d) {
   try {
-    check_binary_labels(d.Y, d.origin);
+    check_binary_labels(d.Y, d.origin, first_index(d));
   } catch (const InputError& e) {
     if (!d.labels_from_last_column) throw;
     throw InputError(fmt::format("{} (the last column is taken as the labels; if it is a feature, give the "
@@ -222,8 +371,63 @@ Dataset take_columns(const Dataset& d, const std::vector<std::int64_t>& cols, st
 
 }  // namespace
 
-std::pair<Dataset, Dataset> split_train_dev(const Dataset& data, double dev_ratio, std::uint64_t seed) {
+namespace {
+
+// A shard's columns `cols` as the shard of a set of `total` samples whose
+// indices they have there.
+Dataset take_shard(const Dataset& d, const std::vector<std::int64_t>& cols,
+                   std::vector<std::int64_t> index, std::int64_t total, std::string_view part) {
+  Dataset out = take_columns(d, cols, part);
+  out.index = std::move(index);
+  out.total = total;
+  return out;
+}
+
+// The split of a shard: the permutation of the whole set's indices decides,
+// so each process keeps the train and dev samples of its own part, indexed
+// as the one-process split indexes them (train sample j is order[n_dev + j]).
+std::pair<Dataset, Dataset> split_shard(const Dataset& data, std::int64_t n_dev,
+                                        const std::vector<std::int64_t>& order) {
+  std::vector<std::int64_t> at(order.size());  // the position of each sample in `order`
+  for (std::size_t j = 0; j < order.size(); ++j) at[static_cast<std::size_t>(order[j])] = static_cast<std::int64_t>(j);
+  std::vector<std::pair<std::int64_t, std::int64_t>> train, dev;  // (index in the part, column)
+  for (std::int64_t c = 0; c < data.samples(); ++c) {
+    const std::int64_t p = at[static_cast<std::size_t>(data.index[static_cast<std::size_t>(c)])];
+    if (p < n_dev) dev.emplace_back(p, c);
+    else train.emplace_back(p - n_dev, c);
+  }
+  auto part = [&](std::vector<std::pair<std::int64_t, std::int64_t>>& v, std::int64_t total, std::string_view name) {
+    std::sort(v.begin(), v.end());
+    std::vector<std::int64_t> cols, index;
+    for (const auto& [i, c] : v) {
+      index.push_back(i);
+      cols.push_back(c);
+    }
+    return take_shard(data, cols, std::move(index), total, name);
+  };
+  const auto m = static_cast<std::int64_t>(order.size());
+  return {part(train, m - n_dev, "train"), part(dev, n_dev, "dev")};
+}
+
+}  // namespace
+
+Dataset shard_of(const Dataset& data, int part, int parts) {
+  if (parts < 1 || part < 0 || part >= parts)
+    throw InputError(fmt::format("{}: part {} of {} does not exist", data.origin, part, parts));
+  if (data.is_shard()) throw InputError(fmt::format("{}: is already a part of a data set", data.origin));
   const std::int64_t m = data.samples();
+  const std::int64_t begin = m * part / parts, end = m * (part + 1) / parts;
+  std::vector<std::int64_t> cols;
+  for (std::int64_t i = begin; i < end; ++i) cols.push_back(i);
+  Dataset out = take_shard(data, cols, cols, m, fmt::format("part {} of {}", part + 1, parts));
+  out.origin = data.origin;
+  out.notes = data.notes;
+  out.labels_from_last_column = data.labels_from_last_column;
+  return out;
+}
+
+std::pair<Dataset, Dataset> split_train_dev(const Dataset& data, double dev_ratio, std::uint64_t seed) {
+  const std::int64_t m = data.total_samples();
   if (!(dev_ratio >= 0.0 && dev_ratio < 1.0))
     throw InputError(fmt::format("{}: dev ratio {} is not in [0, 1)", data.origin, dev_ratio));
   const auto n_dev = static_cast<std::int64_t>(std::llround(static_cast<double>(m) * dev_ratio));
@@ -235,6 +439,7 @@ std::pair<Dataset, Dataset> split_train_dev(const Dataset& data, double dev_rati
   std::mt19937_64 rng(seed);
   for (std::int64_t i = m - 1; i > 0; --i)
     std::swap(order[i], order[uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
+  if (data.is_shard()) return split_shard(data, n_dev, order);
   const std::vector<std::int64_t> dev(order.begin(), order.begin() + n_dev);
   const std::vector<std::int64_t> train(order.begin() + n_dev, order.end());
   return {take_columns(data, train, "train"), take_columns(data, dev, "dev")};

@@ -85,6 +85,35 @@ void check_external_files(const std::filesystem::path& path, hid_t set, const st
   }
 }
 
+// The indices [begin, end) of one axis of a dataset: a hyperslab.
+struct Cut {
+  int axis = -1;  // -1: the whole dataset
+  std::int64_t begin = 0, end = 0;
+};
+
+// The hyperslab `cut` of a dataset whose whole shape `a` holds: only those
+// values are read from the file.
+Array read_cut(const std::filesystem::path& path, hid_t set, hid_t space, const std::string& name,
+               const Cut& cut, Array a) {
+  const auto axis = static_cast<std::size_t>(cut.axis);
+  if (axis >= a.shape.size() || cut.begin < 0 || cut.end < cut.begin || cut.end > a.shape[axis])
+    throw InputError(fmt::format("{}: dataset '{}' has no values [{}, {}) on axis {}", path.string(), name,
+                                 cut.begin, cut.end, cut.axis));
+  std::vector<hsize_t> start(a.shape.size(), 0), count(a.shape.begin(), a.shape.end());
+  start[axis] = static_cast<hsize_t>(cut.begin);
+  count[axis] = static_cast<hsize_t>(cut.end - cut.begin);
+  a.shape[axis] = cut.end - cut.begin;
+  std::uint64_t n = 1;
+  for (const hsize_t c : count) n *= c;
+  a.values.resize(n);
+  if (n == 0) return a;
+  const Handle memory(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  if (!memory.ok() || H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0 ||
+      H5Dread(set, H5T_NATIVE_DOUBLE, memory.get(), space, H5P_DEFAULT, a.values.data()) < 0)
+    fail(path, fmt::format("reading part of dataset '{}'", name));
+  return a;
+}
+
 // "|u1", "<i8", "<f4" ... for an integer or float type; "" for anything else.
 std::string descr_of(hid_t type) {
   const H5T_class_t cls = H5Tget_class(type);
@@ -96,7 +125,7 @@ std::string descr_of(hid_t type) {
 }
 
 Array read_dataset(const std::filesystem::path& path, hid_t file, const std::string& name,
-                   std::uintmax_t file_size) {
+                   std::uintmax_t file_size, const Cut& cut = {}, bool values = true) {
   const Handle set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!set.ok()) fail(path, fmt::format("opening dataset '{}'", name));
   const Handle type(H5Dget_type(set.get()), H5Tclose);
@@ -122,6 +151,8 @@ Array read_dataset(const std::filesystem::path& path, hid_t file, const std::str
     a.shape.push_back(static_cast<std::int64_t>(d));
   }
   a.dtype = a.descr == "<f4" ? DType::f32 : DType::f64;
+  if (!values) return a;
+  if (cut.axis >= 0) return read_cut(path, set.get(), space.get(), name, cut, std::move(a));
   a.values.resize(count);
   if (count > 0 && H5Dread(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
     fail(path, fmt::format("reading dataset '{}'", name));
@@ -144,25 +175,35 @@ std::vector<std::string> root_names(const std::filesystem::path& path, hid_t fil
   return names;
 }
 
-}  // namespace
-
-NamedArrays read_h5_in_process(const std::filesystem::path& path) {
+// Opens the file and calls f(file, file size) in this process.
+template <class F>
+auto with_h5_file(const std::filesystem::path& path, F f) {
   check_signature(path);
   quiet_hdf5();
   const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) fail(path, "opening the file (corrupt or truncated?)");
-  const std::uintmax_t file_size = std::filesystem::file_size(path);
-  NamedArrays arrays;
-  for (const std::string& name : root_names(path, file.get())) {
-    H5O_info_t info;
-    if (H5Oget_info_by_name2(file.get(), name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
-      fail(path, fmt::format("inspecting '{}'", name));
-    if (info.type != H5O_TYPE_DATASET) continue;
-    Array a = read_dataset(path, file.get(), name, file_size);
-    if (!a.descr.empty()) arrays.emplace_back(name, std::move(a));
-  }
-  return arrays;
+  return f(file.get(), std::filesystem::file_size(path));
 }
+
+// Every integer or float dataset at the root, with its values or without.
+NamedArrays root_datasets(const std::filesystem::path& path, bool values) {
+  return with_h5_file(path, [&](hid_t file, std::uintmax_t file_size) {
+    NamedArrays arrays;
+    for (const std::string& name : root_names(path, file)) {
+      H5O_info_t info;
+      if (H5Oget_info_by_name2(file, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+        fail(path, fmt::format("inspecting '{}'", name));
+      if (info.type != H5O_TYPE_DATASET) continue;
+      Array a = read_dataset(path, file, name, file_size, {}, values);
+      if (!a.descr.empty()) arrays.emplace_back(name, std::move(a));
+    }
+    return arrays;
+  });
+}
+
+}  // namespace
+
+NamedArrays read_h5_in_process(const std::filesystem::path& path) { return root_datasets(path, true); }
 
 namespace {
 
@@ -252,6 +293,25 @@ NamedArrays decode(const std::vector<std::uint8_t>& bytes, const std::filesystem
 }
 
 }  // namespace
+
+NamedArrays list_h5(const std::filesystem::path& path, std::chrono::milliseconds limit) {
+  check_signature(path);
+  const ChildTask task{path.string(), "libhdf5 crashed while reading the file (corrupt HDF5)", limit};
+  return decode(run_in_child(task, [&] { return encode(root_datasets(path, false)); }), path);
+}
+
+Array read_h5_range(const std::filesystem::path& path, const std::string& name, int axis, std::int64_t begin,
+                    std::int64_t end, std::chrono::milliseconds limit) {
+  check_signature(path);
+  const ChildTask task{path.string(), "libhdf5 crashed while reading the file (corrupt HDF5)", limit};
+  NamedArrays one = decode(run_in_child(task, [&] {
+                             return encode(with_h5_file(path, [&](hid_t file, std::uintmax_t size) {
+                               return NamedArrays{{name, read_dataset(path, file, name, size, Cut{axis, begin, end})}};
+                             }));
+                           }),
+                           path);
+  return std::move(one.front().second);
+}
 
 NamedArrays read_h5(const std::filesystem::path& path, std::chrono::milliseconds limit) {
   check_signature(path);  // garbage is refused here, without a child process

@@ -19,6 +19,16 @@ namespace dagrad::io {
 NamedArrays read_h5(const std::filesystem::path& path,
                     std::chrono::milliseconds limit = std::chrono::seconds(60));
 
+// The same datasets' names, shapes and types, without their values.
+NamedArrays list_h5(const std::filesystem::path& path,
+                    std::chrono::milliseconds limit = std::chrono::seconds(60));
+// The indices [begin, end) of `axis` of one dataset, the other axes whole
+// (an HDF5 hyperslab): one process's part of a data file. Only those values
+// are read; libhdf5 runs in a child as for read_h5.
+Array read_h5_range(const std::filesystem::path& path, const std::string& name, int axis,
+                    std::int64_t begin, std::int64_t end,
+                    std::chrono::milliseconds limit = std::chrono::seconds(60));
+
 // The same reader in this process, without the child. NOTE: a corrupt file
 // can crash this process inside libhdf5; only fuzz/fuzz_h5 calls it, so the
 // sanitizers see our own code's faults directly.

@@ -1,6 +1,12 @@
 #include "dagrad/io/npy.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <variant>
@@ -263,6 +269,122 @@ Array read_npy_bytes(std::span<const std::uint8_t> bytes, std::string_view origi
 
 Array read_npy(const std::filesystem::path& path) {
   return read_npy_bytes(read_file_bytes(path), path.string());
+}
+
+namespace {
+
+// An .npy file opened for reading parts of it: its header, element type
+// and value count, checked against the file's size as read_npy_bytes
+// checks them.
+class NpyFile {
+ public:
+  explicit NpyFile(const std::filesystem::path& path) : origin_(path.string()), fd_(open_regular_file(path)) {
+    try {
+      struct stat st{};
+      if (::fstat(fd_, &st) != 0) fail_io("stat");
+      const auto size = static_cast<std::size_t>(st.st_size);
+      std::vector<std::uint8_t> head(std::min<std::size_t>(size, 12));
+      read_at(head.data(), head.size(), 0);
+      if (head.size() >= 10 && head[6] >= 1 && head[6] <= 3) {  // else read_header names the fault
+        const std::size_t start = head[6] == 1 ? 10 : 12;
+        const std::size_t len = start <= head.size() ? load_le(head.data() + 8, start - 8) : 0;
+        head.resize(std::min(size, start + len));
+        read_at(head.data(), head.size(), 0);
+      }
+      header_ = read_header(head, origin_);
+      type_ = parse_descr(header_.descr, origin_);
+      std::int64_t count = 1;
+      for (const std::int64_t d : header_.shape)
+        if (__builtin_mul_overflow(count, d, &count)) throw InputError(fmt::format("{}: .npy shape overflows", origin_));
+      const std::size_t available = size - header_.data_offset;
+      if (static_cast<std::uint64_t>(count) > available / type_.size)
+        throw InputError(fmt::format("{}: truncated .npy data: shape needs {} values of {} bytes from byte {}, "
+                                     "but the file ends at byte {}", origin_, count, type_.size, header_.data_offset, size));
+      if (static_cast<std::size_t>(count) * type_.size != available)
+        throw InputError(fmt::format("{}: {} unexpected bytes after the .npy data at byte {}", origin_,
+                                     available - static_cast<std::size_t>(count) * type_.size,
+                                     header_.data_offset + static_cast<std::size_t>(count) * type_.size));
+    } catch (...) {
+      ::close(fd_);
+      throw;
+    }
+  }
+  ~NpyFile() { ::close(fd_); }
+  NpyFile(const NpyFile&) = delete;
+  NpyFile& operator=(const NpyFile&) = delete;
+
+  const Header& header() const { return header_; }
+
+  // `count` values from value index `at` (in file order), appended to `out`.
+  void read_values(std::int64_t at, std::int64_t count, std::vector<double>& out) {
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(count) * type_.size);
+    read_at(bytes.data(), bytes.size(), header_.data_offset + static_cast<std::size_t>(at) * type_.size);
+    for (std::size_t k = 0; k < static_cast<std::size_t>(count); ++k)
+      out.push_back(load_element(bytes.data() + k * type_.size, type_));
+  }
+
+  Array array_of(std::vector<std::int64_t> shape) const {
+    Array a;
+    a.shape = std::move(shape);
+    a.descr = header_.descr;
+    a.dtype = (type_.kind == 'f' && type_.size == 4) ? DType::f32 : DType::f64;
+    return a;
+  }
+
+ private:
+  [[noreturn]] void fail_io(std::string_view what) const {
+    throw InputError(fmt::format("{}: cannot {}: {}", origin_, what, std::strerror(errno)));
+  }
+  void read_at(std::uint8_t* p, std::size_t n, std::size_t offset) {
+    while (n > 0) {
+      const ssize_t r = ::pread(fd_, p, n, static_cast<off_t>(offset));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) fail_io("read");
+      if (r == 0) throw InputError(fmt::format("{}: the file ended at byte {} while reading", origin_, offset));
+      p += r;
+      n -= static_cast<std::size_t>(r);
+      offset += static_cast<std::size_t>(r);
+    }
+  }
+
+  std::string origin_;
+  int fd_;
+  Header header_;
+  ElementType type_;
+};
+
+}  // namespace
+
+std::vector<std::int64_t> read_npy_shape(const std::filesystem::path& path) {
+  return NpyFile(path).header().shape;
+}
+
+Array read_npy_range(const std::filesystem::path& path, int axis, std::int64_t begin, std::int64_t end) {
+  NpyFile f(path);
+  const std::vector<std::int64_t>& full = f.header().shape;
+  if (axis < 0 || static_cast<std::size_t>(axis) >= full.size() || begin < 0 || end < begin || end > full[axis])
+    throw InputError(fmt::format("{}: no values [{}, {}) on axis {} of an array of shape ({})", path.string(),
+                                 begin, end, axis, fmt::join(full, ", ")));
+  std::vector<std::int64_t> shape = full;
+  shape[axis] = end - begin;
+  // The array as stored is C order over `dims` (Fortran order: the axes
+  // reversed). Cutting axis a of it leaves `outer` runs of (end - begin) x
+  // inner contiguous values.
+  std::vector<std::int64_t> dims = full;
+  std::size_t a = static_cast<std::size_t>(axis);
+  if (f.header().fortran) {
+    std::reverse(dims.begin(), dims.end());
+    a = dims.size() - 1 - a;
+  }
+  std::int64_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < a; ++d) outer *= dims[d];
+  for (std::size_t d = a + 1; d < dims.size(); ++d) inner *= dims[d];
+  Array out = f.array_of(shape);
+  out.values.reserve(static_cast<std::size_t>(outer * (end - begin) * inner));
+  for (std::int64_t o = 0; o < outer && end > begin; ++o)
+    f.read_values((o * dims[a] + begin) * inner, (end - begin) * inner, out.values);
+  if (f.header().fortran && shape.size() > 1) out.values = fortran_to_c(out.values, shape);
+  return out;
 }
 
 namespace {

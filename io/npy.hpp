@@ -30,6 +30,14 @@ struct Array {
 Array read_npy_bytes(std::span<const std::uint8_t> bytes, std::string_view origin);
 Array read_npy(const std::filesystem::path& path);
 
+// An .npy file's array shape, from its header alone (the file's size is
+// checked against it, as read_npy checks it).
+std::vector<std::int64_t> read_npy_shape(const std::filesystem::path& path);
+// The indices [begin, end) of `axis` (0 or 1) of an .npy file's array, the
+// other axes whole: one process's part of a data file. Only those values'
+// bytes are read (C or Fortran order alike); the result is in C order.
+Array read_npy_range(const std::filesystem::path& path, int axis, std::int64_t begin, std::int64_t end);
+
 // Writes '<f4' or '<f8' by `a.dtype` (descr is ignored), C order, header v1.0
 // (v2.0 when the header would not fit in 65535 bytes). numpy.load reads it.
 std::vector<std::uint8_t> write_npy_bytes(const Array& a);

@@ -31,7 +31,7 @@ void bce_kernel(const KernelCall& c) {
   for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i)
     total += y[i] == T(1) ? std::log(static_cast<double>(a[i]))
                           : std::log1p(-static_cast<double>(a[i]));
-  c.out.as<T>()[0] = static_cast<T>(-total / static_cast<double>(c.in[0].shape.cols));
+  c.out.as<T>()[0] = static_cast<T>(-total / cost_divisor(c));
 }
 
 std::vector<Expr> bce_grad(const GradCall& c) {

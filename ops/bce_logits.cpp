@@ -45,7 +45,7 @@ void bce_logits_kernel(const KernelCall& c) {
     }
     total.add(terms, len);
   }
-  c.out.as<T>()[0] = static_cast<T>(total.value() / static_cast<double>(c.in[0].shape.cols));
+  c.out.as<T>()[0] = static_cast<T>(total.value() / cost_divisor(c));
 }
 
 std::vector<Expr> bce_logits_grad(const GradCall& c) {

@@ -25,7 +25,7 @@ void categorical_ce_kernel(const KernelCall& c) {
   long double total = 0.0L;
   for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i)
     if (y[i] != T(0)) total += y[i] * std::log(static_cast<double>(a[i]));
-  c.out.as<T>()[0] = static_cast<T>(-total / static_cast<double>(c.in[0].shape.cols));
+  c.out.as<T>()[0] = static_cast<T>(-total / cost_divisor(c));
 }
 
 std::vector<Expr> categorical_ce_grad(const GradCall& c) {

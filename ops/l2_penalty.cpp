@@ -22,7 +22,7 @@ void l2_kernel(const KernelCall& c) {
     const T* p = w.as<T>();
     for (std::int64_t i = 0; i < w.shape.size(); ++i) total += double(p[i]) * double(p[i]);
   }
-  const std::int64_t m = c.node.attrs.count == m_dim ? c.run.m : c.node.attrs.count;
+  const std::int64_t m = c.node.attrs.count == m_dim ? batch_of(c.run) : c.node.attrs.count;
   const double factor = c.node.attrs.scale / (2.0 * static_cast<double>(m));
   c.out.as<T>()[0] = static_cast<T>(factor * total);
 }

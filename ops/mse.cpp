@@ -33,7 +33,7 @@ void mse_kernel(const KernelCall& c) {
     }
     total.add(terms, len);
   }
-  c.out.as<T>()[0] = static_cast<T>(total.value() / (2.0 * static_cast<double>(c.in[0].shape.cols)));
+  c.out.as<T>()[0] = static_cast<T>(total.value() / (2.0 * cost_divisor(c)));
 }
 
 std::vector<Expr> mse_grad(const GradCall& c) {

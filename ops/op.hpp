@@ -20,6 +20,22 @@ struct Buffer {
   template <class T> T* as() const { return static_cast<T*>(data); }
 };
 
+// The sums of a data-parallel run, as the allreduce ops see them
+// (dist::Comm implements them over MPI). allreduce_start packs a bucket of
+// gradients and calls start(); allreduce_wait calls wait() with the same
+// start node's id, after which `data` holds the bucket summed over every
+// process, bitwise the same on all of them. The executor calls progress()
+// between kernels, so a started bucket moves while the backward pass runs.
+class Collectives {
+ public:
+  virtual ~Collectives() = default;
+  // Starts summing `count` values of `dtype` at `data` in place; `data`
+  // must stay untouched until wait(start).
+  virtual void start(NodeId start, void* data, std::int64_t count, DType dtype) = 0;
+  virtual void wait(NodeId start) = 0;
+  virtual void progress() = 0;
+};
+
 // Run-time state shared by all kernels of one run.
 struct RunContext {
   bool training = true;         // dropout is the identity when false
@@ -30,7 +46,17 @@ struct RunContext {
   // is sample j. Dropout masks are keyed by it, so a sample's mask does not
   // depend on its batch, its position in the batch or the process.
   std::span<const std::int64_t> samples = {};
+  // The sample count every 1/m divides by (scales with m_pow, the costs, an
+  // L2 penalty over m): the global batch of a data-parallel run, of which
+  // this process holds m columns; 0: m itself.
+  std::int64_t batch = 0;
+  // Sums over the processes of a data-parallel run; null: one process, and
+  // a bucket's sum is the bucket itself.
+  Collectives* collectives = nullptr;
 };
+
+// The m of the notes' 1/m: the global batch, or the bound m.
+inline std::int64_t batch_of(const RunContext& r) { return r.batch > 0 ? r.batch : r.m; }
 
 struct KernelCall {
   const Graph& graph;
@@ -49,8 +75,20 @@ inline Scale per_column(Shape s) {
   return s.cols == m_dim ? per_m : Scale(1.0 / static_cast<double>(s.cols));
 }
 
-// The node's scale attribute with m bound: attrs.scale * m^attrs.m_pow.
-inline double scale_of(const KernelCall& c) { return c.node.attrs.scale_factor().at(c.run.m); }
+// The node's scale attribute with m bound: attrs.scale * m^attrs.m_pow,
+// with m the batch's sample count (batch_of: global in a data-parallel run).
+inline double scale_of(const KernelCall& c) {
+  return c.node.attrs.scale_factor().at(batch_of(c.run));
+}
+
+// What a cost over its first operand's columns divides its sum by: the
+// batch's sample count when those columns are the samples m (so a process
+// holding part of a data-parallel batch divides by the whole batch's
+// count), otherwise the operand's own column count.
+inline double cost_divisor(const KernelCall& c) {
+  const bool samples = c.graph.node(c.node.inputs[0]).shape.cols == m_dim;
+  return static_cast<double>(samples ? batch_of(c.run) : c.in[0].shape.cols);
+}
 
 // Shape rule: the node's shape from its operands (and, for leaves, the shape
 // given by the builder). Throws ShapeError naming the operands and shapes.
@@ -95,6 +133,11 @@ struct OpDef {
   // of the node's first operands its kernel overwrites. Its value is its
   // own (in the arena), not operand 0's memory as with `writes`.
   std::size_t (*writes_first)(const Node&) = nullptr;
+  // Where the schedule puts the node among those it does not depend on
+  // (Graph::schedule): -1 as early as its operands allow (a bucket's
+  // start, so its sum overlaps the rest of the backward pass), +1 as late
+  // as its readers allow (the wait); 0: the topological sort's order.
+  int placement = 0;
 };
 
 const OpDef& op_def(OpKind kind);

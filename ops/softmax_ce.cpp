@@ -37,7 +37,7 @@ void softmax_ce_kernel(const KernelCall& c) {
     for (std::int64_t k = 0; k < rows; ++k)
       if (y[k * cols + j] != T(0)) total += y[k * cols + j] * (z[k * cols + j] - log_norm);
   }
-  c.out.as<T>()[0] = static_cast<T>(-total / static_cast<double>(cols));
+  c.out.as<T>()[0] = static_cast<T>(-total / cost_divisor(c));
 }
 
 std::vector<Expr> softmax_ce_grad(const GradCall& c) {

@@ -114,7 +114,7 @@ void Executor::Impl::set_m(const Graph& g, std::int64_t new_m) {
   m = new_m;
   for (NodeId id : schedule) {
     const Node& n = g.node(id);
-    if (!is_bound_leaf(n.op)) buffers[id].shape = n.shape.at(std::max<std::int64_t>(m, 1));
+    if (!is_bound_leaf(n.op)) buffers[id].shape = n.shape.at(m);
   }
   refresh_operands(g);
 }
@@ -128,23 +128,27 @@ void Executor::Impl::refresh_operands(const Graph& g) {
 
 // m as the bound leaves give it; they must agree.
 std::int64_t Executor::Impl::bound_m(const Graph& g, const RunOptions& o) const {
-  std::int64_t found = 0;
+  std::int64_t found = -1;
   NodeId from = 0;
   for (NodeId leaf : symbolic_leaves) {
     if (!bound[leaf]) continue;
     const Shape declared = g.node(leaf).shape, s = buffers[leaf].shape;
     const std::int64_t here = declared.cols == m_dim ? s.cols : s.rows;
-    if (found != 0 && here != found)
+    if (found != -1 && here != found)
       throw InputError(fmt::format("run: {} is bound with {} samples {} but {} with {} {}",
                                    g.describe(from), found, to_string(buffers[from].shape),
                                    g.describe(leaf), here, to_string(s)));
     found = here;
     from = leaf;
   }
-  if (found == 0 && !o.samples.empty()) found = static_cast<std::int64_t>(o.samples.size());
-  if (found == 0)
+  if (found == -1 && !o.samples.empty()) found = static_cast<std::int64_t>(o.samples.size());
+  if (found == -1)
     throw InputError("run: the graph's shapes hold the sample count m, but no input with m "
                      "columns is bound, so m is unknown");
+  if (found == 0 && o.batch == 0)
+    throw InputError(fmt::format("run: {} is bound with no samples; a run needs at least one "
+                                 "(or RunOptions::batch, in a process that holds none of a "
+                                 "data-parallel batch)", g.describe(from)));
   return found;
 }
 
@@ -254,14 +258,18 @@ void Executor::bind_raw(NodeId leaf, const void* data, Shape shape, DType dtype,
                                  graph_.describe(leaf), ops::op_def(n.op).name));
   // m binds to any positive count, the same one where both dimensions are m.
   const Shape d = n.shape;
+  // NOTE: m = 0 is bound too (a process holding none of a data-parallel
+  // batch); run() refuses it unless RunOptions::batch says how many the
+  // batch has.
   const std::int64_t m = d.cols == m_dim ? shape.cols : d.rows == m_dim ? shape.rows : 0;
-  if (m < 0 || (d.symbolic() && m == 0) || shape != d.at(m))
+  if (m < 0 || shape != d.at(m))
     throw InputError(fmt::format("bind {}: fed shape {} but the graph declares {}",
                                  graph_.describe(leaf), to_string(shape), to_string(n.shape)));
   if (dtype != n.dtype)
     throw InputError(fmt::format("bind {}: fed {} data but the graph is {}",
                                  graph_.describe(leaf), dtype_name(dtype), dtype_name(n.dtype)));
-  if (data == nullptr) throw InputError(fmt::format("bind {}: null data", graph_.describe(leaf)));
+  if (data == nullptr && shape.size() > 0)  // an empty (n x 0) batch may have no memory
+    throw InputError(fmt::format("bind {}: null data", graph_.describe(leaf)));
   p.buffers[leaf] = ops::Buffer{const_cast<void*>(data), shape};
   p.bound[leaf] = true;
   p.writable[leaf] = writable;
@@ -322,11 +330,19 @@ void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
       static_cast<std::int64_t>(options.samples.size()) != p.m)
     throw InputError(fmt::format("run: {} sample indices for m = {} samples",
                                  options.samples.size(), p.m));
-  const ops::RunContext ctx{options.training, options.step, g_threads, p.m, options.samples};
+  if (options.batch != 0 && options.batch < std::max<std::int64_t>(p.m, 1))
+    throw InputError(fmt::format("run: a batch of {} samples cannot hold the {} bound here",
+                                 options.batch, p.m));
+  const ops::RunContext ctx{options.training, options.step,    g_threads,
+                            p.m,              options.samples, options.batch,
+                            options.collectives};
   for (std::size_t s = 0; s < p.schedule.size(); ++s) {
     const NodeId id = p.schedule[s];
     const Node& n = graph_.node(id);
     if (is_bound_leaf(n.op)) continue;
+    // A started bucket's transfer moves only inside MPI calls: one cheap
+    // test per kernel lets it advance while the backward pass runs.
+    if (ctx.collectives) ctx.collectives->progress();
     const ops::OpDef& def = ops::op_def(n.op);
     const ops::Kernel k = n.dtype == DType::f32 ? def.f32 : def.f64;
     const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};

@@ -38,6 +38,13 @@ struct RunOptions {
   // The data set index of each bound sample column (dropout masks are keyed
   // by it); empty: column j is sample j. Must outlive the run.
   std::span<const std::int64_t> samples = {};
+  // Data-parallel runs (dist/): the global batch's sample count, which every
+  // 1/m divides by while this process binds only its m columns of it (0: m).
+  // With it an input may be bound with no columns at all: a process that
+  // holds none of a batch still runs the plan (its sums are zero) and takes
+  // part in every collective.
+  std::int64_t batch = 0;
+  ops::Collectives* collectives = nullptr;  // the allreduce nodes' sums; null: one process
 };
 
 struct ExecutorOptions {

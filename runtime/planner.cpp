@@ -35,6 +35,7 @@ bool elementwise(OpKind op) {
     case OpKind::square: case OpKind::sqrt: case OpKind::sigmoid: case OpKind::tanh:
     case OpKind::relu: case OpKind::leaky_relu: case OpKind::step: case OpKind::dropout:
     case OpKind::step_mul: case OpKind::tanh_grad_mul: case OpKind::sigmoid_grad_mul:
+    case OpKind::allreduce_wait:  // the sum arrives in the bucket's own buffer
       return true;
     default:
       return false;

@@ -13,4 +13,5 @@ apt-get install -y --no-install-recommends \
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libsleef-dev libexpat1-dev \
   graphviz librsvg2-bin python3-numpy \
   libonnx-dev libprotobuf-dev python3-onnx \
+  libopenmpi-dev openmpi-bin \
   clang libclang-rt-14-dev

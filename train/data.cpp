@@ -18,6 +18,7 @@ io::Dataset load_data(const std::filesystem::path& path, const DataOptions& opti
   lo.scale = !options.no_scale && options.scale == 0.0;
   lo.features_only = options.features_only;
   lo.class_labels = options.class_labels;
+  lo.shard = options.shard;
   io::Dataset d = io::load_dataset(path, lo);
   if (options.scale > 0.0)
     for (double& v : d.X.values) v /= options.scale;

@@ -17,6 +17,7 @@ struct DataOptions {
   double scale = 0.0;     // > 0: divide every feature by this (and no automatic /255)
   bool features_only = false;  // new data to predict: no labels (io::LoadOptions)
   bool class_labels = true;    // false for regression: real-valued labels
+  io::Shard shard = {};        // a data-parallel process's part (io::LoadOptions)
 };
 
 io::Dataset load_data(const std::filesystem::path& path, const DataOptions& options);

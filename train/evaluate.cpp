@@ -81,8 +81,11 @@ io::Matrix predict(models::Model& model, const io::Matrix& X) {
   return p.predict(X);
 }
 
-double accuracy(const io::Matrix& AL, const io::Matrix& Y) {
-  if (AL.cols() != Y.cols() || AL.cols() == 0)
+namespace {
+
+// How many columns of AL predict Y's label (accuracy's numerator).
+std::int64_t correct(const io::Matrix& AL, const io::Matrix& Y) {
+  if (AL.cols() != Y.cols())
     throw InputError(fmt::format("accuracy: {} predictions for {} labels", AL.cols(), Y.cols()));
   std::int64_t right = 0;
   for (std::int64_t i = 0; i < AL.cols(); ++i) {
@@ -99,7 +102,15 @@ double accuracy(const io::Matrix& AL, const io::Matrix& Y) {
         if (Y(r, i) > Y(label, i)) label = r;
     right += best == label;
   }
-  return static_cast<double>(right) / static_cast<double>(AL.cols());
+  return right;
+}
+
+}  // namespace
+
+double accuracy(const io::Matrix& AL, const io::Matrix& Y) {
+  if (AL.cols() != Y.cols() || AL.cols() == 0)
+    throw InputError(fmt::format("accuracy: {} predictions for {} labels", AL.cols(), Y.cols()));
+  return static_cast<double>(correct(AL, Y)) / static_cast<double>(AL.cols());
 }
 
 double r_squared(const io::Matrix& A, const io::Matrix& Y) {
@@ -117,7 +128,78 @@ double r_squared(const io::Matrix& A, const io::Matrix& Y) {
   return tot > 0 ? 1.0 - res / tot : (res == 0 ? 1.0 : 0.0);
 }
 
-Evaluation evaluate(models::Model& model, const io::Dataset& data) {
+namespace {
+
+// The first output's rows of the stacked outputs.
+io::Matrix first_output(const models::Model& model, const io::Matrix& out) {
+  io::Matrix first(Shape{model.output().shape().rows, out.cols()});
+  std::copy_n(out.values.begin(), first.values.size(), first.values.begin());
+  return first;
+}
+
+// evaluate over the processes of `comm`, each holding `part` of a set of
+// `total` samples. They evaluate in rounds of at most eval_chunk samples
+// each, every process in every round (with none of its own once its part is
+// done), and the cost is the rounds' costs weighted by their sample counts,
+// as one process weighs its chunks.
+Evaluation evaluate_parts(models::Model& model, const io::Dataset& part, std::int64_t total,
+                          dist::Comm& comm) {
+  std::vector<double> held(static_cast<std::size_t>(comm.size()), 0.0);
+  held[static_cast<std::size_t>(comm.rank())] = static_cast<double>(part.samples());
+  comm.sum(held);
+  const auto most = static_cast<std::int64_t>(*std::max_element(held.begin(), held.end()));
+  const std::int64_t chunk = std::clamp<std::int64_t>(most, 1, eval_chunk);
+  const std::int64_t capacity = std::clamp<std::int64_t>(part.samples(), 1, chunk);
+  const dist::DataParallelOptions one_bucket;
+  Session session(model, Use::evaluate, capacity, {}, &one_bucket);
+  Feeder feeder(session, sample_data(model, part, true), capacity);
+  io::Matrix out(Shape{output_rows(model), part.samples()});
+  double weighted = 0;
+  for (std::int64_t b = 0; b < std::max<std::int64_t>(most, 1); b += chunk) {
+    std::int64_t batch = 0;  // this round's samples on all processes
+    for (double h : held) batch += std::clamp<std::int64_t>(static_cast<std::int64_t>(h) - b, 0, chunk);
+    const std::int64_t lo = std::min(b, part.samples()), hi = std::min(b + chunk, part.samples());
+    feeder.feed_range(lo, hi);
+    session.run({.training = false, .step = 0, .batch = batch, .collectives = &comm});
+    weighted += session.scalar(model.eval_cost()) * static_cast<double>(batch);
+    if (hi > lo) collect_outputs(model, session, lo, out);
+  }
+  Evaluation ev;
+  ev.cost = weighted / static_cast<double>(total);
+  ev.samples = total;
+  ev.task = model.task();
+  const io::Matrix A = first_output(model, out);
+  if (ev.task == models::Task::regression) {
+    const Expr Y = model.labels();
+    if (!Y.valid()) return ev;
+    const io::Matrix T = targets_for(Y, part.Y, part.origin);
+    // R^2 = 1 - sum (y - a)^2 / sum (y - mean y)^2 over every element.
+    double sums[3] = {0, 0, 0};
+    for (double y : T.values) sums[0] += y;
+    comm.sum(std::span(sums, 1));
+    const double mean = sums[0] / static_cast<double>(T.rows() * total);
+    for (std::size_t i = 0; i < T.values.size(); ++i) {
+      sums[1] += (T.values[i] - A.values[i]) * (T.values[i] - A.values[i]);
+      sums[2] += (T.values[i] - mean) * (T.values[i] - mean);
+    }
+    comm.sum(std::span(sums + 1, 2));
+    ev.r2 = sums[2] > 0 ? 1.0 - sums[1] / sums[2] : (sums[1] == 0 ? 1.0 : 0.0);
+    return ev;
+  }
+  double right = static_cast<double>(correct(A, part.Y));
+  comm.sum(std::span(&right, 1));
+  ev.accuracy = right / static_cast<double>(total);
+  return ev;
+}
+
+}  // namespace
+
+Evaluation evaluate(models::Model& model, const io::Dataset& data, dist::Comm* comm_in) {
+  dist::Comm& comm = comm_in ? *comm_in : dist::Comm::world();
+  if (data.total_samples() < 1) throw InputError(fmt::format("{}: no samples to evaluate", data.origin));
+  if (comm.distributed())
+    return evaluate_parts(model, data.is_shard() ? data : io::shard_of(data, comm.rank(), comm.size()),
+                          data.total_samples(), comm);
   if (data.samples() < 1) throw InputError(fmt::format("{}: no samples to evaluate", data.origin));
   const std::int64_t chunk = std::min(data.samples(), eval_chunk);
   Session session(model, Use::evaluate, chunk);
@@ -132,9 +214,7 @@ Evaluation evaluate(models::Model& model, const io::Dataset& data) {
   ev.cost = weighted / static_cast<double>(data.samples());
   ev.samples = data.samples();
   ev.task = model.task();
-  const Expr A = model.output();
-  io::Matrix first(Shape{A.shape().rows, data.samples()});
-  std::copy_n(out.values.begin(), first.values.size(), first.values.begin());
+  const io::Matrix first = first_output(model, out);
   if (ev.task == models::Task::regression) {
     const Expr Y = model.labels();
     if (Y.valid()) ev.r2 = r_squared(first, targets_for(Y, data.Y, data.origin));

@@ -1,5 +1,6 @@
 #include "dagrad/train/fit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -41,6 +42,9 @@ class Trainer {
 
  private:
   void setup_dev(const io::Dataset& dev);
+  const io::Dataset& own_part(const io::Dataset& d, io::Dataset& keep);
+  void share_values();
+  void select_local(std::span<const std::int64_t> batch);
   bool iterate();
   bool stop_on_bad_cost(double J);
   void watch_plateau(double J);
@@ -51,6 +55,15 @@ class Trainer {
 
   models::Model& model_;
   const FitOptions& o_;
+  // Data-parallel (dp_): this process's shard of the training set (data_),
+  // the global index of each of its columns, and the part of the current
+  // batch it holds (its columns, their global indices).
+  dist::Comm& comm_;
+  const bool dp_;
+  io::Dataset shard_, dev_shard_;
+  const io::Dataset* data_;
+  std::vector<std::int64_t> index_, local_cols_, local_samples_;
+  std::int64_t dev_total_ = 0;
   std::int64_t m_, B_, per_epoch_ = 1, total_, check_every_;
   std::unique_ptr<Session> session_, dev_session_;
   std::unique_ptr<Feeder> feeder_, dev_feeder_;
@@ -76,13 +89,42 @@ void Trainer::say(fmt::format_string<Args...> f, Args&&... args) {
   std::fflush(o_.out);
 }
 
+// This process's part of a data set: the shard itself, or the block of a
+// whole set (kept in `keep`).
+const io::Dataset& Trainer::own_part(const io::Dataset& d, io::Dataset& keep) {
+  if (d.is_shard()) return d;
+  keep = io::shard_of(d, comm_.rank(), comm_.size());
+  return keep;
+}
+
+// Rank 0's parameters and optimizer state on every process, so that all
+// start from the same bits whatever each one initialized or read.
+void Trainer::share_values() {
+  for (const std::string& name : model_.value_names()) {
+    runtime::Tensor& t = model_.value(name);
+    comm_.broadcast(std::span(static_cast<std::byte*>(t.raw()), bytes_of(t)));
+  }
+}
+
 Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Dataset* dev,
                  const FitOptions& o)
-    : model_(model), o_(o), m_(train.samples()) {
+    : model_(model), o_(o), comm_(o.comm ? *o.comm : dist::Comm::world()),
+      dp_(comm_.distributed()), data_(dp_ ? &own_part(train, shard_) : &train),
+      m_(train.total_samples()) {
   check_options(o, m_);
+  if (dp_) {
+    double held = static_cast<double>(data_->samples());
+    comm_.sum(std::span(&held, 1));
+    if (held != static_cast<double>(m_))
+      throw InputError(fmt::format("{}: the processes hold {} samples of a set of {}; give each "
+                                   "its shard of one data set", train.origin, held, m_));
+    index_ = data_->index;
+  }
   if (!model.minimized()) model.minimize(o.optimizer);
   model.init_params(model.seed);
-  if (o.normalize && !model.normalization) model.normalization = Normalizer::fit(train.X);
+  if (dp_) share_values();
+  if (o.normalize && !model.normalization)
+    model.normalization = Normalizer::fit(data_->X, comm_, m_);
   model.batch_size = o.batch_size;
   B_ = (o.batch_size == 0 || o.batch_size >= m_) ? m_ : o.batch_size;
   per_epoch_ = (m_ + B_ - 1) / B_;
@@ -99,16 +141,22 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   check_every_ = o.epochs > 0 || o.print_every <= 0 ? per_epoch_ : o.print_every;
   r_.first_iteration = model.steps;
 
-  session_ = std::make_unique<Session>(model, Use::train, B_, o.passes);
-  feeder_ = std::make_unique<Feeder>(*session_, sample_data(model, train, true), B_);
-  if (B_ == m_) feeder_->feed_range(0, m_);  // full batch: the data set itself is the batch
+  // A process holds at most min(B, its samples) of a batch.
+  const std::int64_t capacity = dp_ ? std::clamp<std::int64_t>(data_->samples(), 1, B_) : B_;
+  session_ = std::make_unique<Session>(model, Use::train, capacity, o.passes,
+                                       dp_ ? &o.data_parallel : nullptr);
+  feeder_ = std::make_unique<Feeder>(*session_, sample_data(model, *data_, true), capacity);
+  // Full batch: the data set (this process's part of it) is the batch.
+  if (B_ == m_) feeder_->feed_range(0, data_->samples());
   else sampler_.emplace(m_, B_, model.seed ^ 0x9e3779b97f4a7c15ull);
+  local_cols_.reserve(static_cast<std::size_t>(capacity));
+  local_samples_.reserve(static_cast<std::size_t>(capacity));
   for (Expr p : model.params()) params_.push_back(&model.value(p.name()));
   for (const runtime::Tensor* p : params_) {
     last_good_.emplace_back(p->dtype(), p->shape());
     entering_.emplace_back(p->dtype(), p->shape());
   }
-  if (dev && o.patience > 0 && dev->samples() > 0) setup_dev(*dev);
+  if (dev && o.patience > 0 && dev->total_samples() > 0) setup_dev(*dev);
   const auto left = std::max<std::int64_t>(0, total_ - model.steps);
   r_.costs.reserve(static_cast<std::size_t>(left));
   r_.epoch_costs.reserve(static_cast<std::size_t>(left / per_epoch_ + 1));
@@ -117,10 +165,13 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
     bar_ = std::make_unique<viz::ProgressBar>(left, o.out);
 }
 
-void Trainer::setup_dev(const io::Dataset& dev) {
-  dev_session_ = std::make_unique<Session>(model_, Use::evaluate, dev.samples(), o_.passes);
-  dev_feeder_ = std::make_unique<Feeder>(*dev_session_, sample_data(model_, dev, true),
-                                         dev.samples());
+void Trainer::setup_dev(const io::Dataset& whole) {
+  const io::Dataset& dev = dp_ ? own_part(whole, dev_shard_) : whole;
+  dev_total_ = whole.total_samples();
+  const std::int64_t capacity = std::max<std::int64_t>(dev.samples(), 1);
+  dev_session_ = std::make_unique<Session>(model_, Use::evaluate, capacity, o_.passes,
+                                           dp_ ? &o_.data_parallel : nullptr);
+  dev_feeder_ = std::make_unique<Feeder>(*dev_session_, sample_data(model_, dev, true), capacity);
   dev_feeder_->feed_range(0, dev.samples());
   for (const runtime::Tensor* p : params_) best_.emplace_back(p->dtype(), p->shape());
 }
@@ -135,17 +186,34 @@ void Trainer::restore_params(const std::vector<runtime::Tensor>& from) {
     std::memcpy(params_[k]->raw(), from[k].raw(), bytes_of(*params_[k]));
 }
 
+// Data-parallel: the samples of the global `batch` that this process holds,
+// in batch order, as its columns and their global indices.
+void Trainer::select_local(std::span<const std::int64_t> batch) {
+  local_cols_.clear();
+  local_samples_.clear();
+  for (const std::int64_t i : batch) {
+    const auto at = std::lower_bound(index_.begin(), index_.end(), i);
+    if (at == index_.end() || *at != i) continue;
+    local_cols_.push_back(at - index_.begin());
+    local_samples_.push_back(i);
+  }
+}
+
 // One update: the batch of the model's next step, then one run of the plan
-// (forward, backward and update).
+// (forward, backward and update). Data-parallel, each process binds the
+// part of the batch it holds (maybe none), keyed by the samples' global
+// indices, and every 1/m divides by the whole batch's count.
 bool Trainer::iterate() {
   const std::int64_t step = model_.steps;
   const std::int64_t epoch = step / per_epoch_, k = step % per_epoch_;
   if (k == 0) epoch_sum_ = 0;
-  std::span<const std::int64_t> idx;
+  std::span<const std::int64_t> idx, samples = dp_ ? std::span<const std::int64_t>(index_) : idx;
   if (sampler_) {
     if (k == 0 || step == r_.first_iteration) sampler_->start_epoch(epoch);
     idx = sampler_->batch(k);
-    feeder_->feed(idx);
+    if (dp_) select_local(idx);
+    feeder_->feed(dp_ ? std::span<const std::int64_t>(local_cols_) : idx);
+    samples = dp_ ? std::span<const std::int64_t>(local_samples_) : idx;
   }
   session_->set_epoch(epoch);
   std::swap(entering_, last_good_);
@@ -153,7 +221,9 @@ bool Trainer::iterate() {
   session_->run({.training = true,
                  .step = static_cast<std::uint64_t>(step),
                  .check_numerics = o_.check_numerics,
-                 .samples = idx});
+                 .samples = samples,
+                 .batch = !dp_ ? 0 : sampler_ ? static_cast<std::int64_t>(idx.size()) : m_,
+                 .collectives = dp_ ? &comm_ : nullptr});
   const double J = session_->scalar(model_.cost());
   if (stop_on_bad_cost(J)) return false;
   r_.costs.push_back(J);
@@ -172,6 +242,7 @@ bool Trainer::iterate() {
       say("Cost after epoch {}: {:.6f}\n", epoch, r_.epoch_costs.back());
   }
   if (bar_) bar_->update(r_.iterations, J);
+  if (o_.after_step) o_.after_step(model_);
   return true;
 }
 
@@ -203,7 +274,8 @@ void Trainer::watch_plateau(double J) {
 // `patience` checks.
 bool Trainer::check_dev() {
   if (!dev_session_) return true;
-  dev_session_->run({.training = false, .step = 0});
+  dev_session_->run({.training = false, .step = 0, .batch = dp_ ? dev_total_ : 0,
+                     .collectives = dp_ ? &comm_ : nullptr});
   const double c = dev_session_->scalar(model_.eval_cost());
   r_.dev_costs.push_back(c);
   if (std::isfinite(c) && !(c >= r_.best_dev_cost)) {  // NaN best: first check wins

@@ -13,11 +13,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "dagrad/dist/comm.hpp"
+#include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/models/model.hpp"
 #include "dagrad/train/optimizer.hpp"
@@ -39,6 +42,16 @@ struct FitOptions {
   std::int64_t plateau_window = 100;     // warn after this many iterations at log 2
   bool check_numerics = false;           // NumericError at the first node giving NaN/Inf
   passes::PassOptions passes;            // PassOptions::none(): the unfused graph (the reference)
+  // Data-parallel training: over `comm` (nullptr: dist::Comm::world(), every
+  // process of an mpirun job) when it has more than one process. Each one
+  // trains on its shard of the data (io::LoadOptions::shard, or the block of
+  // a whole data set that fit cuts) and they make the updates one process
+  // would make on the whole set; see README "Data-parallel training".
+  dist::Comm* comm = nullptr;
+  dist::DataParallelOptions data_parallel;  // the gradient buckets' size
+  // Called after every update, on every process, with the model's steps and
+  // epochs counted: checkpoints (save_model on one process) and tests.
+  std::function<void(const models::Model&)> after_step;
 };
 
 struct FitResult {
@@ -89,7 +102,9 @@ class Predictor {
 
 io::Matrix predict(models::Model& model, const io::Matrix& X);
 // Cost and metric on a data set (raw features and labels, as fit takes them).
-Evaluation evaluate(models::Model& model, const io::Dataset& data);
+// Over `comm` with more than one process, each holds its shard (or cuts its
+// block of a whole set) and every process gets the whole set's figures.
+Evaluation evaluate(models::Model& model, const io::Dataset& data, dist::Comm* comm = nullptr);
 
 // Fraction of columns predicted right: a > 0.5 for one sigmoid unit, the
 // argmax otherwise; Y holds labels (1 x m) or one-hot columns.

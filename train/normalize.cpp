@@ -8,23 +8,27 @@
 
 namespace dagrad::train {
 
-Normalizer Normalizer::fit(const io::Matrix& X) {
+Normalizer Normalizer::fit(const io::Matrix& X) { return fit(X, dist::Comm::self(), X.cols()); }
+
+Normalizer Normalizer::fit(const io::Matrix& X, dist::Comm& comm, std::int64_t total) {
   const std::int64_t n = X.rows(), m = X.cols();
-  if (m < 1) throw InputError("normalize: the training set has no samples");
+  if (total < 1) throw InputError("normalize: the training set has no samples");
+  std::vector<double> sum(static_cast<std::size_t>(n), 0.0), sq(sum.size(), 0.0);
+  for (std::int64_t r = 0; r < n; ++r)
+    for (std::int64_t c = 0; c < m; ++c) sum[static_cast<std::size_t>(r)] += X(r, c);
+  comm.sum(sum);
   Normalizer z;
-  z.mu.assign(static_cast<std::size_t>(n), 0.0);
-  z.sigma.assign(static_cast<std::size_t>(n), 1.0);
+  for (double s : sum) z.mu.push_back(s / static_cast<double>(total));
   for (std::int64_t r = 0; r < n; ++r) {
-    double sum = 0.0;
-    for (std::int64_t c = 0; c < m; ++c) sum += X(r, c);
-    const double mu = sum / static_cast<double>(m);
-    double sq = 0.0;
-    for (std::int64_t c = 0; c < m; ++c) sq += (X(r, c) - mu) * (X(r, c) - mu);
-    const double sigma = std::sqrt(sq / static_cast<double>(m));
-    z.mu[static_cast<std::size_t>(r)] = mu;
+    const double mu = z.mu[static_cast<std::size_t>(r)];
+    for (std::int64_t c = 0; c < m; ++c) sq[static_cast<std::size_t>(r)] += (X(r, c) - mu) * (X(r, c) - mu);
+  }
+  comm.sum(sq);
+  for (double s : sq) {
+    const double sigma = std::sqrt(s / static_cast<double>(total));
     // NOTE: a constant feature has sigma 0; dividing would give NaN, so it is
     // only centred.
-    z.sigma[static_cast<std::size_t>(r)] = sigma > 0.0 ? sigma : 1.0;
+    z.sigma.push_back(sigma > 0.0 ? sigma : 1.0);
   }
   return z;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "dagrad/dist/comm.hpp"
 #include "dagrad/io/matrix.hpp"
 #include "dagrad/io/params.hpp"
 
@@ -18,6 +19,11 @@ struct Normalizer {
 
   // mu and sigma of the (n_x x m) training matrix X.
   static Normalizer fit(const io::Matrix& X);
+  // The same over a data set cut into the processes of `comm` (each holds X,
+  // its part of `total` samples): the sums and the squared deviations from
+  // mu are summed over the processes, each before its division, so every
+  // process gets the same mu and sigma and one process gets fit(X)'s.
+  static Normalizer fit(const io::Matrix& X, dist::Comm& comm, std::int64_t total);
   // X := (X - mu) / sigma in place; InputError when X has another feature count.
   void apply(io::Matrix& X) const;
 

@@ -29,12 +29,28 @@ std::vector<NodeId> outputs_for(const models::Model& model, Use use) {
 
 }  // namespace
 
-Session::Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes)
+Session::Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes,
+                 const dist::DataParallelOptions* data_parallel)
     : model_(model), epoch_(model.dtype(), {1, 1}) {
   if (use == Use::train && !model.minimized())
     throw GraphError("session: the model has no optimizer to train with (Model::minimize)");
   const std::vector<NodeId> outputs = outputs_for(model, use);
-  compiled_ = passes::optimize(model.graph(), outputs, passes);
+  if (use != Use::predict && data_parallel) {
+    // J and every gradient the updates read (or the evaluation cost) are
+    // summed over the processes.
+    std::vector<NodeId> sums{use == Use::train ? model.cost().id : model.eval_cost().id};
+    if (use == Use::train)
+      for (Expr d : model.updates().grads) sums.push_back(d.id);
+    dist::DataParallelGraph dp = dist::data_parallel(model.graph(), outputs, sums, *data_parallel);
+    // NOTE: no narrow-net kernel here: it would run backward and update in
+    // one sweep, with no point between them where the sums could happen.
+    passes::PassOptions dp_passes = passes;
+    dp_passes.fuse_nets = false;
+    passes::Rewritten fused = passes::optimize(dp.rewritten.graph, dp.rewritten.outputs, dp_passes);
+    compiled_ = passes::then(std::move(dp.rewritten), std::move(fused));
+  } else {
+    compiled_ = passes::optimize(model.graph(), outputs, passes);
+  }
   runtime::ExecutorOptions eo;
   eo.capacity = capacity;
   exec_ = std::make_unique<runtime::Executor>(compiled_.graph, compiled_.outputs, eo);

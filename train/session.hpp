@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/models/model.hpp"
 #include "dagrad/passes/optimize.hpp"
@@ -26,8 +27,12 @@ enum class Use { train, evaluate, predict };
 class Session {
  public:
   // `passes` chooses the rewrites; passes::PassOptions::none() runs the
-  // unfused graph, the reference the fused one is tested against.
-  Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes = {});
+  // unfused graph, the reference the fused one is tested against. With
+  // `data_parallel` a training session sums J and the gradients over the
+  // processes (dist::data_parallel) before the updates, an evaluation session
+  // its cost: run it with RunOptions::batch and ::collectives.
+  Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes = {},
+          const dist::DataParallelOptions* data_parallel = nullptr);
 
   runtime::Executor& exec() { return *exec_; }
   const runtime::Executor& exec() const { return *exec_; }

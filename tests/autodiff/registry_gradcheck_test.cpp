@@ -83,6 +83,8 @@ std::map<OpKind, Recipe> recipes() {
   r[OpKind::input] = r[OpKind::param] = r[OpKind::state] = r[OpKind::constant] =
       r[OpKind::dropout_mask] = no_rule(leaf);
   r[OpKind::assign] = no_rule("an optimizer's update: it is applied, not differentiated");
+  r[OpKind::allreduce_start] = r[OpKind::allreduce_wait] = r[OpKind::allreduce_part] =
+      no_rule("a data-parallel sum made by dist::data_parallel after differentiation");
   r[OpKind::matmul_bias] = r[OpKind::step_mul] = r[OpKind::tanh_grad_mul] =
       r[OpKind::sigmoid_grad_mul] = r[OpKind::sgd_update] = r[OpKind::momentum_update] =
           r[OpKind::rmsprop_update] = r[OpKind::adam_update] = r[OpKind::fused_net] =

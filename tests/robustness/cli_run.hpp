@@ -34,6 +34,7 @@ struct CliResult {
 struct CliLimits {
   std::chrono::seconds wall{60};
   std::uint64_t address_space = 0;  // ulimit -v in bytes; 0: unchanged
+  std::vector<std::string> launcher = {};  // dagrad runs under it: {"mpirun", "-np", "2"}
 };
 
 inline std::string slurp(const std::filesystem::path& p) {
@@ -47,7 +48,8 @@ class CliProcess {
   CliProcess(const std::filesystem::path& dir, const std::vector<std::string>& args, CliLimits limits = {})
       : dir_(dir), limits_(limits), started_(std::chrono::steady_clock::now()) {
     const auto out_file = dir / ".cli-stdout", err_file = dir / ".cli-stderr";
-    std::vector<std::string> argv_s{DAGRAD_CLI_PATH};
+    std::vector<std::string> argv_s = limits.launcher;
+    argv_s.push_back(DAGRAD_CLI_PATH);
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;  // built before fork: the child only makes syscalls
     for (std::string& a : argv_s) argv.push_back(a.data());
