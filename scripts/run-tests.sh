@@ -29,7 +29,7 @@ if [[ -f fuzz/CMakeLists.txt ]]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DDAGRAD_FUZZ=ON -DDAGRAD_BUILD_TESTS=OFF -DDAGRAD_BUILD_EXAMPLES=OFF
   cmake --build build-fuzz -j "$jobs" --target fuzz_targets
-  bash fuzz/smoke.sh "${DAGRAD_FUZZ_SECONDS:-30}" build-fuzz
+  bash fuzz/smoke.sh "${DAGRAD_FUZZ_SECONDS:-20}" build-fuzz
 fi
 
 if [[ -f examples/consumer/build_and_run.sh ]]; then
