@@ -197,8 +197,11 @@ std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule) {
     for (NodeId part : g.consumers(wait))
       for (NodeId c : g.consumers(part))
         if (step[c] < first) first = step[c], reader = c;
-    out += fmt::format("  bucket {} ({} bytes): {}\n    starts at step {} (after {}), waited for at step {}",
-                       ++number, start.shape.size() * static_cast<std::int64_t>(dtype_size(g.dtype())),
+    // Named as its nodes are (bucketK, bucketK_sum), so the lines match the schedule above.
+    ++number;
+    const std::string label = start.name.empty() ? fmt::format("bucket {}", number) : start.name;
+    out += fmt::format("  {} ({} bytes): {}\n    starts at step {} (after {}), waited for at step {}",
+                       label, start.shape.size() * static_cast<std::int64_t>(dtype_size(g.dtype())),
                        fmt::join(names, ", "), s, g.describe(last), step[wait]);
     if (first < schedule.size()) out += fmt::format(", first read at step {} by {}", first, g.describe(reader));
     out += "\n";
