@@ -118,15 +118,20 @@ DAGRAD_FAST f32x8 tanh(f32x8 x) {
   return with_sign_of(e / (e + 2.0f), x);
 }
 
+// log u for u in [1, 2]: above sqrt(2), log(u / 2) + log 2 (ln2 in two
+// parts), so log_near_one always sees an argument in [0.707, 1.414].
+DAGRAD_FAST f32x8 log_one_to_two(f32x8 u) {
+  const i32x8 big = u > 1.41421356f;
+  const f32x8 f = select(big, u * 0.5f, u);
+  return detail::log_near_one(f) + select(big, splat(detail::ln2_hi), splat(0.0f)) +
+         select(big, splat(detail::ln2_lo), splat(0.0f));
+}
+
 // log(1 + e) for e in [0, 1]: u = 1 + e rounds, so the result is corrected
 // by e / (u - 1) (Goldberg), which is exact where u - 1 is not e.
 DAGRAD_FAST f32x8 log1p_unit(f32x8 e) {
   const f32x8 u = 1.0f + e;
-  const i32x8 big = u > 1.41421356f;
-  const f32x8 f = select(big, u * 0.5f, u);
-  const f32x8 log_u = detail::log_near_one(f) +
-                      select(big, splat(detail::ln2_hi), splat(0.0f)) +
-                      select(big, splat(detail::ln2_lo), splat(0.0f));
+  const f32x8 log_u = log_one_to_two(u);
   const f32x8 d = u - 1.0f;
   const i32x8 exact = d == 0.0f;
   return select(exact, e, log_u * (e / select(exact, splat(1.0f), d)));
@@ -138,11 +143,7 @@ DAGRAD_FAST f32x8 log1p_unit(f32x8 e) {
 // e - (u - 1) exact. One division fewer than log1p_unit.
 DAGRAD_FAST f32x8 log1p_unit_inv(f32x8 e, f32x8 q) {
   const f32x8 u = 1.0f + e;
-  const i32x8 big = u > 1.41421356f;
-  const f32x8 f = select(big, u * 0.5f, u);
-  const f32x8 log_u = detail::log_near_one(f) +
-                      select(big, splat(detail::ln2_hi), splat(0.0f)) +
-                      select(big, splat(detail::ln2_lo), splat(0.0f));
+  const f32x8 log_u = log_one_to_two(u);
   return log_u + (e - (u - 1.0f)) * q;
 }
 
