@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -189,6 +191,13 @@ ZipEntry read_entry_data(const Bytes& b, const CentralEntry& e) {
   return out;
 }
 
+// Two entries of one name: readers disagree on which one counts (this one
+// takes the first, numpy.load the last), so the archive is refused.
+void refuse_duplicate(const Bytes& b, std::set<std::string>& seen, const CentralEntry& e, std::uint64_t at) {
+  if (!seen.insert(e.name).second)
+    b.fail(at, fmt::format("entry '{}' appears twice (readers differ on which copy counts)", e.name));
+}
+
 }  // namespace
 
 ZipArchive read_zip_bytes(std::span<const std::uint8_t> bytes, std::string_view origin) {
@@ -200,8 +209,11 @@ ZipArchive read_zip_bytes(std::span<const std::uint8_t> bytes, std::string_view 
   std::uint64_t at = end.cd_offset;
   // Each central entry is at least 46 bytes: bounds the count before looping.
   if (end.entries > end.cd_size / 46) b.fail(end.cd_offset, "entry count exceeds the central directory");
+  std::set<std::string> seen;
   for (std::uint64_t i = 0; i < end.entries; ++i) {
+    const std::uint64_t entry_at = at;
     const CentralEntry e = read_central(b, at);
+    refuse_duplicate(b, seen, e, entry_at);
     if (at > end.cd_offset + end.cd_size) b.fail(at, "central directory overruns its recorded size");
     archive.entries.push_back(read_entry_data(b, e));
   }

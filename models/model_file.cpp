@@ -1,5 +1,6 @@
 #include "dagrad/models/model_file.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -14,6 +15,7 @@
 #include "dagrad/io/checked_zip.hpp"
 #include "dagrad/io/npy.hpp"
 #include "dagrad/io/read_file.hpp"
+#include "dagrad/models/validate.hpp"
 
 namespace dagrad::models {
 
@@ -217,7 +219,20 @@ void read_normalization(Model& model, const io::ZipArchive& a, std::string_view 
 
 }  // namespace
 
+std::optional<std::string> non_finite_value(const Model& model) {
+  for (const std::string& name : model.value_names()) {
+    const runtime::Tensor& t = model.value(name);
+    for (std::int64_t i = 0; i < t.size(); ++i)
+      if (!std::isfinite(t.get(i))) return fmt::format("{} holds {} at element {}", name, t.get(i), i);
+  }
+  return std::nullopt;
+}
+
 std::vector<std::uint8_t> model_bytes(const Model& model) {
+  check_reserved_names(model, "save_model");
+  // load_model refuses NaN and Inf: a file that holds them is never written.
+  if (const auto bad = non_finite_value(model))
+    throw NumericError(fmt::format("save_model: {}; a model file holds finite values only", *bad));
   io::ZipArchive a;
   const std::string meta = meta_json(model).dump(1) + "\n";
   a.entries.push_back({"model.json", {meta.begin(), meta.end()}});
@@ -264,13 +279,22 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
                                  dtype_name(gf.graph.dtype())));
   Model m(std::move(gf.graph));
   Graph& g = m.graph();
-  m.set_cost(node_named(g, r, r.str(meta, "cost"), "cost"));
-  m.set_eval_cost(node_named(g, r, r.str(meta, "eval_cost"), "eval_cost"));
+  // A role the model refuses (a cost that is not 1x1, a parameter that is
+  // not a param node) is the file's error, named by its field.
+  auto role = [&](const char* field, const auto& set) {
+    try {
+      set();
+    } catch (const Error& e) {
+      throw InputError(fmt::format("{}: field '{}': {}", r.origin, field, e.what()));
+    }
+  };
+  role("cost", [&] { m.set_cost(node_named(g, r, r.str(meta, "cost"), "cost")); });
+  role("eval_cost", [&] { m.set_eval_cost(node_named(g, r, r.str(meta, "eval_cost"), "eval_cost")); });
   std::vector<Expr> outs, params;
   for (const std::string& n : r.strings(meta, "outputs")) outs.push_back(node_named(g, r, n, "outputs"));
   for (const std::string& n : r.strings(meta, "params")) params.push_back(node_named(g, r, n, "params"));
-  m.set_outputs(outs);
-  m.set_params(params);
+  role("outputs", [&] { m.set_outputs(outs); });
+  role("params", [&] { m.set_params(params); });
   m.set_features(node_named(g, r, r.str(meta, "features"), "features"));
   if (meta.contains("labels")) m.set_labels(node_named(g, r, r.str(meta, "labels"), "labels"));
   m.set_init(train::parse_init(r.str(meta, "init")));
@@ -287,8 +311,14 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   if (!seed.is_number_unsigned()) r.bad("seed", "an unsigned integer");
   m.seed = seed.get<std::uint64_t>();
   if (meta.contains("spec")) m.spec = read_spec(r, meta.at("spec"));
-  if (meta.contains("optimizer"))
-    m.adopt_updates(read_optimizer(r, meta.at("optimizer")), train::find_updates(g, params));
+  if (meta.contains("optimizer")) {
+    const train::OptimizerConfig config = read_optimizer(r, meta.at("optimizer"));
+    try {
+      m.adopt_updates(config, train::find_updates(g, params));
+    } catch (const GraphError& e) {  // graph.json lacks what model.json's optimizer needs
+      throw InputError(fmt::format("{}: field 'optimizer' ({}): {}", r.origin, train::name_of(config.kind), e.what()));
+    }
+  }
 
   // Exactly the arrays model.json lists, each a parameter or state leaf.
   std::set<std::string> listed;
@@ -296,6 +326,11 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
     listed.insert(name);
     m.set_value(name, runtime::Tensor::from_matrix(matrix_entry(a, name, origin), m.dtype()));
   }
+  if (m.minimized())
+    for (Expr s : m.updates().state)
+      if (!m.has_value(s.name()))
+        throw InputError(fmt::format("{}: the optimizer state {} has no value", origin, s.name()));
+  validate_model(m, r.origin);  // what model.json says, against the graph and the values
   const bool normalized = [&] {
     const Json& v = r.at(meta, "normalization", "normalization");
     if (!v.is_boolean()) r.bad("normalization", "true or false");
@@ -309,10 +344,6 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
     if (!norm && !listed.contains(name))
       throw InputError(fmt::format("{}: entry '{}' is not listed in model.json", origin, e.name));
   }
-  if (m.minimized())
-    for (Expr s : m.updates().state)
-      if (!m.has_value(s.name()))
-        throw InputError(fmt::format("{}: the optimizer state {} has no value", origin, s.name()));
   return m;
 } catch (const nlohmann::json::exception& e) {
   throw InputError(fmt::format("{}: malformed model file: {}", origin, e.what()));
@@ -329,13 +360,16 @@ namespace {
 // cross-entropy), else the predictions a cost compares with labels.
 std::optional<Expr> guess_output(Graph& g, Expr J) {
   std::optional<Expr> best;
-  int best_l = -1;
+  std::int64_t best_l = -1;
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node& n = g.node(id);
     if (n.role != Role::forward || n.name.size() < 2 || n.name[0] != 'A') continue;
-    const std::string digits = n.name.substr(1);
-    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (const int l = std::stoi(digits); l > best_l) best_l = l, best = g.expr(id);
+    // A layer number past an int64 (A99999999999999999999) names no layer.
+    std::int64_t l = 0;
+    const char* end = n.name.data() + n.name.size();
+    const auto [at, ec] = std::from_chars(n.name.data() + 1, end, l);
+    if (ec != std::errc() || at != end) continue;
+    if (l > best_l) best_l = l, best = g.expr(id);
   }
   if (best) return best;
   Expr c = J;

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,11 @@ namespace dagrad::models {
 
 inline constexpr int model_format_version = 1;
 
+// The first parameter or state value that is NaN or Inf ("W1 holds nan at
+// element 3"), or nullopt: such a model is not saved (NumericError).
+std::optional<std::string> non_finite_value(const Model& model);
+// InputError when a parameter or state takes a name reserved for the
+// normalization's arrays (models/validate.hpp).
 std::vector<std::uint8_t> model_bytes(const Model& model);
 // Writes atomically: a crash or an error leaves any earlier file whole.
 void save_model(const Model& model, const std::filesystem::path& path);
