@@ -172,7 +172,7 @@ Evaluation evaluate_parts(models::Model& model, const io::Dataset& part, std::in
   if (ev.task == models::Task::regression) {
     const Expr Y = model.labels();
     if (!Y.valid()) return ev;
-    const io::Matrix T = targets_for(Y, part.Y, part.origin);
+    const io::Matrix T = targets_for(model, part.Y, part.origin);
     // R^2 = 1 - sum (y - a)^2 / sum (y - mean y)^2 over every element.
     double sums[3] = {0, 0, 0};
     for (double y : T.values) sums[0] += y;
@@ -217,7 +217,7 @@ Evaluation evaluate(models::Model& model, const io::Dataset& data, dist::Comm* c
   const io::Matrix first = first_output(model, out);
   if (ev.task == models::Task::regression) {
     const Expr Y = model.labels();
-    if (Y.valid()) ev.r2 = r_squared(first, targets_for(Y, data.Y, data.origin));
+    if (Y.valid()) ev.r2 = r_squared(first, targets_for(model, data.Y, data.origin));
   } else {
     ev.accuracy = accuracy(first, data.Y);
   }

@@ -10,6 +10,7 @@
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/limits.hpp"
+#include "dagrad/models/validate.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/viz/progress.hpp"
 
@@ -32,6 +33,19 @@ void check_options(const FitOptions& o, std::int64_t m) {
   if (o.patience < 0) throw InputError(fmt::format("--patience {} must be >= 0", o.patience));
   if (m < 1) throw InputError("the training set has no samples");
   o.optimizer.validate();
+}
+
+// A model minimized before (a fit, a file) keeps its update nodes: an
+// optimizer set in the options that differs from them would be ignored, so it
+// is refused. The default OptimizerConfig means "the model's own".
+void check_optimizer(const models::Model& model, const OptimizerConfig& asked) {
+  if (!model.minimized() || asked == OptimizerConfig{} || asked == model.optimizer()) return;
+  const OptimizerConfig& has = model.optimizer();
+  throw InputError(fmt::format(
+      "FitOptions::optimizer ({}, learning rate {:g}) differs from the optimizer the model already "
+      "has ({}, learning rate {:g}); a minimized model keeps its update nodes: leave "
+      "FitOptions::optimizer at its default or give the model's own",
+      name_of(asked.kind), asked.learning_rate, name_of(has.kind), has.learning_rate));
 }
 
 class Trainer {
@@ -120,6 +134,8 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
                                    "its shard of one data set", train.origin, held, m_));
     index_ = data_->index;
   }
+  check_optimizer(model, o.optimizer);
+  models::check_reserved_names(model, "fit");  // before any work: save_model would refuse them
   if (!model.minimized()) model.minimize(o.optimizer);
   model.init_params(model.seed);
   if (dp_) share_values();

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -73,6 +74,45 @@ Expr named(Expr e, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// The names minimize gives the nodes it adds, for `c` and `params`.
+std::vector<std::string> names_made(std::span<const Expr> params, const OptimizerConfig& c) {
+  std::vector<std::string> out{"alpha"};
+  if (c.decay_rate > 0.0) out.insert(out.end(), {"alpha0", "epoch"});
+  if (c.kind == OptimizerKind::adam) out.push_back("t");
+  for (Expr p : params) {
+    const std::string d = "d" + p.name();
+    if (c.kind == OptimizerKind::momentum || c.kind == OptimizerKind::adam) out.push_back("v_" + d);
+    if (c.kind == OptimizerKind::rmsprop || c.kind == OptimizerKind::adam) out.push_back("s_" + d);
+    if (c.kind == OptimizerKind::adam) out.insert(out.end(), {"v_corr_" + d, "s_corr_" + d});
+  }
+  return out;
+}
+
+// A node of the user's with a name minimize gives (alpha, t, v_dW1, ...) or
+// a gradient's name dW1 (other than an earlier gradient's) would be taken for
+// the optimizer's own when the model is read back: refused before any change.
+void refuse_taken_names(const Graph& g, std::span<const Expr> params, const OptimizerConfig& c) {
+  for (const std::string& name : names_made(params, c))
+    if (g.find(name))
+      throw GraphError(fmt::format("minimize: the graph already has a node named '{}', a name the {} "
+                                   "optimizer gives its own state; rename that node", name, name_of(c.kind)));
+  for (Expr p : params) {
+    const std::string d = "d" + p.name();
+    if (const auto id = g.find(d); id && g.node(*id).role != Role::backward)
+      throw GraphError(fmt::format("minimize: the graph already has a node named '{}' ({}), the name of the "
+                                   "gradient of {}; rename that node", d, ops::op_def(g.node(*id).op).name,
+                                   p.name()));
+  }
+}
+
+Updates append_updates(Expr J, std::span<const Expr> params, const OptimizerConfig& c);
+
+}  // namespace
+
+// All or nothing: the checks come first, and a failure while the nodes are
+// added (a gradient rule's shape error) puts the graph back as it was.
 Updates minimize(Expr J, std::span<const Expr> params, const OptimizerConfig& c) {
   c.validate();
   if (!J.valid()) throw GraphError("minimize: the cost is an empty expression");
@@ -86,6 +126,20 @@ Updates minimize(Expr J, std::span<const Expr> params, const OptimizerConfig& c)
       if (g.node(reader).op == OpKind::assign)
         throw GraphError(fmt::format("minimize: {} already has an update", g.describe(p.id)));
   }
+  refuse_taken_names(g, params, c);
+  Graph before = g;
+  try {
+    return append_updates(J, params, c);
+  } catch (...) {
+    g = std::move(before);
+    throw;
+  }
+}
+
+namespace {
+
+Updates append_updates(Expr J, std::span<const Expr> params, const OptimizerConfig& c) {
+  Graph& g = *J.graph;
   Updates u;
   autodiff::GradientOptions quiet;
   quiet.warn = [](const std::string&) {};  // an unused parameter's gradient is 0
@@ -151,6 +205,8 @@ Updates minimize(Expr J, std::span<const Expr> params, const OptimizerConfig& c)
   return u;
 }
 
+}  // namespace
+
 namespace {
 
 Expr by_name(Graph& g, const std::string& name, OpKind op) {
@@ -173,7 +229,7 @@ Updates find_updates(Graph& g, std::span<const Expr> params) {
   Updates u;
   if (auto a = g.find("alpha0"); a && g.node(*a).op == OpKind::state) {
     u.alpha0 = g.expr(*a);
-    u.alpha = g.expr(*g.find("alpha"));
+    u.alpha = by_name(g, "alpha", OpKind::div);  // alpha0 / (1 + decay_rate epoch)
     u.epoch = by_name(g, "epoch", OpKind::input);
   } else {
     u.alpha = u.alpha0 = by_name(g, "alpha", OpKind::state);
@@ -190,6 +246,9 @@ Updates find_updates(Graph& g, std::span<const Expr> params) {
     const auto update = assign_of(g, W);
     if (!grad || !update)
       throw GraphError(fmt::format("the update of {} is missing from the graph", W.name()));
+    if (g.node(*grad).role != Role::backward)
+      throw GraphError(fmt::format("the gradient {} of {} is a {} node, not a gradient (a name the "
+                                   "optimizer reserves)", d, W.name(), ops::op_def(g.node(*grad).op).name));
     u.grads.push_back(g.expr(*grad));
     u.assigns.push_back(*update);
     for (const std::string& moment : {"v_" + d, "s_" + d})

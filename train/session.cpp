@@ -141,12 +141,19 @@ void Feeder::feed_range(std::int64_t begin, std::int64_t end) {
   feed(idx);
 }
 
-io::Matrix targets_for(Expr labels, const io::Matrix& Y, std::string_view origin) {
+io::Matrix targets_for(const models::Model& model, const io::Matrix& Y, std::string_view origin) {
+  const Expr labels = model.labels();
   const std::int64_t K = labels.shape().rows;
   if (Y.rows() == K) return Y;
-  if (Y.rows() != 1 || K < 2)
-    throw InputError(fmt::format("{}: labels have {} rows but the model's {} has {} (n[L] = {})",
-                                 origin, Y.rows(), labels.name(), K, K));
+  // Class numbers become one-hot columns for a softmax alone: K sigmoid
+  // units or K linear outputs want K label rows, never a broadcast one.
+  const bool classes = model.task() == models::Task::categorical;
+  if (Y.rows() != 1 || !classes)
+    throw InputError(fmt::format(
+        "{}: the labels are ({}x{}) but the model's labels input {} is {} (n[L] = {}): give {} label "
+        "rows, or for K classes numbered 0..K-1 use --output softmax with n[L] = K (one-hot targets); "
+        "for one 0/1 label, or one real-valued target with --output linear, use n[L] = 1", origin, Y.rows(),
+        Y.cols(), labels.name(), to_string(labels.shape()), K, K));
   io::Matrix one_hot(Shape{K, Y.cols()});
   for (std::int64_t i = 0; i < Y.cols(); ++i) {
     const double y = Y(0, i);
@@ -177,7 +184,7 @@ std::vector<std::pair<Expr, runtime::Tensor>> sample_data(const models::Model& m
   }
   const Expr Y = model.labels();
   if (with_labels && Y.valid() && Y.shape().symbolic())
-    out.emplace_back(Y, runtime::Tensor::from_matrix(targets_for(Y, data.Y, data.origin), dtype));
+    out.emplace_back(Y, runtime::Tensor::from_matrix(targets_for(model, data.Y, data.origin), dtype));
   const std::vector<Expr> inputs = model.sample_inputs();
   for (const auto& [name, values] : data.inputs) {
     auto it = std::find_if(inputs.begin(), inputs.end(), [&](Expr e) { return e.name() == name; });

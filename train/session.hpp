@@ -88,7 +88,9 @@ std::vector<std::pair<Expr, runtime::Tensor>> sample_data(const models::Model& m
                                                           bool with_labels);
 
 // Y as the model's labels input wants it: as given when the row counts
-// agree; integer labels (1 x m) become one-hot columns (K x m) for K rows.
-io::Matrix targets_for(Expr labels, const io::Matrix& Y, std::string_view origin);
+// agree; for a softmax output of K units, integer labels (1 x m) become
+// one-hot columns (K x m). Any other row count is an InputError naming the
+// labels input, both shapes and the fix.
+io::Matrix targets_for(const models::Model& model, const io::Matrix& Y, std::string_view origin);
 
 }  // namespace dagrad::train
