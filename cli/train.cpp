@@ -16,6 +16,7 @@
 //       --epochs 10 --batch-size 512 --optimizer adam --save m.dagrad --checkpoint-every 100
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -169,9 +170,17 @@ void check_labels(const models::Model& model, const io::Dataset& d) {
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
 }
 
+// Under mpirun every process reads its shard of one data set: the shape of
+// the whole set must be the same everywhere.
+void check_same_data(const char* flag, const io::Dataset& d) {
+  check_same(flag, fmt::format("{} samples of {} features and {} label row(s)", d.total_samples(), d.X.rows(),
+                               d.Y.rows()));
+}
+
 Sets load_sets(const TrainArgs& a, const models::Model& model) {
   Sets s;
   s.train = train::load_data(a.data, data_options(a, a.labels, model));
+  check_same_data("--data", s.train);
   check_labels(model, s.train);
   if (a.dev_ratio > 0) {
     auto [t, d] = io::split_train_dev(s.train, a.dev_ratio, model.seed);
@@ -180,6 +189,7 @@ Sets load_sets(const TrainArgs& a, const models::Model& model) {
   }
   if (!a.test.empty()) {
     s.test = train::load_data(a.test, data_options(a, a.test_labels, model));
+    check_same_data("--test", *s.test);
     check_labels(model, *s.test);
   }
   return s;
@@ -267,12 +277,23 @@ void check_files(const TrainArgs& a) {
 }
 
 // Every K updates, rank 0 replaces the model file whole (AtomicFile): a job
-// stopped at any moment leaves the last checkpoint or the one before.
-std::function<void(const models::Model&)> checkpoints(const TrainArgs& a) {
+// stopped at any moment leaves the last checkpoint or the one before. A
+// state that is not finite (an update that diverged) is never written: the
+// last good checkpoint stays, and `saved` holds its step count (0: none yet).
+std::function<void(const models::Model&)> checkpoints(const TrainArgs& a, std::shared_ptr<std::int64_t> saved) {
   if (a.checkpoint_every <= 0 || !is_root()) return {};
-  return [path = a.save, k = a.checkpoint_every](const models::Model& m) {
-    if (m.steps % k == 0) models::save_model(m, path);
+  return [path = a.save, k = a.checkpoint_every, saved](const models::Model& m) {
+    if (m.steps % k != 0 || models::non_finite_value(m)) return;
+    models::save_model(m, path);
+    *saved = m.steps;
   };
+}
+
+// What a failed run leaves on disk: a checkpoint, or nothing new.
+std::string on_disk(const TrainArgs& a, std::int64_t checkpoint) {
+  if (checkpoint == 0) return "no output file was written";
+  return fmt::format("--save {} holds the checkpoint after update {} (continue with --resume {}); no other "
+                     "output file was written", a.save, checkpoint, a.save);
 }
 
 int run_train(TrainArgs& a) {
@@ -298,23 +319,32 @@ int run_train(TrainArgs& a) {
   o.iterations = a.iters;
   o.epochs = a.epochs;
   o.batch_size = resumed ? model.batch_size : a.batch_size;
-  o.optimizer = *optimizer_of(a.optimizer);
+  // A resumed model keeps its optimizer (check_resume refused other flags).
+  o.optimizer = resumed && model.minimized() ? model.optimizer() : *optimizer_of(a.optimizer);
   o.normalize = a.normalize;
   o.patience = a.patience;
   o.print_every = a.print_every;
   o.check_numerics = a.check_numerics;
   o.data_parallel.bucket_mb = a.bucket_mb;
-  o.after_step = checkpoints(a);
+  const auto checkpoint = std::make_shared<std::int64_t>(0);
+  o.after_step = checkpoints(a, checkpoint);
   if (!is_root()) o.out = nullptr;  // rank 0 prints the (global) costs
-  const train::FitResult r = train::fit(model, s.train, s.dev ? &*s.dev : nullptr, o);
+  train::FitResult r = train::fit(model, s.train, s.dev ? &*s.dev : nullptr, o);
+  // The cost is computed before each update: the last update can still make
+  // a value NaN or Inf, which no file may hold.
+  if (const auto bad = models::non_finite_value(model); bad && !r.diverged) {
+    r.diverged = true;
+    r.message = fmt::format("the last update (iteration {}) made {}; try a smaller --lr", model.steps - 1, *bad);
+  }
   // A cost that is not finite before any update comes from the input (data
   // or parameters so large that the cost overflows), not from training.
   if (r.diverged && r.iterations == 0)
     throw InputError(fmt::format("{}: {}; scale the data (--normalize or --scale) or start from "
                                  "smaller parameters", a.data, r.message));
-  // A failed run writes nothing: an earlier --save file stays as it was.
+  // A failed run writes nothing but its checkpoints: an earlier --save file
+  // stays as it was, or holds the last finite checkpoint, and the line says which.
   if (r.diverged) {
-    if (is_root()) fmt::print(stderr, "dagrad: {}; no output file was written\n", r.message);
+    if (is_root()) fmt::print(stderr, "dagrad: {}; {}\n", r.message, on_disk(a, *checkpoint));
     return 1;
   }
   print_metrics("Train", model, s.train);
