@@ -30,11 +30,23 @@ int fail(std::string_view message, int code) {
   dagrad::dist::Environment::abort(code);
 }
 
+// Every process found the same JobError at the same point: rank 0 prints it,
+// and each exits on its own.
+int job_error(const dagrad::cli::JobError& e) {
+  if (dagrad::cli::is_root()) dagrad::cli::print_error(e.what());
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   dagrad::dist::Environment mpi(argc, argv);  // MPI_Init under mpirun, else nothing
   dagrad::cli::write_pid_file();
+  try {
+    dagrad::cli::check_same_command(argc, argv);  // under mpirun: one command on every process
+  } catch (const dagrad::cli::JobError& e) {
+    return job_error(e);
+  }
   CLI::App app{"dagrad: neural networks as DAGs, with backprop derived as graph nodes"};
   app.set_version_flag("--version", std::string("dagrad ") + DAGRAD_VERSION);
   app.require_subcommand(1);
@@ -45,6 +57,8 @@ int main(int argc, char** argv) {
   dagrad::io::remove_temp_files_on_signals();
   try {
     return dagrad::cli::run_selected(app);
+  } catch (const dagrad::cli::JobError& e) {
+    return job_error(e);
   } catch (const std::bad_alloc&) {
     return fail("out of memory (a size given on the command line or in a file is too large)", 2);
   } catch (const std::exception& e) {
