@@ -2,7 +2,10 @@
 """Writes the small seed files under fuzz/corpus/<target>/ (npy, npz, csv).
 
 The h5 seeds were written by dagrad's own io::write_h5 (h5py is not installed
-here) and are committed as they are. Run: /usr/bin/python3 fuzz/make_corpus.py
+here) and are committed as they are. So are the model seeds (corpus/model/),
+written by `dagrad train --save` on 12 samples: gd; Adam with a decaying
+learning rate, mini-batches and normalization; a softmax in f32 with dropout,
+L2 and momentum; a linear output with RMSprop. Run: /usr/bin/python3 fuzz/make_corpus.py
 """
 import io
 import os

@@ -54,7 +54,7 @@ triage_h5() {
   [ "$ours" -eq 0 ]
 }
 
-for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json onnx}; do
+for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json model onnx}; do
   exe=$bin/fuzz_$target
   # fuzz_onnx exists only where libonnx does (DAGRAD_WITH_ONNX).
   if [ ! -x "$exe" ] && [ "$target" = onnx ] && ! grep -q "DAGRAD_WITH_ONNX:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null; then
