@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -278,14 +279,28 @@ void check_files(const TrainArgs& a) {
 
 // Every K updates, rank 0 replaces the model file whole (AtomicFile): a job
 // stopped at any moment leaves the last checkpoint or the one before. A
-// state that is not finite (an update that diverged) is never written: the
-// last good checkpoint stays, and `saved` holds its step count (0: none yet).
-std::function<void(const models::Model&)> checkpoints(const TrainArgs& a, std::shared_ptr<std::int64_t> saved) {
+// checkpoint is written one update late, once the cost of its parameters
+// has been computed and found finite (fit calls after_step only then), and
+// never with a value that is NaN or Inf: a run that diverges leaves no model
+// that diverges. `saved` is the step count of the last one written (0: none).
+struct Checkpoints {
+  std::int64_t saved = 0, pending_steps = 0;
+  std::vector<std::uint8_t> pending;  // the model after pending_steps updates
+};
+
+std::function<void(const models::Model&)> checkpoints(const TrainArgs& a, std::shared_ptr<Checkpoints> c) {
   if (a.checkpoint_every <= 0 || !is_root()) return {};
-  return [path = a.save, k = a.checkpoint_every, saved](const models::Model& m) {
+  return [path = a.save, k = a.checkpoint_every, c](const models::Model& m) {
+    if (!c->pending.empty()) {  // its parameters' cost was this update's J: finite
+      io::AtomicFile file(path);
+      file.write(c->pending);
+      file.commit();
+      c->saved = c->pending_steps;
+      c->pending.clear();
+    }
     if (m.steps % k != 0 || models::non_finite_value(m)) return;
-    models::save_model(m, path);
-    *saved = m.steps;
+    c->pending = models::model_bytes(m);
+    c->pending_steps = m.steps;
   };
 }
 
@@ -326,7 +341,7 @@ int run_train(TrainArgs& a) {
   o.print_every = a.print_every;
   o.check_numerics = a.check_numerics;
   o.data_parallel.bucket_mb = a.bucket_mb;
-  const auto checkpoint = std::make_shared<std::int64_t>(0);
+  const auto checkpoint = std::make_shared<Checkpoints>();
   o.after_step = checkpoints(a, checkpoint);
   if (!is_root()) o.out = nullptr;  // rank 0 prints the (global) costs
   train::FitResult r = train::fit(model, s.train, s.dev ? &*s.dev : nullptr, o);
@@ -344,7 +359,7 @@ int run_train(TrainArgs& a) {
   // A failed run writes nothing but its checkpoints: an earlier --save file
   // stays as it was, or holds the last finite checkpoint, and the line says which.
   if (r.diverged) {
-    if (is_root()) fmt::print(stderr, "dagrad: {}; {}\n", r.message, on_disk(a, *checkpoint));
+    if (is_root()) fmt::print(stderr, "dagrad: {}; {}\n", r.message, on_disk(a, checkpoint->saved));
     return 1;
   }
   print_metrics("Train", model, s.train);

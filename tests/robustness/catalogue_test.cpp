@@ -36,9 +36,12 @@
 #include "dagrad/io/npy.hpp"
 #include "dagrad/io/npz.hpp"
 #include "dagrad/io/params.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/train/fit.hpp"
 #include "tests/io/io_test_util.hpp"
+#include "tests/models/model_edit.hpp"
 #include "tests/robustness/cli_run.hpp"
 
 using namespace dagrad;
@@ -176,6 +179,81 @@ void make_hostile_files(const std::filesystem::path& dir) {
                   DType::f64);
 }
 
+// ---- issue 19 part B (B2, B4, B7, B8, B10): the files of their rows
+
+// Good model files trained on good.csv, and whole files (fresh CRCs) whose
+// model.json or arrays say something that contradicts the graph (B7).
+void make_issue19_model_files(const std::filesystem::path& dir) {
+  const io::Dataset data = io::load_dataset(dir / "good.csv");
+  auto trained = [&](train::OptimizerKind kind, double decay) {
+    models::ModelSpec spec;
+    spec.layers = {3, 4, 1};
+    models::Model m = models::build_mlp(spec);
+    train::FitOptions o;
+    o.iterations = 3;
+    o.optimizer.kind = kind;
+    o.optimizer.learning_rate = 0.01;
+    o.optimizer.decay_rate = decay;
+    o.out = nullptr;
+    train::fit(m, data, nullptr, o);
+    return models::model_bytes(m);
+  };
+  const std::vector<std::uint8_t> gd = trained(train::OptimizerKind::gd, 0.0);
+  const std::vector<std::uint8_t> adam = trained(train::OptimizerKind::adam, 0.1);
+  put_bytes(dir / "m.dagrad", gd);
+  put_bytes(dir / "adam.dagrad", adam);
+  using test::ModelJson;
+  const std::pair<const char*, std::function<void(ModelJson&)>> meta[] = {
+      {"out_X.dagrad", [](ModelJson& j) { j["outputs"] = {"X"}; }},
+      {"out_J.dagrad", [](ModelJson& j) { j["outputs"] = {"J"}; }},
+      {"out_W1.dagrad", [](ModelJson& j) { j["outputs"] = {"W1"}; }},
+      {"out_dW1.dagrad", [](ModelJson& j) { j["outputs"] = {"dW1"}; }},
+      {"out_alpha.dagrad", [](ModelJson& j) { j["outputs"] = {"alpha"}; }},
+      {"params_none.dagrad", [](ModelJson& j) { j["params"] = ModelJson::array(); }},
+      {"params_twice.dagrad", [](ModelJson& j) { j["params"] = {"W1", "W1"}; }},
+      {"swapped.dagrad", [](ModelJson& j) { j["features"] = "Y", j["labels"] = "X"; }},
+      {"adam_on_gd.dagrad", [](ModelJson& j) { j["optimizer"]["kind"] = "adam"; }},
+      {"spec_other.dagrad", [](ModelJson& j) { j["spec"]["layers"] = {3, 5, 1}; }},
+  };
+  for (const auto& [name, edit] : meta) put_bytes(dir / name, test::edited_model(gd, edit));
+  put_bytes(dir / "t_negative.dagrad",
+            test::edited_model(adam, {}, [](io::ZipArchive& a) { test::put_entry(a, "t.npy", test::npy_of(1, 1, {-1})); }));
+  put_bytes(dir / "s_negative.dagrad", test::edited_model(adam, {}, [](io::ZipArchive& a) {
+              test::put_entry(a, "s_db2.npy", test::npy_of(1, 1, {-0.5}));
+            }));
+  put_bytes(dir / "duplicate.dagrad", test::edited_model(gd, {}, [](io::ZipArchive& a) {
+              a.entries.push_back({"W1.npy", test::zip_entry(a, "W1.npy")->data});
+            }));
+  // Graph files whose user names are the ones dagrad gives its own nodes (B8).
+  auto graph_named = [&](const char* file, const char* name) {
+    Graph g(DType::f64);
+    auto X = g.input("X", {3, m_dim});
+    auto Y = g.input("Y", {1, m_dim});
+    auto W = g.param("W1", {1, 3});
+    auto b = g.param(name, {1, 1});
+    binary_cross_entropy(sigmoid(W * X + b), Y).named("J");
+    put_text(dir / file, to_json(g));
+  };
+  graph_named("named_norm_mu.json", "norm_mu");
+  graph_named("named_dW1.json", "dW1");
+  graph_named("named_alpha.json", "alpha");
+  graph_named("named_t.json", "t");
+  // Features of 1e4: the first update with --lr 1e308 makes W infinite (B4).
+  std::string big;
+  for (int i = 0; i < 8; ++i) big += fmt::format("{},{},{},{}\n", 1e4 * (i - 3.5), 2e4, -1e4 * (i % 3), i % 2);
+  put_text(dir / "big.csv", big);
+  // Parameters of a 3,4,3 network: three sigmoid units (B10).
+  io::save_params(dir / "arch343.npz",
+                  {{"W1", io::Matrix({4, 3}, 0.1)}, {"b1", io::Matrix({4, 1})}, {"W2", io::Matrix({3, 4}, 0.2)},
+                   {"b2", io::Matrix({3, 1})}},
+                  DType::f64);
+  // Two working directories whose d.csv differ in shape (B2).
+  std::filesystem::create_directory(dir / "rank_a");
+  std::filesystem::create_directory(dir / "rank_b");
+  put_text(dir / "rank_a" / "d.csv", csv_text());
+  put_text(dir / "rank_b" / "d.csv", "1,2,3,4,5,0\n5,4,3,2,1,1\n1,1,1,1,1,0\n2,2,2,2,2,1\n");
+}
+
 // Writes every bad (and good) file the rows use into `dir`.
 void make_files(const std::filesystem::path& dir) {
   put_text(dir / "good.csv", csv_text());
@@ -223,6 +301,7 @@ void make_files(const std::filesystem::path& dir) {
                   DType::f64);
   put_text(dir / "notadir", "a file where a directory is expected\n");
   make_hostile_files(dir);
+  make_issue19_model_files(dir);
 }
 
 // ---------------------------------------------------------------- the CLI rows
@@ -385,7 +464,9 @@ std::string verdict(const robustness::CliResult& r, const Row& row) {
   if (r.timed_out) return "hung (killed after 60 s)";
   if (r.signal) return fmt::format("crashed with signal {}", r.signal);
   if (r.exit_code != row.exit_code) return fmt::format("exit code {} instead of {}", r.exit_code, row.exit_code);
-  const auto lines = robustness::lines_of(r.err);
+  auto lines = robustness::lines_of(r.err);
+  if (!row.limits.launcher.empty())  // mpirun's own report of the exit codes
+    std::erase_if(lines, [](const std::string& l) { return !l.starts_with("dagrad"); });
   if (lines.empty()) return "no error message on stderr";
   if (lines.size() > 1) return fmt::format("{} lines on stderr, want one", lines.size());
   const std::string& line = lines[0];
@@ -558,12 +639,169 @@ std::vector<Row> misuse_rows() {
 #endif
 }
 
+// ---- issue 19 part B: one family per class
+
+// B2: the processes of an mpirun job disagree (an MPMD launch): refused at
+// start-up on every process, one line naming the process and the flag, no hang.
+std::vector<Row> rank_rows() {
+#ifndef DAGRAD_MPIEXEC
+  WARN("a build without MPI: the rows of ranks that disagree are skipped");
+  return {};
+#else
+  const std::vector<std::string> mpirun{"/usr/bin/env", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                                        "OMPI_MCA_btl=self,vader", "OMPI_MCA_oob_tcp_if_include=lo",
+                                        "OMPI_MCA_rmaps_base_oversubscribe=1", DAGRAD_MPIEXEC};
+  const std::vector<std::string> base{"--layers", "3,2,1", "--iters", "5", "--data", "good.csv", "--print-every", "0"};
+  // `mpirun -np 1 [first] dagrad train base a : -np 1 [second] dagrad b...`
+  auto row = [&](std::string what, std::vector<std::string> a, std::vector<std::string> b, std::vector<std::string> expect,
+                 std::vector<std::string> first = {}, std::vector<std::string> second = {}) {
+    std::vector<std::string> args{"train"};
+    args.insert(args.end(), base.begin(), base.end());
+    args.insert(args.end(), a.begin(), a.end());
+    args.insert(args.end(), {":", "-np", "1"});
+    args.insert(args.end(), second.begin(), second.end());
+    args.push_back(DAGRAD_CLI_PATH);
+    args.insert(args.end(), b.begin(), b.end());
+    Row r("mpirun: " + what, args, expect);
+    r.limits.launcher = mpirun;
+    r.limits.launcher.insert(r.limits.launcher.end(), {"-np", "1"});
+    r.limits.launcher.insert(r.limits.launcher.end(), first.begin(), first.end());
+    return r;
+  };
+  auto train_with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> b{"train"};
+    b.insert(b.end(), base.begin(), base.end());
+    b.insert(b.end(), extra.begin(), extra.end());
+    return b;
+  };
+  std::vector<Row> rows{
+      row("--batch-size differs per process", {"--batch-size", "4"}, train_with({"--batch-size", "8"}),
+          {"process 1 of 2", "'--batch-size 8'", "'--batch-size 4'"}),
+      row("--lr differs per process", {}, train_with({"--lr", "0.5"}), {"process 1 of 2", "'--lr 0.5'", "nothing"}),
+      row("a flag on one process only", {"--normalize"}, train_with({}), {"process 1 of 2", "nothing", "'--normalize'"}),
+      row("another command on one process", {}, {"eval", "--model", "m.dagrad", "--data", "good.csv"},
+          {"process 1 of 2", "'eval'", "'train'"}),
+      row("another --save on one process", {"--save", "a.dagrad"}, train_with({"--save", "b.dagrad"}),
+          {"process 1 of 2", "'--save b.dagrad'", "'--save a.dagrad'"}),
+  };
+  // The same command in two working directories whose d.csv differ: the
+  // data's shape is compared once it is read.
+  std::vector<std::string> same{"--layers", "3,2,1", "--iters", "5", "--data", "d.csv", "--print-every", "0"};
+  std::vector<std::string> b{"train"};
+  b.insert(b.end(), same.begin(), same.end());
+  Row data = row("the data differs in shape between processes", {}, b, {"process 1 of 2", "--data", "5 features", "3 features"},
+                 {"-wdir", "rank_a"}, {"-wdir", "rank_b"});
+  data.args = b;
+  data.args.insert(data.args.end(), {":", "-np", "1", "-wdir", "rank_b", DAGRAD_CLI_PATH});
+  data.args.insert(data.args.end(), b.begin(), b.end());
+  rows.push_back(data);
+  return rows;
+#endif
+}
+
+// B4: a run that diverges after its checkpoints says what --save holds, and
+// a state that is not finite is never checkpointed.
+std::vector<Row> divergence_rows() {
+  return {
+      // A linear unit with lr 20 diverges slowly (the cost overflows about
+      // a hundred updates in): its last checkpoint with a finite cost stays.
+      train_row("diverges after checkpoints (--checkpoint-every 10)",
+                {"--layers", "3,1", "--output", "linear", "--lr", "20", "--iters", "2000", "--print-every", "0",
+                 "--checkpoint-every", "10", "--save", "ck1.dagrad", "--cost-log", "ck1.csv"},
+                {"at iteration", "--save ck1.dagrad holds the checkpoint after update", "no other output file"})
+          .exits(1)
+          .guard({"ck1.csv"}),
+      // The first update (lr 1e308 on features of 1e4) makes W2 infinite:
+      // never written, so the earlier file keeps its bytes.
+      train_row("an update that makes W infinite is not checkpointed",
+                {"--data", "big.csv", "--lr", "1e308", "--iters", "50", "--print-every", "0", "--checkpoint-every", "1",
+                 "--save", "out.dagrad"},
+                {"at iteration", "no output file was written"}, "out.dagrad")
+          .exits(1),
+      // lr 1e300: update 1 leaves W finite but its cost is NaN: the
+      // checkpoint of update 1 is not written either.
+      train_row("a finite update whose cost is NaN is not checkpointed",
+                {"--lr", "1e300", "--iters", "50", "--print-every", "0", "--checkpoint-every", "1", "--save", "out.dagrad"},
+                {"at iteration 1:", "no output file was written"}, "out.dagrad")
+          .exits(1),
+  };
+}
+
+// B7: a model file whose model.json or arrays contradict its graph (whole:
+// fresh CRCs) is refused naming the file and the field.
+std::vector<Row> contradiction_rows() {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> files{
+      {"out_X.dagrad", {"'outputs'", "'X'"}},
+      {"out_J.dagrad", {"'outputs'", "'J'"}},
+      {"out_W1.dagrad", {"'outputs'", "'W1'"}},
+      {"out_dW1.dagrad", {"'outputs'", "'dW1'"}},
+      {"out_alpha.dagrad", {"'outputs'", "'alpha'"}},
+      {"params_none.dagrad", {"'params'"}},
+      {"params_twice.dagrad", {"'params'", "twice"}},
+      {"swapped.dagrad", {"'features'", "'Y'"}},
+      {"adam_on_gd.dagrad", {"'optimizer.kind'", "adam"}},
+      {"spec_other.dagrad", {"'spec'", "3,5,1"}},
+      {"t_negative.dagrad", {"t = -1"}},
+      {"s_negative.dagrad", {"s_db2", "negative"}},
+      {"duplicate.dagrad", {"W1.npy", "twice"}},
+  };
+  std::vector<Row> rows;
+  for (const auto& [file, expect] : files) {
+    std::vector<std::string> e = expect;
+    e.insert(e.begin(), file);
+    rows.push_back({"predict: a model file whose meaning contradicts itself, " + file,
+                    {"predict", "--model", file, "--data", "good.csv", "-o", "out.csv"}, e, "out.csv"});
+  }
+  rows.push_back(Row("train --resume: adam named on a gd graph",
+                     {"train", "--resume", "adam_on_gd.dagrad", "--data", "good.csv", "--iters", "6", "--save", "out.dagrad"},
+                     {"adam_on_gd.dagrad", "'optimizer.kind'"}, "out.dagrad"));
+  rows.push_back(Row("eval: Adam's t = -1 is a bad file, not a divergence",
+                     {"eval", "--model", "t_negative.dagrad", "--data", "good.csv"}, {"t_negative.dagrad", "t = -1"}));
+  return rows;
+}
+
+// B8: a user's node named as dagrad names its own (the normalization's
+// arrays, a gradient, the optimizer's state) is refused at once.
+std::vector<Row> reserved_name_rows() {
+  auto row = [](std::string what, std::string graph, std::vector<std::string> extra, std::vector<std::string> expect) {
+    std::vector<std::string> args{"train", "--graph", graph, "--data", "good.csv", "--iters", "5", "--save", "out.dagrad"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Row("train: " + what, args, expect, "out.dagrad");
+  };
+  return {
+      row("a parameter named norm_mu with --normalize", "named_norm_mu.json", {"--normalize"}, {"norm_mu", "reserved"}),
+      row("a parameter named norm_mu", "named_norm_mu.json", {}, {"norm_mu", "reserved"}),
+      row("a parameter named dW1 beside W1", "named_dW1.json", {}, {"'dW1'", "gradient of W1", "rename"}),
+      row("a parameter named alpha", "named_alpha.json", {}, {"'alpha'", "rename"}),
+      row("a parameter named t with adam", "named_t.json", {"--optimizer", "adam"}, {"'t'", "rename"}),
+  };
+}
+
+// B10: labels of another shape than the output are refused, not broadcast.
+std::vector<Row> label_shape_rows() {
+  const std::vector<std::string> expect{"good.csv", "(1x8)", "(3xm)", "--output softmax", "--output linear"};
+  return {
+      train_row("one label column for 3 sigmoid units", {"--layers", "3,4,3", "--save", "out.dagrad"}, expect, "out.dagrad"),
+      train_row("one label column for 3 linear outputs", {"--layers", "3,4,3", "--output", "linear", "--save", "out.dagrad"},
+                expect, "out.dagrad"),
+      train_row("one label column for 3 sigmoid units, mini-batches",
+                {"--layers", "3,4,3", "--batch-size", "4", "--epochs", "2", "--save", "out.dagrad"}, expect, "out.dagrad"),
+      Row("eval: one label column for 3 sigmoid units",
+          {"eval", "--layers", "3,4,3", "--params", "arch343.npz", "--data", "good.csv"}, expect),
+  };
+}
+
 std::vector<Row> hostile_rows() {
   std::vector<Row> rows;
   const std::pair<const char*, std::vector<Row>> parts[] = {
       {"crashes", crash_rows()},        {"hangs", hang_rows()},           {"lost data", lost_data_rows()},
       {"bad values", bad_value_rows()}, {"CSV as written", csv_rows()},   {"CLI usage", usage_rows()},
-      {"library misuse", misuse_rows()}};
+      {"library misuse", misuse_rows()},
+      {"issue 19: ranks that disagree under mpirun", rank_rows()},
+      {"issue 19: --checkpoint-every and divergence", divergence_rows()},
+      {"issue 19: a model file that contradicts itself", contradiction_rows()},
+      {"issue 19: reserved names", reserved_name_rows()},
+      {"issue 19: labels of another shape than the output", label_shape_rows()}};
   for (const auto& [kind, part] : parts)
     for (Row r : part) {
       r.kind = kind;
