@@ -8,12 +8,14 @@
 
 #include <cmath>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/models/model_file.hpp"
+#include "dagrad/models/onnx.hpp"
 #include "dagrad/models/validate.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/train/fit.hpp"
@@ -21,6 +23,10 @@
 #include "tests/io/io_test_util.hpp"
 #include "tests/models/model_edit.hpp"
 #include "tests/train/train_test_util.hpp"
+
+#if DAGRAD_TEST_ONNX
+#include <onnx/onnx_pb.h>
+#endif
 
 using namespace dagrad;
 using test::ModelJson;
@@ -276,3 +282,31 @@ TEST_CASE("labels of another shape than the output are refused with the fix, not
   models::Model soft = models::build_mlp(s);
   CHECK(train::fit(soft, d, nullptr, quiet(train::OptimizerKind::gd)).iterations == 3);
 }
+
+#if DAGRAD_TEST_ONNX
+TEST_CASE("an ONNX parameter named norm_mu is not taken for the normalization: saving refuses it", "[models][validate][onnx]") {
+  models::ModelSpec s;
+  s.layers = {2, 3, 1};
+  models::Model m = models::build_mlp(s);
+  train::FitOptions o = quiet(train::OptimizerKind::gd);
+  o.normalize = true;
+  train::fit(m, test::tiny_moons(20), nullptr, o);
+  const std::vector<std::uint8_t> exported = models::onnx_bytes(m);
+  onnx::ModelProto p;
+  REQUIRE(p.ParseFromArray(exported.data(), static_cast<int>(exported.size())));
+  // W1 renamed norm_mu, everywhere the graph reads it.
+  bool renamed = false;
+  for (auto& init : *p.mutable_graph()->mutable_initializer())
+    if (init.name() == "W1") init.set_name("norm_mu"), renamed = true;
+  for (auto& n : *p.mutable_graph()->mutable_node())
+    for (auto& in : *n.mutable_input())
+      if (in == "W1") in = "norm_mu";
+  REQUIRE(renamed);
+  std::string bytes;
+  REQUIRE(p.SerializeToString(&bytes));
+  const models::Model imported =
+      models::import_onnx_bytes(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), "mu.onnx");
+  REQUIRE(imported.normalization.has_value());
+  CHECK_THROWS_WITH(models::model_bytes(imported), Catch::Contains("norm_mu") && Catch::Contains("reserved"));
+}
+#endif
