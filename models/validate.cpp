@@ -56,9 +56,6 @@ class Checker {
     const Node& n = e.node();
     if (n.op != OpKind::input)
       bad(field, fmt::format("names '{}', a {} node, not an input", name(e.id), op_name(e.id)));
-    if (!n.shape.symbolic())
-      bad(field, fmt::format("names '{}' of shape {}, which holds no sample count m", name(e.id),
-                             to_string(n.shape)));
     return e.id;
   }
 
@@ -80,8 +77,11 @@ class Checker {
       if (n.role != Role::forward || n.inputs.empty())
         bad("outputs", what + fmt::format("a {} node ({}), not a prediction of the forward pass", op_name(o.id),
                                           role_name(n.role)));
-      if (!n.shape.symbolic())
-        bad("outputs", what + fmt::format("of shape {}: a prediction holds one column per sample", to_string(n.shape)));
+      // One column per sample: m, or the features' fixed count in a graph of concrete shapes.
+      const Shape x = g_.node(features_).shape;
+      if (n.shape.cols != x.cols)
+        bad("outputs", what + fmt::format("of shape {}: a prediction holds one column per sample, as the "
+                                          "features {} {} do", to_string(n.shape), name(features_), to_string(x)));
     }
   }
 

@@ -90,6 +90,17 @@ TEST_CASE("every model file dagrad saves passes its meaning checks", "[models][v
   models::ModelSpec s;
   s.layers = {2, 3, 1};
   CHECK(refusal(models::model_bytes(models::build_mlp(s))) == "");
+  // A graph of concrete shapes (20 samples, as version 1 graph files keep),
+  // with initial values.
+  models::Model fixed;
+  Graph& g = fixed.graph();
+  auto X = g.input("X", {2, 20});
+  auto Y = g.input("Y", {1, 20});
+  auto A = sigmoid(g.param("W1", {1, 2}) * X + g.param("b1", {1, 1})).named("A1");
+  fixed.set_cost(binary_cross_entropy(A, Y).named("J"));
+  fixed.set_output(A);
+  fixed.init_params(1);
+  CHECK(refusal(models::model_bytes(fixed)) == "");
 }
 
 TEST_CASE("a model file that contradicts itself is refused, naming the file and the field", "[models][validate]") {
