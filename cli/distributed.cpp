@@ -98,6 +98,11 @@ void check_same(std::string_view what, const std::string& mine) {
     throw JobError(fmt::format("{}: every process of an mpirun job must read the same data set", d->second));
 }
 
+void check_same_data(std::string_view flag, const io::Dataset& d) {
+  check_same(flag, fmt::format("{} samples of {} features and {} label row(s)", d.total_samples(), d.X.rows(),
+                               d.Y.rows()));
+}
+
 void write_pid_file() {
   const char* dir = std::getenv("DAGRAD_PID_DIR");
   if (!dir || !*dir) return;

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/io/dataset.hpp"
 
 namespace dagrad::cli {
 
@@ -30,6 +31,9 @@ void check_same_command(int argc, char** argv);
 // features, label rows); a JobError on every process when one differs from
 // rank 0's, naming that process, `what` and both values.
 void check_same(std::string_view what, const std::string& mine);
+// check_same for a data set read by every process (its shard or the whole
+// set): the whole set's samples, its features and its label rows.
+void check_same_data(std::string_view flag, const io::Dataset& d);
 
 // Rank 0 of the job, or the only process: the one that prints and writes.
 bool is_root();

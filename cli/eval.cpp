@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "cli/distributed.hpp"
 #include "cli/model_spec.hpp"
 #include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
@@ -47,6 +48,7 @@ int run_eval(const EvalArgs& a) {
   dopt.scale = a.scale;
   dopt.class_labels = model.task() != models::Task::regression;
   const io::Dataset d = train::load_data(a.data, dopt);
+  check_same_data("--data", d);  // under mpirun each process evaluates its block of one set
   for (const std::string& note : d.notes) print_note(note);
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
   const train::Evaluation e = train::evaluate(model, d);

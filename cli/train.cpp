@@ -171,17 +171,10 @@ void check_labels(const models::Model& model, const io::Dataset& d) {
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
 }
 
-// Under mpirun every process reads its shard of one data set: the shape of
-// the whole set must be the same everywhere.
-void check_same_data(const char* flag, const io::Dataset& d) {
-  check_same(flag, fmt::format("{} samples of {} features and {} label row(s)", d.total_samples(), d.X.rows(),
-                               d.Y.rows()));
-}
-
 Sets load_sets(const TrainArgs& a, const models::Model& model) {
   Sets s;
   s.train = train::load_data(a.data, data_options(a, a.labels, model));
-  check_same_data("--data", s.train);
+  check_same_data("--data", s.train);  // under mpirun: every process's shard is of one set
   check_labels(model, s.train);
   if (a.dev_ratio > 0) {
     auto [t, d] = io::split_train_dev(s.train, a.dev_ratio, model.seed);

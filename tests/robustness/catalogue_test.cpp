@@ -695,6 +695,13 @@ std::vector<Row> rank_rows() {
   data.args.insert(data.args.end(), {":", "-np", "1", "-wdir", "rank_b", DAGRAD_CLI_PATH});
   data.args.insert(data.args.end(), b.begin(), b.end());
   rows.push_back(data);
+  const std::vector<std::string> ev{"eval", "--model", "../m.dagrad", "--data", "d.csv"};
+  Row eval = row("eval: the data differs in shape between processes", {}, {}, {"process 1 of 2", "--data", "5 features"},
+                 {"-wdir", "rank_a"});
+  eval.args = ev;
+  eval.args.insert(eval.args.end(), {":", "-np", "1", "-wdir", "rank_b", DAGRAD_CLI_PATH});
+  eval.args.insert(eval.args.end(), ev.begin(), ev.end());
+  rows.push_back(eval);
   return rows;
 #endif
 }
