@@ -172,7 +172,7 @@ var Derivation = (function () {
     table.innerHTML = "";
     if (!v || !v.data) { $("value-note").textContent = ""; return; }
     var dims = currentDims || [v.rows, v.cols];
-    var span = Math.max(Math.abs(v.min), Math.abs(v.max));
+    var span = Math.max(Math.abs(v.min || 0), Math.abs(v.max || 0));
     var note = "value on the current batch, " + dims[0] + " x " + dims[1];
     if (v.rows < dims[0] || v.cols < dims[1])
       note += " (the leading " + v.rows + " x " + v.cols + " shown)";
@@ -182,7 +182,7 @@ var Derivation = (function () {
     for (var r = 0; r < v.rows; r++) {
       var tr = document.createElement("tr");
       for (var c = 0; c < v.cols; c++) {
-        var x = v.data[r * v.cols + c];
+        var x = Array.isArray(v.data[0]) ? v.data[r][c] : v.data[r * v.cols + c];
         var td = document.createElement("td");
         td.textContent = short(x);
         td.setAttribute("data-v", String(x));
@@ -319,13 +319,18 @@ var Derivation = (function () {
     var t = $("gradcheck");
     t.innerHTML = "<tr><td>checking&hellip;</td></tr>";
     return api("gradcheck").then(function (rows) {
-      var h = "<tr><th>parameter</th><th>analytic</th><th>numeric</th><th>relative error</th><th></th></tr>";
+      var h = "<tr><th>parameter</th><th>entries checked</th><th>dJ/d&theta; (leading)</th>" +
+              "<th>relative error</th><th></th></tr>";
       rows.forEach(function (r) {
         var e = r.rel_error;
-        var cls = e < 1e-7 ? "good" : e < 1e-4 ? "fair" : "bad";
-        var word = e < 1e-7 ? "correct" : e < 1e-4 ? "fine in f32" : "check it";
-        h += "<tr class=\"" + cls + "\"><td>" + escapeHtml(r.param) + "</td><td>" + fmt(r.analytic) +
-             "</td><td>" + fmt(r.numeric) + "</td><td>" + (typeof e === "number" ? e.toExponential(2) : "-") +
+        var cls = r.pass === false ? "bad" : e < 1e-7 ? "good" : e < 1e-4 ? "fair" : "bad";
+        var word = r.pass === false ? "check it" : e < 1e-7 ? "correct" : "fine";
+        if (r.kinks) word += " (" + r.kinks + " kinks of relu skipped)";
+        var an = Array.isArray(r.analytic) ? r.analytic : [r.analytic];
+        var lead = an.slice(0, 4).map(function (x) { return fmt(x); }).join(", ");
+        if (an.length > 4) lead += ", \u2026";
+        h += "<tr class=\"" + cls + "\"><td>" + escapeHtml(r.param) + "</td><td>" + (r.checked === undefined ? "-" : r.checked) +
+             "</td><td>" + lead + "</td><td>" + (typeof e === "number" ? e.toExponential(2) : "-") +
              "</td><td>" + word + "</td></tr>";
       });
       t.innerHTML = h;

@@ -281,7 +281,9 @@ var Studio = (function () {
   }
 
   function takeState(st, whole) {
-    if (latest && st.iteration < latest.iteration && !whole) { costs = []; devCosts = []; }
+    if (latest && !whole && (st.generation !== latest.generation || st.iteration < latest.iteration)) {
+      costs = []; devCosts = [];  // a new model or a rewind: the curves start again
+    }
     costs = merge(costs, st.costs, whole);
     devCosts = merge(devCosts, st.dev_costs, whole);
     latest = st;
@@ -292,7 +294,7 @@ var Studio = (function () {
 
   // ---- drawing, once per animation frame --------------------------------------------
 
-  var dirty = false, frameQueued = false, running = false;
+  var dirty = false, frameQueued = false, running = false, shownNote = "";
   var boundaryWanted = true, boundaryBusy = false, boundaryData = null, boundaryNew = false;
   var stats = { frames: 0, draws: 0, events: 0, boundaries: 0, fps: 0, drawsPerSecond: 0 };
   var tick = { t: 0, frames: 0, draws: 0 };
@@ -330,12 +332,23 @@ var Studio = (function () {
     $("epoch").textContent = String(st.epoch);
     $("cost").textContent = num(st.cost, 8);
     $("cost").setAttribute("data-value", String(st.cost));
+    $("cost").title = "the cost of the last update's batch; on the whole training set: " + num(st.train_cost);
     $("dev-cost").textContent = num(st.dev_cost);
+    var note = st.diverged ? (st.message || "the cost diverged: lower the learning rate, then reset") : (st.message || "");
+    if (note !== shownNote) { shownNote = note; $("run-note").textContent = note; $("run-note").hidden = !note; }
     if (config && config.output === "linear") $("accuracy").textContent = num(st.r2, 4);
     else $("accuracy").textContent = st.accuracy === null || st.accuracy === undefined
       ? "-" : (100 * st.accuracy).toFixed(1) + "%";
+    var reg = config && config.output === "linear";
+    var pct = function (a) { return a === null || a === undefined ? "-" : (100 * a).toFixed(1) + "%"; };
+    $("out-stats").innerHTML = reg
+      ? "<b>R\u00b2</b>train " + num(st.r2, 4) + " &middot; dev " + num(st.dev_r2, 4)
+      : "<b>accuracy</b>train " + pct(st.accuracy) + " &middot; dev " + pct(st.dev_accuracy);
     setRunning(!!st.running);
-    Views.curves($("curves"), costs, devCosts);
+    if (st.speed && document.activeElement !== $("speed")) $("speed").value = st.speed;
+    var cv = $("curves");
+    if (cv.clientWidth && cv.width !== cv.clientWidth) cv.width = cv.clientWidth;
+    Views.curves(cv, costs, devCosts);
   }
 
   function setRunning(r) {
@@ -368,27 +381,28 @@ var Studio = (function () {
   function drawBoundary() {
     var b = boundaryData;
     if (!b) return;
-    Views.boundary($("boundary"), b, config ? config.output : "sigmoid");
+    Views.boundary($("boundary"), b);
     var byLayer = {};
     (b.units || []).forEach(function (u) {
       var box = $("units-" + u[0]);
       if (!box) return;
       var cv = box.children[u[1]];
-      if (cv) Views.unit(cv, u[2], Math.round(Math.sqrt(u[2].length)));
+      if (cv) Views.unit(cv, u[2], b.units_size || Math.round(Math.sqrt(u[2].length)));
       byLayer[u[0]] = true;
     });
     var lg = $("legend");
-    if (config && config.output === "softmax") {
+    if (b.output === "class") {
       var k = 0;
       b.points.forEach(function (p) { if (p[2] + 1 > k) k = p[2] + 1; });
       var h = "";
       for (var i = 0; i < k; i++)
         h += "<span><i style=\"background:" + Views.css(Views.classColor(i)) + "\"></i>class " + i + "</span>";
       lg.innerHTML = h;
-    } else if (config && config.output === "linear") {
+    } else if (b.output === "value") {
       lg.innerHTML = "<span><i class=\"neg\"></i>low</span><span><i class=\"pos\"></i>high</span>";
     } else {
       lg.innerHTML = "<span><i class=\"neg\"></i>y = 0</span><span><i class=\"pos\"></i>y = 1</span>" +
+                     "<span><i class=\"dev\"></i>dev</span>" +
                      "<span class=\"dim\">shade: the predicted probability</span>";
     }
   }
@@ -434,7 +448,8 @@ var Studio = (function () {
     }).then(function (r) {
       $("data-info").textContent = file.name + ": " + r.samples + " samples, " + r.features +
         " features, " + (r.classes ? r.classes + " classes" : "real-valued labels (regression)");
-      return api("config").then(function (c) { render(c); return reload(); });
+      var next = r.config ? Promise.resolve(r.config) : api("config");
+      return next.then(function (c) { render(c); return reload(); });
     }, function (e) {
       err.textContent = e.message;   // the CLI's own message, naming the line
       err.hidden = false;

@@ -39,7 +39,7 @@ var Views = (function () {
     return { lo: lo, hi: hi };
   }
 
-  // Paints an s x s grid (row 0 = y0, the bottom; column 0 = x0) into a
+  // Paints an s x s grid (row 0 = the top, y1; column 0 = x0) into a
   // canvas of s x s pixels, scaled by drawImage with smoothing.
   var scratch = document.createElement("canvas");
   function paintGrid(ctx, grid, s, colorOf, w, h) {
@@ -49,7 +49,7 @@ var Views = (function () {
     for (var r = 0; r < s; r++) {
       for (var c = 0; c < s; c++) {
         var col = colorOf(grid[r * s + c]);
-        var p = ((s - 1 - r) * s + c) * 4;  // y grows upwards
+        var p = (r * s + c) * 4;
         img.data[p] = col[0]; img.data[p + 1] = col[1]; img.data[p + 2] = col[2]; img.data[p + 3] = 255;
       }
     }
@@ -58,8 +58,9 @@ var Views = (function () {
     ctx.drawImage(scratch, 0, 0, w, h);
   }
 
-  // kind: "sigmoid" (grid holds p), "softmax" (grid holds the class), "linear" (values).
-  function boundary(canvas, b, kind) {
+  // b.output: "probability" (grid holds p), "class" (softmax: the class), "value" (regression).
+  function boundary(canvas, b) {
+    var kind = b.output === "class" ? "softmax" : b.output === "value" ? "linear" : "sigmoid";
     var ctx = canvas.getContext("2d");
     var W = canvas.width, H = canvas.height;
     var colorOf, pointColor;
@@ -67,7 +68,7 @@ var Views = (function () {
       colorOf = function (k) { return mix(WHITE, classColor(k), 0.45); };
       pointColor = classColor;
     } else if (kind === "linear") {
-      var all = b.grid.concat(b.points.map(function (p) { return p[2]; }));
+      var all = b.grid.concat(b.points.map(function (p) { return p[2]; }));  // labels and outputs share the scale
       var rg = range(all), span = Math.max(Math.abs(rg.lo), Math.abs(rg.hi)) || 1;
       colorOf = function (v) { return mix(WHITE, diverging(v / span), 0.75); };
       pointColor = function (v) { return diverging(v / span); };
@@ -77,16 +78,28 @@ var Views = (function () {
     }
     paintGrid(ctx, b.grid, b.size, colorOf, W, H);
     var sx = W / (b.x[1] - b.x[0]), sy = H / (b.y[1] - b.y[0]);
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = "rgba(255,255,255,0.9)";
-    for (var i = 0; i < b.points.length; i++) {
-      var p = b.points[i];
-      ctx.beginPath();
-      ctx.arc((p[0] - b.x[0]) * sx, H - (p[1] - b.y[0]) * sy, 3, 0, 2 * Math.PI);
-      ctx.fillStyle = css(pointColor(p[2]));
-      ctx.fill();
-      ctx.stroke();
+    // Training points filled with a white ring; dev points hollow, ringed in their colour.
+    function dots(points, dev) {
+      for (var i = 0; i < points.length; i++) {
+        var p = points[i];
+        ctx.beginPath();
+        ctx.arc((p[0] - b.x[0]) * sx, H - (p[1] - b.y[0]) * sy, dev ? 2.6 : 3, 0, 2 * Math.PI);
+        if (dev) {
+          ctx.fillStyle = "rgba(255,255,255,0.85)";
+          ctx.fill();
+          ctx.lineWidth = 1.6;
+          ctx.strokeStyle = css(pointColor(p[2]));
+        } else {
+          ctx.fillStyle = css(pointColor(p[2]));
+          ctx.fill();
+          ctx.lineWidth = 1;
+          ctx.strokeStyle = "rgba(255,255,255,0.9)";
+        }
+        ctx.stroke();
+      }
     }
+    dots(b.points, false);
+    if (b.dev_points) dots(b.dev_points, true);
   }
 
   // A hidden unit's activation over the input plane.
