@@ -26,6 +26,7 @@
 #include "dagrad/studio/inspect.hpp"
 #include "dagrad/studio/trainer.hpp"
 #include "dagrad/train/data.hpp"
+#include "dagrad/viz/notation.hpp"
 
 namespace dagrad::studio {
 
@@ -238,6 +239,9 @@ Engine::Engine(const EngineOptions& o) {
     source_.model_bytes = io::read_file_bytes(o.model_path);
     source_.model_origin = o.model_path;
     const models::Model m = models::model_from_bytes(source_.model_bytes, o.model_path);
+    // A model built from a spec shows its settings; any other graph its
+    // layer sizes as the notation reads them (W1, W2, ...).
+    if (const viz::Notation nt = viz::Notation::from_graph(m.graph()); !nt.layers.empty()) c.layers = nt.layers;
     if (m.spec) {
       c.layers = m.spec->layers;
       c.hidden = {std::string(models::name_of(m.spec->hidden))};
@@ -268,6 +272,7 @@ Engine::Engine(const EngineOptions& o) {
   }
   source_.config = c;
   rebuild();
+  publish(true);  // the first event: a client that asks for the latest gets it at once
   worker_ = std::thread([this] { work(); });
 }
 
@@ -794,9 +799,11 @@ ApiResponse Engine::dispatch(const ApiRequest& r) {
     }
     json j = node_json(k, rows, cols);
     if (p == "step" || r.query.count("row") || r.query.count("col")) {
+      // The chosen element, moved inside a node too small for it (the page
+      // keeps one choice while stepping through nodes of every shape).
       const Shape s = in.shape_of(k);
-      const std::int64_t i = query_int(r, "row", 0, 0, std::max<std::int64_t>(s.rows - 1, 0));
-      const std::int64_t c = query_int(r, "col", 0, 0, std::max<std::int64_t>(s.cols - 1, 0));
+      const std::int64_t i = std::min(query_int(r, "row", 0, 0, max_value_cells), std::max<std::int64_t>(s.rows - 1, 0));
+      const std::int64_t c = std::min(query_int(r, "col", 0, 0, std::int64_t{1} << 40), std::max<std::int64_t>(s.cols - 1, 0));
       j["plugged"] = s.size() > 0 ? in.plugged(k, i, c) : "";
       j["row"] = i;
       j["col"] = c;

@@ -319,7 +319,24 @@ std::string Inspector::plugged(std::size_t k, std::int64_t i, std::int64_t j) co
       mid = sc == 1.0 ? terms : fmt::format("{} * ({})", num(sc), terms);
       break;
     }
-    case OpKind::assign: mid = num(operand(1)); break;
+    case OpKind::assign:  // the parameter's new value: W[1][0,1] := 0.05223
+      return fmt::format("{}[{},{}] := {}", nodes_[*index_of_[n.inputs[0]]].name, i, j, num(result));
+    case OpKind::sum: {
+      // scale sum over the columns (axis 1), the rows (axis 0) or every element
+      const std::size_t ix = *index_of_[n.inputs[0]];
+      const Shape xs = shape_of(ix);
+      std::vector<std::pair<std::int64_t, std::int64_t>> cells;
+      if (n.attrs.axis == 1) for (std::int64_t c = 0; c < xs.cols; ++c) cells.emplace_back(i, c);
+      else if (n.attrs.axis == 0) for (std::int64_t r = 0; r < xs.rows; ++r) cells.emplace_back(r, j);
+      else for (std::int64_t q = 0; q < xs.size(); ++q) cells.emplace_back(q / xs.cols, q % xs.cols);
+      std::string terms;
+      for (std::size_t q = 0; q < cells.size() && q < 4; ++q)
+        terms += fmt::format("{}{}", q ? " + " : "", num(element(ix, cells[q].first, cells[q].second)));
+      if (cells.size() > 4) terms += fmt::format(" + ... ({} terms)", cells.size());
+      const double sc = scale_value();
+      mid = sc == 1.0 ? terms : fmt::format("{} * ({})", num(sc), terms);
+      break;
+    }
     default: {
       std::string args;
       for (std::size_t q = 0; q < n.inputs.size() && q < 3; ++q)
