@@ -22,6 +22,7 @@
 #include "dagrad/io/read_file.hpp"
 #include "dagrad/models/model_file.hpp"
 #include "dagrad/models/onnx.hpp"
+#include "dagrad/studio/boundary.hpp"
 #include "dagrad/studio/config.hpp"
 #include "dagrad/studio/inspect.hpp"
 #include "dagrad/studio/trainer.hpp"
@@ -38,7 +39,7 @@ namespace {
 constexpr auto event_every = std::chrono::milliseconds(33);  // at most ~30 events a second
 constexpr auto slice = std::chrono::milliseconds(8);         // the training thread's hold on the lock
 constexpr std::size_t max_dev_points = 4000;
-constexpr std::int64_t max_boundary = 128, max_unit_grid = 32, max_units_shown = 64;
+constexpr std::int64_t max_boundary = 128, max_unit_grid = 32;
 constexpr std::int64_t max_value_cells = 4096;  // rows x cols of a node's value in one answer
 
 // An answer to a request that cannot be served: 400 with its one line.
@@ -92,12 +93,6 @@ json downsample(const std::vector<double>& costs, std::int64_t first, std::int64
     out.push_back({first + static_cast<std::int64_t>(costs.size() - 1) * stride, costs.back()});
   return out;
 }
-
-double value_at(const ops::Buffer& b, DType dtype, std::int64_t k) {
-  return dtype == DType::f32 ? double(b.as<const float>()[k]) : b.as<const double>()[k];
-}
-
-double rounded(double v) { return std::isfinite(v) ? std::round(v * 1e4) / 1e4 : 0.0; }
 
 // A private temporary folder, removed with this object.
 struct TempDir {
@@ -160,13 +155,14 @@ class Engine final : public Api {
       lock_ = std::unique_lock<std::mutex>(e_.mu_);
       --e_.waiting_;
     }
+    void unlock() { lock_.unlock(); }
 
    private:
     Engine& e_;
     std::unique_lock<std::mutex> lock_;
   };
 
-  ApiResponse dispatch(const ApiRequest& r);
+  ApiResponse dispatch(const ApiRequest& r, Lock& lock);
   void rebuild();  // a new run from source_ (pauses; same seed: same costs)
   void work();     // the training thread
   void publish(bool full_metrics);
@@ -178,7 +174,7 @@ class Engine final : public Api {
   json post_config(const std::string& body);
   json post_data(const std::string& body);
   json post_control(const std::string& body);
-  json boundary(const ApiRequest& r);
+  std::string boundary(const ApiRequest& r, Lock& lock);
   json nodes();
   json node_json(std::size_t k, std::int64_t rows, std::int64_t cols);
   json gradcheck();
@@ -189,6 +185,7 @@ class Engine final : public Api {
   std::optional<UploadInfo> upload_info_;
   std::unique_ptr<Trainer> trainer_;
   std::unique_ptr<Inspector> inspector_;
+  std::unique_ptr<BoundaryPlan> boundary_;
   std::vector<std::pair<Expr, runtime::Tensor>> inspect_data_;
   std::uint64_t generation_ = 0;
   bool running_ = false;
@@ -290,6 +287,7 @@ void Engine::shutdown() {
 void Engine::rebuild() {
   running_ = false;
   auto t = std::make_unique<Trainer>(source_);  // throws before anything changes
+  boundary_.reset();
   trainer_ = std::move(t);
   inspector_.reset();
   inspect_data_.clear();
@@ -546,92 +544,13 @@ json Engine::post_control(const std::string& body) {
   return state(false);
 }
 
-json Engine::boundary(const ApiRequest& r) {
+std::string Engine::boundary(const ApiRequest& r, Lock& lock) {
   const std::int64_t s = query_int(r, "size", 64, 2, max_boundary);
   const std::int64_t s2 = query_int(r, "units", 16, 2, max_unit_grid);
-  models::Model& m = trainer_->model();
-  const io::Dataset& all = trainer_->all_data();
-  if (all.X.rows() != 2)
-    throw BadRequest{fmt::format("boundary: the data has {} features; the plane needs 2", all.X.rows())};
-  double lo[2], hi[2];
-  for (int f = 0; f < 2; ++f) {
-    lo[f] = hi[f] = all.X(f, 0);
-    for (std::int64_t i = 0; i < all.samples(); ++i) {
-      lo[f] = std::min(lo[f], all.X(f, i));
-      hi[f] = std::max(hi[f], all.X(f, i));
-    }
-    const double pad = 0.1 * std::max(hi[f] - lo[f], 1e-6);
-    lo[f] -= pad;
-    hi[f] += pad;
-  }
-  // The forward pass alone over the grid's points, in inference mode: the
-  // output and every hidden activation A[l] as outputs of one plan.
-  const Graph& g = m.graph();
-  std::vector<NodeId> outs{m.output().id};
-  std::vector<std::pair<int, NodeId>> hidden;
-  for (int l = 1; l < 64; ++l) {
-    auto a = g.find(fmt::format("A{}", l));
-    if (!a) break;
-    if (*a == m.output().id || g.node(*a).shape.cols != m_dim) continue;
-    hidden.emplace_back(l, *a);
-    outs.push_back(*a);
-  }
-  runtime::Executor ex(g, outs);
-  for (NodeId id : ex.schedule())
-    if (g.node(id).op == OpKind::param) ex.bind(id, std::as_const(m.value(g.node(id).name)));
-  const auto run_grid = [&](std::int64_t n) {
-    io::Matrix X(Shape{2, n * n});
-    for (std::int64_t y = 0; y < n; ++y)
-      for (std::int64_t x = 0; x < n; ++x) {
-        X(0, y * n + x) = lo[0] + (hi[0] - lo[0]) * (double(x) + 0.5) / double(n);
-        X(1, y * n + x) = hi[1] - (hi[1] - lo[1]) * (double(y) + 0.5) / double(n);  // top row first
-      }
-    if (m.normalization) m.normalization->apply(X);
-    auto t = std::make_unique<runtime::Tensor>(runtime::Tensor::from_matrix(X, m.dtype()));
-    ex.bind(m.features().id, std::as_const(*t));
-    ex.run({.training = false, .step = 0});
-    return t;
-  };
-  auto keep_grid = run_grid(s);
-  const ops::Buffer out = ex.value(m.output().id);
-  json grid = json::array();
-  const std::int64_t K = out.shape.rows;
-  for (std::int64_t c = 0; c < s * s; ++c) {
-    if (K == 1) {
-      grid.push_back(rounded(value_at(out, m.dtype(), c)));
-    } else {
-      std::int64_t best = 0;
-      for (std::int64_t k = 1; k < K; ++k)
-        if (value_at(out, m.dtype(), k * out.shape.cols + c) > value_at(out, m.dtype(), best * out.shape.cols + c)) best = k;
-      grid.push_back(best);
-    }
-  }
-  json units = json::array();
-  if (!hidden.empty()) {
-    auto keep_units = run_grid(s2);
-    std::int64_t shown = 0;
-    for (const auto& [l, id] : hidden) {
-      const ops::Buffer a = ex.value(id);
-      for (std::int64_t u = 0; u < a.shape.rows && shown < max_units_shown; ++u, ++shown) {
-        json cells = json::array();
-        for (std::int64_t c = 0; c < s2 * s2; ++c) cells.push_back(rounded(value_at(a, m.dtype(), u * a.shape.cols + c)));
-        units.push_back({l, u, std::move(cells)});
-      }
-    }
-  }
-  const auto points = [](const io::Dataset& d) {
-    json p = json::array();
-    const std::int64_t every = std::max<std::int64_t>(1, d.samples() / 2000);
-    for (std::int64_t i = 0; i < d.samples(); i += every)
-      p.push_back({d.X(0, i), d.X(1, i), d.Y.rows() > 0 ? d.Y(0, i) : 0.0});
-    return p;
-  };
-  return json{{"size", s}, {"units_size", s2}, {"x", {lo[0], hi[0]}}, {"y", {lo[1], hi[1]}},
-              {"output", std::string(m.task() == models::Task::categorical ? "class"
-                                     : m.task() == models::Task::binary ? "probability" : "value")},
-              {"grid", std::move(grid)}, {"units", std::move(units)},
-              {"points", points(trainer_->train_set())}, {"dev_points", points(trainer_->dev_set())},
-              {"iteration", m.steps}};
+  if (!boundary_) boundary_ = std::make_unique<BoundaryPlan>(trainer_->model(), trainer_->all_data());
+  const BoundaryData b = boundary_->compute(s, s2, trainer_->train_set(), trainer_->dev_set());
+  lock.unlock();  // the numbers are copied out: format them while training goes on
+  return to_json(b);
 }
 
 json Engine::nodes() {
@@ -742,7 +661,7 @@ ApiResponse Engine::download(const std::string& what) {
   return r;
 }
 
-ApiResponse Engine::dispatch(const ApiRequest& r) {
+ApiResponse Engine::dispatch(const ApiRequest& r, Lock& lock) {
   const bool get = r.method == "GET", post = r.method == "POST";
   const std::string& p = r.path;
   const auto need = [&](bool ok) {
@@ -766,7 +685,9 @@ ApiResponse Engine::dispatch(const ApiRequest& r) {
   }
   if (p == "boundary") {
     need(get);
-    return json_answer(boundary(r));
+    ApiResponse a;
+    a.body = boundary(r, lock);
+    return a;
   }
   if (p == "graph") {
     need(get);
@@ -826,7 +747,7 @@ ApiResponse Engine::dispatch(const ApiRequest& r) {
 ApiResponse Engine::handle(const ApiRequest& r) {
   Lock lock(*this);
   try {
-    return dispatch(r);
+    return dispatch(r, lock);
   } catch (const BadRequest& e) {
     return error_answer(e.message, e.status);
   } catch (const Error& e) {  // InputError, GraphError, NumericError: the input's fault

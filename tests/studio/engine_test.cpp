@@ -3,6 +3,8 @@
 // notes' formulas by hand, the executor's schedule, the CLI's data loader).
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "dagrad/io/dataset.hpp"
@@ -424,4 +427,58 @@ TEST_CASE("studio engine: downloads, and --model opens a saved model to resume i
   resumed.control("reset");
   CHECK(resumed.get("state")["iteration"] == 12);
   CHECK(resumed.get("nodes").size() > 10);
+}
+
+// A benchmark, not a test (hidden; nothing asserted on time): planar 2-4-1's
+// updates a second through train::fit (what `dagrad train` runs) and through
+// the engine while a "page" takes every event and asks for a 64x64 boundary
+// with each, as studio.js does once per frame.
+//   dagrad_tests "[studio-bench]"
+TEST_CASE("studio engine: training speed beside train::fit", "[.][studio-bench]") {
+  runtime::set_threads(1);
+  // Rounds alternate, so that a machine busy with other work slows both alike.
+  for (int round = 0; round < 3; ++round) {
+    const std::int64_t iterations = 40000;
+    models::ModelSpec spec;
+    spec.layers = {2, 4, 1};
+    spec.hidden = models::Activation::tanh;
+    spec.seed = 3;
+    models::Model model = models::build_mlp(spec);
+    model.set_init(train::Init::small);
+    const auto [train_set, dev_set] = io::split_train_dev(train::make_planar(400, 3), 0.2, 3);
+    train::FitOptions fo;
+    fo.iterations = iterations;
+    fo.optimizer.learning_rate = 1.2;
+    fo.out = nullptr;
+    const auto t0 = std::chrono::steady_clock::now();
+    train::fit(model, train_set, nullptr, fo);
+    const double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double fit_rate = double(iterations) / fit_s;
+
+    Client c;
+    std::atomic<bool> done{false};
+    std::atomic<int> frames{0};
+    std::thread page([&] {
+      std::uint64_t seq = 0;
+      std::string event;
+      while (!done) {
+        const std::uint64_t next = c.api->next_event(seq, std::chrono::milliseconds(100), event);
+        if (next == seq) continue;
+        seq = next;
+        if (c.call("GET", "boundary", {{"size", "64"}}).status == 200) ++frames;
+      }
+    });
+    const auto t1 = std::chrono::steady_clock::now();
+    c.control("play");
+    std::this_thread::sleep_for(std::chrono::duration<double>(fit_s));
+    const json s = c.control("pause");
+    const double engine_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    done = true;
+    page.join();
+    const double engine_rate = s["iteration"].get<double>() / engine_s;
+    WARN(fmt::format("planar 2-4-1, round {}: train::fit {:.0f} updates/s; the engine {:.0f} updates/s "
+                     "with {} boundary frames ({:.1f}/s): {:.1f}%",
+                     round, fit_rate, engine_rate, frames.load(), frames / engine_s,
+                     100 * engine_rate / fit_rate));
+  }
 }
