@@ -48,7 +48,7 @@ var Studio = (function () {
 
   var config = null;   // the server's, as GET/POST config answers it
   var KEYS = ["data", "samples", "noise", "dev", "layers", "hidden", "output", "init", "lr",
-              "optimizer", "beta", "beta1", "beta2", "batch", "l2", "keep", "seed", "dtype"];
+              "optimizer", "beta1", "beta2", "epsilon", "batch", "l2", "keep", "seed", "dtype"];
 
   function listOf(v) {
     if (Array.isArray(v)) return v.slice();
@@ -235,9 +235,36 @@ var Studio = (function () {
     return b;
   }
 
+  // The output layer follows the data: 2 classes take sigmoid with n[L] = 1
+  // (or softmax with 2), more take softmax with n[L] = K, a regression
+  // linear with 1. A change of the data or the output sends a coherent set.
+  var uploadInfo = null;
+  function classesOf(data) {
+    if (data === "blobs") return 3;
+    if (data === "line") return 0;
+    if (data === "upload") return uploadInfo ? uploadInfo.classes : 2;
+    return 2;
+  }
+  function coherent(part) {
+    if (!config || (part.data === undefined && part.output === undefined)) return part;
+    var data = part.data !== undefined ? part.data : config.data;
+    var k = classesOf(data);
+    var output = part.output !== undefined ? part.output : config.output;
+    if (part.data !== undefined) output = k === 0 ? "linear" : k > 2 ? "softmax" : "sigmoid";
+    if (k > 2) output = "softmax";
+    var layers = listOf(part.layers !== undefined ? part.layers : config.layers).map(Number);
+    if (data !== "upload") layers[0] = 2;
+    else if (uploadInfo) layers[0] = uploadInfo.features;
+    layers[layers.length - 1] = output === "softmax" ? Math.max(k, 2) : 1;
+    part.output = output;
+    part.layers = shaped("layers", layers);
+    return part;
+  }
+
   // A change of any setting: the server rebuilds the model from the seed.
   var sending = Promise.resolve();
   function send(part) {
+    part = coherent(part);
     sending = sending.then(function () {
       return api("config", null, part).then(function (c) {
         error("");
@@ -330,8 +357,10 @@ var Studio = (function () {
   function drawState(st) {
     $("iteration").textContent = String(st.iteration);
     $("epoch").textContent = String(st.epoch);
-    $("cost").textContent = num(st.cost, 8);
-    $("cost").setAttribute("data-value", String(st.cost));
+    // The last update's cost; before the first update, the cost over the training set.
+    var J = st.cost !== null && st.cost !== undefined ? st.cost : st.train_cost;
+    $("cost").textContent = num(J, 8);
+    $("cost").setAttribute("data-value", String(J));
     $("cost").title = "the cost of the last update's batch; on the whole training set: " + num(st.train_cost);
     $("dev-cost").textContent = num(st.dev_cost);
     var note = st.diverged ? (st.message || "the cost diverged: lower the learning rate, then reset") : (st.message || "");
@@ -446,6 +475,7 @@ var Studio = (function () {
     return file.text().then(function (body) {
       return api("data", null, body);
     }).then(function (r) {
+      uploadInfo = r;
       $("data-info").textContent = file.name + ": " + r.samples + " samples, " + r.features +
         " features, " + (r.classes ? r.classes + " classes" : "real-valued labels (regression)");
       var next = r.config ? Promise.resolve(r.config) : api("config");
