@@ -107,6 +107,8 @@ models::ModelSpec Config::spec() const {
   models::ModelSpec s;
   s.layers = layers;
   s.hidden = models::parse_activation(hidden.front());
+  if (hidden.size() > 1)
+    for (const std::string& h : hidden) s.hidden_each.push_back(models::parse_activation(h));
   s.output = models::parse_output(output);
   s.l2 = l2;
   // One keep_prob of 1 is no dropout: leave the list empty, as the CLI does.
@@ -178,11 +180,9 @@ Config apply_config(const Config& base, const json& j, const std::optional<Uploa
   if (c.hidden.size() != 1 && c.hidden.size() != hidden_layers)
     fail(fmt::format("hidden: {} activations for {} hidden layers (give one, or one per hidden layer)",
                      c.hidden.size(), hidden_layers));
-  // NOTE: models::ModelSpec holds one hidden activation for the whole net.
-  if (std::any_of(c.hidden.begin(), c.hidden.end(), [&](const std::string& h) { return h != c.hidden[0]; }))
-    fail("hidden: one activation per hidden layer is not supported yet (models::ModelSpec has one "
-         "for every hidden layer); give one");
-  if (c.hidden.size() > 1) c.hidden.resize(1);
+  // One name for every layer when they agree, so a URL stays short.
+  if (std::all_of(c.hidden.begin(), c.hidden.end(), [&](const std::string& h) { return h == c.hidden[0]; }))
+    c.hidden.resize(1);
   if (c.keep.size() != 1 && c.keep.size() != hidden_layers)
     fail(fmt::format("keep: {} values for {} hidden layers (give one, or one per hidden layer)",
                      c.keep.size(), hidden_layers));

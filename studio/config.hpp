@@ -40,7 +40,7 @@ struct Config {
   double noise = 0.2;
   double dev = 0.2;
   std::vector<std::int64_t> layers{2, 4, 1};
-  std::vector<std::string> hidden{"tanh"};  // one activation for every hidden layer
+  std::vector<std::string> hidden{"tanh"};  // one for every hidden layer, or one per hidden layer
   std::string output = "sigmoid";
   std::string init = "small";
   double lr = 1.2;

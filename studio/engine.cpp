@@ -242,6 +242,10 @@ Engine::Engine(const EngineOptions& o) {
     if (m.spec) {
       c.layers = m.spec->layers;
       c.hidden = {std::string(models::name_of(m.spec->hidden))};
+      if (!m.spec->hidden_each.empty()) {
+        c.hidden.clear();
+        for (models::Activation a : m.spec->hidden_each) c.hidden.emplace_back(models::name_of(a));
+      }
       c.output = std::string(models::name_of(m.spec->output));
       c.l2 = m.spec->l2;
       c.keep = m.spec->keep_prob.empty() ? std::vector<double>{1.0} : m.spec->keep_prob;

@@ -194,6 +194,32 @@ TEST_CASE("studio engine: dZ[2]'s value is A[2] - Y from the forward pass by han
   CHECK(c.call("GET", "node", {{"name", "nope"}}).status == 400);
 }
 
+TEST_CASE("studio engine: an activation per hidden layer", "[studio]") {
+  Client c(R"({"data": "moons", "layers": "2,5,4,3,1", "hidden": "relu,tanh,sigmoid", "init": "he",
+              "lr": 0.3, "seed": 5})");
+  CHECK(c.get("config")["hidden"] == json({"relu", "tanh", "sigmoid"}));
+  c.step_costs(3);
+  CHECK(c.get("node", {{"name", "A[1]"}})["op"] == "relu");
+  CHECK(c.get("node", {{"name", "A[2]"}})["op"] == "tanh");
+  CHECK(c.get("node", {{"name", "A[3]"}})["op"] == "sigmoid");
+  // A[2] = tanh(Z[2]) element by element.
+  std::int64_t r = 0, k = 0, r2 = 0, k2 = 0;
+  const std::vector<double> Z2 = c.value("Z[2]", r, k), A2 = c.value("A[2]", r2, k2);
+  REQUIRE((r == r2 && k == k2 && r * k > 0));
+  for (std::size_t q = 0; q < Z2.size(); ++q) CHECK(A2[q] == Approx(std::tanh(Z2[q])));
+  // The model file keeps them: --model opens the same net.
+  const studio::ApiResponse m = c.call("GET", "download", {{"what", "model"}});
+  const models::Model saved =
+      models::model_from_bytes(std::vector<std::uint8_t>(m.body.begin(), m.body.end()), "download");
+  REQUIRE(saved.spec);
+  CHECK(saved.spec->hidden_each == std::vector<models::Activation>{models::Activation::relu,
+                                                                    models::Activation::tanh,
+                                                                    models::Activation::sigmoid});
+  // One name when they agree; a count that does not fit is refused.
+  CHECK(c.post("config", {{"hidden", "tanh,tanh,tanh"}})["hidden"] == json({"tanh"}));
+  CHECK(c.call("POST", "config", {}, R"({"hidden": "relu,tanh"})").status == 400);
+}
+
 TEST_CASE("studio engine: step-through walks the executor's schedule", "[studio]") {
   Client c;
   const json nodes = c.get("nodes");
