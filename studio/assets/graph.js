@@ -75,6 +75,27 @@ var Derivation = (function () {
     setView({ x: view.x + dx, y: view.y + dy, w: view.w, h: view.h });
   }
 
+  // The first view: the forward pass, the cost and the derived backward
+  // pass (dot's clusters), larger than the whole graph fitted; "fit" shows all.
+  function focus() {
+    var parts = svg.querySelectorAll("g.cluster.forward, g.cluster.loss, g.cluster.backward");
+    if (!parts.length) return;
+    var r = svg.getBoundingClientRect();
+    if (!r.width || !r.height) return;
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    parts.forEach(function (g) {
+      var b = g.getBoundingClientRect();
+      x0 = Math.min(x0, b.left); y0 = Math.min(y0, b.top);
+      x1 = Math.max(x1, b.right); y1 = Math.max(y1, b.bottom);
+    });
+    var s = Math.max(view.w / r.width, view.h / r.height);  // units per pixel now
+    var cx = view.x + view.w / 2 + ((x0 + x1) / 2 - (r.left + r.width / 2)) * s;
+    var cy = view.y + view.h / 2 + ((y0 + y1) / 2 - (r.top + r.height / 2)) * s;
+    var w = (x1 - x0) * s * 1.06, h = (y1 - y0) * s * 1.06;
+    var k = Math.max(w / r.width, h / r.height);  // units per pixel after
+    setView({ x: cx - r.width * k / 2, y: cy - r.height * k / 2, w: r.width * k, h: r.height * k });
+  }
+
   function load(text) {
     var pane = $("graph");
     var at = text.indexOf("<svg");
@@ -87,6 +108,7 @@ var Derivation = (function () {
     svg.removeAttribute("height");
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     fit();
+    focus();
     // Titles of nodes are the dot ids (n12): the learner's name is data-node.
     svg.querySelectorAll("g[data-node]").forEach(function (g) {
       var t = g.querySelector("title");
@@ -143,6 +165,7 @@ var Derivation = (function () {
     $("zoom-in").onclick = function () { zoom(1 / 1.3); };
     $("zoom-out").onclick = function () { zoom(1.3); };
     $("zoom-fit").onclick = fit;
+    $("zoom-focus").onclick = focus;
     $("trace-first").onclick = function () { goStep(0); };
     $("trace-prev").onclick = function () { goStep(Math.max(0, stepIndex - 1)); };
     $("trace-next").onclick = function () { goStep(Math.min(schedule.length - 1, stepIndex + 1)); };

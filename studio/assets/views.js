@@ -70,10 +70,10 @@ var Views = (function () {
     } else if (kind === "linear") {
       var all = b.grid.concat(b.points.map(function (p) { return p[2]; }));  // labels and outputs share the scale
       var rg = range(all), span = Math.max(Math.abs(rg.lo), Math.abs(rg.hi)) || 1;
-      colorOf = function (v) { return mix(WHITE, diverging(v / span), 0.75); };
+      colorOf = function (v) { return mix(WHITE, diverging(v / span), 0.6); };
       pointColor = function (v) { return diverging(v / span); };
     } else {
-      colorOf = function (p) { return mix(WHITE, prob(p), 0.75); };
+      colorOf = function (p) { return mix(WHITE, prob(p), 0.6); };
       pointColor = function (y) { return y >= 0.5 ? C1 : C0; };
     }
     paintGrid(ctx, b.grid, b.size, colorOf, W, H);
