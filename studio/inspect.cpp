@@ -209,6 +209,18 @@ void Inspector::evaluate(const models::Model& model,
     exec_->bind(e.id, std::as_const(batch_.back().second));
     m_ = b;
   }
+  // Every value is kept (no buffer shared): refuse a plan whose values would
+  // take more than max_bytes rather than exhaust the memory.
+  std::int64_t elements = 0;
+  for (const NodeInfo& n : nodes_) {
+    const Shape sh = d_.graph.node(n.id).shape;
+    elements += sh.rows * (sh.cols == m_dim ? m_ : sh.cols);
+  }
+  const auto bytes = static_cast<std::uint64_t>(elements) * dtype_size(d_.graph.dtype());
+  if (bytes > max_bytes)
+    throw InputError(fmt::format("node values: the derivation's {} values on a batch of {} take {} MiB, "
+                                 "more than the {} MiB allowed; use a smaller batch or net",
+                                 nodes_.size(), m_, bytes >> 20, max_bytes >> 20));
   exec_->run({.training = true, .step = static_cast<std::uint64_t>(model.steps), .samples = batch});
   key_ = key;
 }

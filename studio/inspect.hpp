@@ -46,6 +46,8 @@ struct NodeValue {
 
 class Inspector {
  public:
+  static constexpr std::uint64_t max_bytes = std::uint64_t{512} << 20;  // every value of one batch
+
   // The model must have its optimizer (Model::minimize). GraphError if the
   // graph cannot be planned.
   explicit Inspector(const models::Model& model);

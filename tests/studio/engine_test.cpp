@@ -575,9 +575,17 @@ TEST_CASE("studio engine: training speed beside train::fit", "[.][studio-bench]"
     done = true;
     page.join();
     const double engine_rate = s["iteration"].get<double>() / engine_s;
+    // The engine alone, no page asking.
+    Client quiet;
+    const auto t2 = std::chrono::steady_clock::now();
+    quiet.control("play");
+    std::this_thread::sleep_for(std::chrono::duration<double>(fit_s));
+    const json q = quiet.control("pause");
+    const double quiet_rate =
+        q["iteration"].get<double>() / std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
     WARN(fmt::format("planar 2-4-1, round {}: train::fit {:.0f} updates/s; the engine {:.0f} updates/s "
-                     "with {} boundary frames ({:.1f}/s): {:.1f}%",
+                     "with {} boundary frames ({:.1f}/s): {:.1f}%; the engine alone {:.0f}: {:.1f}%",
                      round, fit_rate, engine_rate, frames.load(), frames / engine_s,
-                     100 * engine_rate / fit_rate));
+                     100 * engine_rate / fit_rate, quiet_rate, 100 * quiet_rate / fit_rate));
   }
 }
