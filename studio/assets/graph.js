@@ -278,7 +278,7 @@ var Derivation = (function () {
     lastRefresh = now;
     busy = true;
     var p = mode === "step"
-      ? api("step", { index: stepIndex, row: $("trace-row").value, col: $("trace-col").value })
+      ? api("step", { index: schedule[stepIndex].index, row: $("trace-row").value, col: $("trace-col").value })
       : api("node", { name: selected, rows: 8, cols: 16 });
     return p.then(show, function (e) { Studio.error(e.message); })
             .then(function () { busy = false; }, function () { busy = false; });
@@ -286,8 +286,18 @@ var Derivation = (function () {
 
   // ---- step-through ---------------------------------------------------------------
 
+  // The plan's schedule, forward, then backward, then update, each phase in
+  // the plan's order (a stable sort: still an order the nodes can run in,
+  // since within one step no update feeds the forward or backward pass).
+  var RANK = { forward: 0, backward: 1, update: 2 };
+  function phased(nodes) {
+    return nodes.map(function (n, k) { n.index = k; return n; }).sort(function (a, b) {
+      return ((RANK[a.phase] || 0) - (RANK[b.phase] || 0)) || (a.index - b.index);
+    });
+  }
+
   function loadSchedule(nodes) {
-    schedule = nodes || [];
+    schedule = phased(nodes || []);
     var box = $("schedule");
     box.innerHTML = "";
     var phase = null;
@@ -363,6 +373,6 @@ var Derivation = (function () {
   function init(apiFn) { api = apiFn; wire(); }
 
   return { init: init, load: load, loadSchedule: loadSchedule, select: select, refresh: refresh,
-           goStep: goStep, pretty: pretty, fmt: fmt,
+           goStep: goStep, pretty: pretty, fmt: fmt, phased: phased,
            state: function () { return { selected: selected, mode: mode, step: stepIndex }; } };
 })();
