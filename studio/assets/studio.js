@@ -323,6 +323,7 @@ var Studio = (function () {
 
   var dirty = false, frameQueued = false, running = false, shownNote = "";
   var boundaryWanted = true, boundaryBusy = false, boundaryData = null, boundaryNew = false;
+  var BOUNDARY_MS = 100, lastBoundary = -Infinity;
   var stats = { frames: 0, draws: 0, events: 0, boundaries: 0, fps: 0, drawsPerSecond: 0 };
   var tick = { t: 0, frames: 0, draws: 0 };
 
@@ -345,7 +346,12 @@ var Studio = (function () {
       drawState(latest);
     }
     if (boundaryNew) { boundaryNew = false; drawBoundary(); }
-    if (boundaryWanted && !boundaryBusy && is2d) fetchBoundary();
+    // The boundary: at most one request in flight, and while training at most
+    // one every BOUNDARY_MS (each one takes the engine's lock from training).
+    if (boundaryWanted && !boundaryBusy && is2d && (!running || now - lastBoundary >= BOUNDARY_MS)) {
+      lastBoundary = now;
+      fetchBoundary();
+    }
     if (running) { Derivation.refresh(false); schedule(); }
   }
 
