@@ -123,6 +123,11 @@ var Studio = (function () {
     var generated = c.data !== "upload";
     ["samples", "noise", "dev"].forEach(function (id) { $(id).disabled = !generated; });
     renderLayers(c);
+    // The plane needs 2 input features; no boundary request otherwise.
+    is2d = Number(listOf(c.layers)[0]) === 2;
+    $("boundary-none").hidden = is2d;
+    $("boundary").hidden = !is2d;
+    if (!is2d) $("legend").innerHTML = "";
     $("accuracy-label").textContent = c.output === "linear" ? "R\u00b2" : "accuracy";
   }
 

@@ -93,7 +93,8 @@ var Views = (function () {
           ctx.fillStyle = css(pointColor(p[2]));
           ctx.fill();
           ctx.lineWidth = 1;
-          ctx.strokeStyle = "rgba(255,255,255,0.9)";
+          // Regression labels near 0 are near white: a dark ring keeps them seen.
+          ctx.strokeStyle = kind === "linear" ? "rgba(40,40,40,0.45)" : "rgba(255,255,255,0.9)";
         }
         ctx.stroke();
       }
