@@ -106,6 +106,18 @@ var Views = (function () {
   // A hidden unit's activation over the input plane.
   function unit(canvas, grid, s) {
     var rg = range(grid);
+    if (rg.hi - rg.lo <= 1e-12 * Math.max(1, Math.abs(rg.hi))) {
+      // The same value over the whole plane (zeros initialization: every
+      // unit stays alike): say so instead of a blank square.
+      var c = canvas.getContext("2d");
+      c.fillStyle = css(diverging(rg.hi === 0 ? 0 : rg.hi > 0 ? 0.35 : -0.35));
+      c.fillRect(0, 0, canvas.width, canvas.height);
+      c.fillStyle = "#555";
+      c.font = "11px sans-serif";
+      c.textAlign = "center";
+      c.fillText("= " + (+rg.hi.toPrecision(3)), canvas.width / 2, canvas.height / 2 + 4);
+      return;
+    }
     var span = Math.max(Math.abs(rg.lo), Math.abs(rg.hi)) || 1;
     paintGrid(canvas.getContext("2d"), grid, s,
               function (v) { return diverging(v / span); }, canvas.width, canvas.height);
