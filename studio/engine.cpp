@@ -165,7 +165,7 @@ class Engine final : public Api {
   ApiResponse dispatch(const ApiRequest& r, Lock& lock);
   void rebuild();  // a new run from source_ (pauses; same seed: same costs)
   void work();     // the training thread
-  void publish(bool full_metrics);
+  void publish();  // the state as the next event
   json state(bool events);
   void refresh_metrics();
   Inspector& inspector();
@@ -273,7 +273,7 @@ Engine::Engine(const EngineOptions& o) {
   }
   source_.config = c;
   rebuild();
-  publish(true);  // the first event: a client that asks for the latest gets it at once
+  publish();  // the first event: a client that asks for the latest gets it at once
   worker_ = std::thread([this] { work(); });
 }
 
@@ -375,7 +375,7 @@ json Engine::state(bool event) {
   return j;
 }
 
-void Engine::publish(bool) {
+void Engine::publish() {
   std::string data = state(true).dump(-1, ' ', false, json::error_handler_t::replace);
   {
     std::lock_guard<std::mutex> l(ev_mu_);
@@ -416,7 +416,7 @@ void Engine::work() {
       if (speed_ < 100) break;
       if ((done & 7) == 0 && (waiting_.load(std::memory_order_relaxed) > 0 || Clock::now() >= end)) break;
     }
-    if (!running_ || Clock::now() - last_event_ >= event_every) publish(false);
+    if (!running_ || Clock::now() - last_event_ >= event_every) publish();
     const int speed = speed_;
     l.unlock();
     if (speed < 100) {
@@ -460,7 +460,7 @@ json Engine::post_config(const std::string& body) {
     std::swap(source_, next);
     throw;
   }
-  publish(true);
+  publish();
   return get_config();
 }
 
@@ -501,7 +501,7 @@ json Engine::post_data(const std::string& body) {
     upload_info_ = old_info;
     throw;
   }
-  publish(true);
+  publish();
   return json{{"samples", info.samples}, {"features", info.features}, {"classes", info.classes},
               {"config", get_config()}};
 }
@@ -544,7 +544,7 @@ json Engine::post_control(const std::string& body) {
                                    a.dump().substr(0, 40))};
     }
   }
-  publish(true);
+  publish();
   return state(false);
 }
 
@@ -589,8 +589,7 @@ json Engine::node_json(std::size_t k, std::int64_t rows, std::int64_t cols) {
 }
 
 json Engine::gradcheck() {
-  Inspector& in = inspector();  // evaluates: the batch of the next update
-  (void)in;
+  inspector();  // inspect_data_: every sample input's data
   const models::Model& m = trainer_->model();
   autodiff::Feeds feeds;
   const std::span<const std::int64_t> batch = trainer_->next_batch();

@@ -124,10 +124,9 @@ bool Trainer::step() {
   return true;
 }
 
-Metrics Trainer::evaluate(train::Session* s, train::Feeder* f, const io::Dataset& d) {
+Metrics Trainer::evaluate(train::Session* s, const io::Dataset& d) {
   Metrics out;
   if (!s) return out;
-  (void)f;
   s->run({.training = false, .step = 0});
   out.cost = s->scalar(model_->eval_cost());
   const io::Matrix A = matrix_of(s->value(model_->output()), model_->dtype());
@@ -137,7 +136,8 @@ Metrics Trainer::evaluate(train::Session* s, train::Feeder* f, const io::Dataset
   return out;
 }
 
-Metrics Trainer::evaluate_train() { return evaluate(train_eval_.get(), train_eval_feed_.get(), train_); }
-Metrics Trainer::evaluate_dev() { return evaluate(dev_eval_.get(), dev_eval_feed_.get(), dev_); }
+// The evaluation sessions' inputs were bound once (Feeder::feed_range).
+Metrics Trainer::evaluate_train() { return evaluate(train_eval_.get(), train_); }
+Metrics Trainer::evaluate_dev() { return evaluate(dev_eval_.get(), dev_); }
 
 }  // namespace dagrad::studio

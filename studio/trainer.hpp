@@ -73,7 +73,7 @@ class Trainer {
   std::int64_t first_step() const { return first_step_; }
 
  private:
-  Metrics evaluate(train::Session* s, train::Feeder* f, const io::Dataset& d);
+  Metrics evaluate(train::Session* s, const io::Dataset& d);
 
   std::unique_ptr<models::Model> model_;
   io::Dataset all_, train_, dev_;

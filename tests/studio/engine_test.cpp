@@ -19,6 +19,7 @@
 
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/models/model_file.hpp"
+#include "dagrad/models/onnx.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/op.hpp"
 #include "dagrad/runtime/executor.hpp"
@@ -455,6 +456,40 @@ TEST_CASE("studio engine: downloads, and --model opens a saved model to resume i
   resumed.control("reset");
   CHECK(resumed.get("state")["iteration"] == 12);
   CHECK(resumed.get("nodes").size() > 10);
+}
+
+TEST_CASE("studio engine: zeros keep every hidden unit the same (symmetry is never broken)",
+          "[studio]") {
+  Client c(R"({"data": "moons", "layers": "2,3,1", "hidden": "tanh", "init": "zeros", "lr": 0.5})");
+  c.step_costs(30);
+  std::int64_t r = 0, k = 0;
+  const std::vector<double> W1 = c.value("W[1]", r, k);
+  REQUIRE((r == 3 && k == 2));
+  for (std::int64_t u = 1; u < 3; ++u)
+    for (std::int64_t j = 0; j < 2; ++j) CHECK(W1[u * 2 + j] == W1[j]);
+  const std::vector<double> W2 = c.value("W[2]", r, k);
+  CHECK((W2[0] == W2[1] && W2[1] == W2[2]));
+}
+
+TEST_CASE("studio engine: the ONNX download where the build has ONNX", "[studio]") {
+  Client c;
+  c.step_costs(4);
+  const studio::ApiResponse r = c.call("GET", "download", {{"what", "onnx"}});
+  if (!models::onnx_available()) {
+    CHECK(r.status == 400);
+    return;
+  }
+  REQUIRE(r.status == 200);
+  CHECK(r.filename == "model.onnx");
+  // Read back by the importer, it predicts what the model predicts.
+  models::Model back = models::import_onnx_bytes(
+      std::vector<std::uint8_t>(r.body.begin(), r.body.end()), "model.onnx");
+  const studio::ApiResponse m = c.call("GET", "download", {{"what", "model"}});
+  models::Model mine = models::model_from_bytes(std::vector<std::uint8_t>(m.body.begin(), m.body.end()), "m");
+  const io::Dataset d = train::make_planar(20, 8);
+  const io::Matrix a = train::predict(back, d.X), b = train::predict(mine, d.X);
+  REQUIRE(a.values.size() == b.values.size());
+  for (std::size_t q = 0; q < a.values.size(); ++q) CHECK(a.values[q] == Approx(b.values[q]));
 }
 
 TEST_CASE("studio engine: --model opens a DSL graph's model and resumes it as train::fit would",
