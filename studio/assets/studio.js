@@ -543,8 +543,12 @@ var Studio = (function () {
     wire();
     api("config").then(function (c) {
       config = c;
+      // The URL's settings, when they differ from the server's: a shared link
+      // rebuilds the same model; a reload of the same settings keeps the run
+      // (and a model opened with --model) as it is.
       var part = fromUrl();
-      if (!part) return c;
+      var norm = function (v) { return Array.isArray(v) ? v.map(String).join(",") : String(v); };
+      if (!part || Object.keys(part).every(function (k) { return norm(part[k]) === norm(c[k]); })) return c;
       return api("config", null, part).catch(function (e) { error("the URL's settings: " + e.message); return c; });
     }).then(function (c) {
       render(c);

@@ -16,7 +16,8 @@ Starts `dagrad studio --generate planar --port 0` itself, reads its
   - rewind replays the same costs bit for bit;
   - a CSV with a bad row shows the CLI's message with the line number;
   - a shared URL (a second server) reproduces the costs bit for bit;
-  - the gradient check table shows every parameter.
+  - the gradient check table shows every parameter;
+  - the download links answer the model, ONNX, cost log, LaTeX and SVG.
 
 Screenshots go to $DAGRAD_STUDIO_SHOTS (default: a new temporary folder,
 so a CI run writes nothing into the repository). Exit 0: passed; 1: failed;
@@ -435,8 +436,9 @@ def check_shared_url(page, studio, dagrad):
         check(costs_a == costs_b, "the shared URL's costs %s differ from %s" % (costs_b, costs_a))
     finally:
         other.stop()
-    # And a reload of the first.
+    # And a reload of the first: the same settings keep the run; rewound, it replays.
     page.open(url)
+    page.reset(studio)
     costs_c = page.steps(studio, 6)
     check(costs_c == costs_a, "after a reload the costs %s differ from %s" % (costs_c, costs_a))
     say("  shared URL %s: the same %d costs on a second studio and after a reload" % (url.split("?")[1], len(costs_a)))
@@ -461,6 +463,25 @@ def check_gradcheck(page, studio):
         check(shown[p] < 1e-5, "%s's relative error %g" % (p, shown[p]))
     page.shot("studio_gradcheck.png", "gradcheck")
     say("  relative errors %s" % shown)
+
+
+def check_downloads(page, studio):
+    """The page's download links (token in their query): each answers its file."""
+    expect = {"model": None, "onnx": None, "costs": b"iteration,cost", "latex": b"dZ", "svg": b"<svg"}
+    for what, needle in expect.items():
+        href = page.t("download-" + what).get_attribute("href")
+        check(href and ("what=" + what) in href, "the %s link is %r" % (what, href))
+        try:
+            with urllib.request.urlopen(href, timeout=30) as r:
+                body = r.read()
+                disp = r.headers.get("Content-Disposition", "")
+        except urllib.error.HTTPError as e:
+            text = e.read().decode(errors="replace")
+            check(what == "onnx" and e.code == 400 and "ONNX" in text, "%s: HTTP %d %s" % (what, e.code, text))
+            continue
+        check(len(body) > 0 and "attachment" in disp, "%s: %d bytes, Content-Disposition %r" % (what, len(body), disp))
+        if needle:
+            check(needle in body, "%s holds no %r" % (what, needle))
 
 
 def main():
@@ -491,7 +512,8 @@ def main():
                   ("rewind replays the costs bit for bit", lambda: check_rewind(page, studio)),
                   ("gradient check", lambda: check_gradcheck(page, studio)),
                   ("a bad CSV row: the CLI's message", lambda: check_bad_csv(page, studio, dagrad, tmp)),
-                  ("a shared URL reproduces the costs", lambda: check_shared_url(page, studio, dagrad))]
+                  ("a shared URL reproduces the costs", lambda: check_shared_url(page, studio, dagrad)),
+                  ("the download links", lambda: check_downloads(page, studio))]
         for name, fn in checks:
             t0 = time.monotonic()
             try:
