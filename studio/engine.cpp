@@ -25,6 +25,7 @@
 #include "dagrad/studio/boundary.hpp"
 #include "dagrad/studio/config.hpp"
 #include "dagrad/studio/inspect.hpp"
+#include "dagrad/studio/temp_dir.hpp"
 #include "dagrad/studio/trainer.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/viz/notation.hpp"
@@ -94,19 +95,6 @@ json downsample(const std::vector<double>& costs, std::int64_t first, std::int64
   return out;
 }
 
-// A private temporary folder, removed with this object.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dagrad-studio-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw InputError("cannot make a temporary folder for the upload");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size())

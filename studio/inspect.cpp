@@ -13,6 +13,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/read_file.hpp"
 #include "dagrad/ops/op.hpp"
+#include "dagrad/studio/temp_dir.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/viz/dot.hpp"
 #include "dagrad/viz/explain.hpp"
@@ -46,19 +47,6 @@ std::string bare(std::string s) {
   return s;
 }
 
-// A private temporary folder, removed with this object.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dagrad-studio-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw InputError("cannot make a temporary folder for the graph");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 }  // namespace
 
