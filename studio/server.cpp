@@ -696,7 +696,12 @@ Server::Server(Api& api, ServerOptions options) {
   if (ec)
     throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message()));
   impl_->port = acceptor.local_endpoint().port();
-  impl_->host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  // The URL to open: a wildcard address (0.0.0.0, ::) is no place to browse
+  // to, so the URL names loopback, which the wildcard includes.
+  if (address.is_unspecified())
+    impl_->host = address.is_v6() ? "[::1]" : "127.0.0.1";
+  else
+    impl_->host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   // The door needs the port the kernel gave.
   impl_->shared.door = Door(address, impl_->port, options.token);
 }

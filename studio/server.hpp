@@ -45,7 +45,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const;
-  // "http://127.0.0.1:PORT/?token=TOKEN" (an IPv6 host in brackets).
+  // "http://127.0.0.1:PORT/?token=TOKEN" (an IPv6 host in brackets; for a
+  // wildcard address, loopback).
   std::string url() const;
 
   // Starts the thread pool and the event pump, and returns.
