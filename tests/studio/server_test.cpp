@@ -35,14 +35,16 @@ class FakeApi : public Api {
     for (const auto& [k, v] : r.query) q += k + "=" + v + ";";
     return {200, "application/json", r.method + " " + r.path + " " + q + " " + std::to_string(r.body.size()), ""};
   }
-  // A new event every few milliseconds: {"n": seq}.
+  // A new event every few milliseconds: {"n": seq}, padded to `event_size` bytes.
   std::uint64_t next_event(std::uint64_t after, std::chrono::milliseconds wait, std::string& data) override {
     std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
     const std::uint64_t seq = ++events;
     if (seq <= after) return after;
     data = "{\"n\": " + std::to_string(seq) + "}";
+    if (data.size() < event_size) data += std::string(event_size - data.size(), ' ');
     return seq;
   }
+  std::size_t event_size = 0;
   void shutdown() override {}
   std::atomic<int> calls{0};
   std::atomic<std::uint64_t> events{0};
@@ -126,12 +128,11 @@ Reply exchange(std::uint16_t port, const std::string& request) {
 struct Studio {
   FakeApi api;
   std::string token = random_token();
-  Server server{api, [this] {
-                  ServerOptions o;
-                  o.token = token;
-                  return o;
-                }()};
-  Studio() { server.start(); }
+  Server server;
+  explicit Studio(ServerOptions o = {}, std::size_t event_size = 0) : server(api, (o.token = token, o)) {
+    api.event_size = event_size;
+    server.start();
+  }
   std::string host() const { return "127.0.0.1:" + std::to_string(server.port()); }
   // GET target with the right Host and any extra header lines.
   Reply get(const std::string& target, const std::string& extra = "") {
@@ -353,4 +354,57 @@ TEST_CASE("studio events: a stream of data lines, and a client that leaves", "[s
   CHECK(n > 0);
   ::close(fd2);
   CHECK(s.get("/api/state?token=" + s.token).status == 200);
+}
+
+TEST_CASE("studio events: a client that stops reading is cut after the write time", "[studio]") {
+  ServerOptions o;
+  o.write_time = std::chrono::milliseconds(500);
+  Studio s(o, 64 * 1024);  // 64 KiB events every 5 ms fill the socket's buffers in well under a second
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  const int small = 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(s.server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  send_all(fd, "GET /events?token=" + s.token + " HTTP/1.1\r\nHost: " + s.host() + "\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // not reading
+  // Meanwhile others are served.
+  CHECK(s.get("/api/state?token=" + s.token).status == 200);
+  // What was buffered drains, then the end: the server closed the stream
+  // (a stream still open would keep sending, or time this read out).
+  char buf[65536];
+  ssize_t n = 0;
+  std::size_t total = 0;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0 && total < (std::size_t{256} << 20)) total += static_cast<std::size_t>(n);
+  CHECK(n == 0);
+  ::close(fd);
+}
+
+TEST_CASE("studio: connections over the cap are closed, the server goes on", "[studio]") {
+  ServerOptions o;
+  o.max_connections = 3;
+  Studio s(o);
+  int idle[3];
+  for (int& fd : idle) {
+    fd = connect_to(s.server.port());
+    send_all(fd, "G");  // a request begun: the connection counts
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int extra = connect_to(s.server.port());
+  char c;
+  CHECK(::recv(extra, &c, 1, 0) == 0);  // closed at once, no answer (a timeout would be -1)
+  ::close(extra);
+  for (int fd : idle) ::close(fd);
+  // The closed ones free their places (the server sees the close a moment later).
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = s.get("/api/state?token=" + s.token).status;
+  }
+  CHECK(status == 200);
 }
