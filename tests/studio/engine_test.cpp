@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "dagrad/train/synthetic.hpp"
 #include "dagrad/viz/dot.hpp"
 #include "dagrad/viz/notation.hpp"
+#include "tests/robustness/cli_run.hpp"
 
 using nlohmann::json;
 using namespace dagrad;
@@ -219,6 +221,33 @@ TEST_CASE("studio engine: an activation per hidden layer", "[studio]") {
   // One name when they agree; a count that does not fit is refused.
   CHECK(c.post("config", {{"hidden", "tanh,tanh,tanh"}})["hidden"] == json({"tanh"}));
   CHECK(c.call("POST", "config", {}, R"({"hidden": "relu,tanh"})").status == 400);
+}
+
+TEST_CASE("studio engine: each node's equation is the line `dagrad explain` prints", "[studio]") {
+  Client c(R"({"layers": "2,4,1", "hidden": "tanh", "optimizer": "adam", "lr": 0.01})");
+  std::set<std::string> equations;
+  for (const json& n : c.get("nodes"))
+    if (n["phase"] != "forward" && !n["equation"].get<std::string>().empty())
+      equations.insert(n["equation"].get<std::string>());
+  const std::filesystem::path dir = temp_dir();
+  const robustness::CliResult r = robustness::run_cli(
+      dir, {"explain", "--layers", "2,4,1", "--hidden", "tanh", "--optimizer", "adam", "--lr", "0.01"});
+  std::filesystem::remove_all(dir);
+  REQUIRE(r.exit_code == 0);
+  // "dZ[2] = A[2] - Y        (1 x m)": the equation, then the shape.
+  std::istringstream lines(r.out);
+  std::size_t count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t shape = line.rfind("  (");
+    REQUIRE(shape != std::string::npos);
+    std::string eq = line.substr(0, shape);
+    eq.erase(eq.find_last_not_of(' ') + 1);
+    INFO(eq);
+    CHECK(equations.count(eq) == 1);
+    ++count;
+  }
+  CHECK(count == equations.size());
+  CHECK(count > 20);  // Adam's moments and corrections are lines too
 }
 
 TEST_CASE("studio engine: step-through walks the executor's schedule", "[studio]") {
