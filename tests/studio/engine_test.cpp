@@ -466,6 +466,17 @@ TEST_CASE("studio engine: downloads, and --model opens a saved model to resume i
     REQUIRE(svg.status == 200);
     CHECK(svg.body.find("data-node=\"dZ[2]\"") != std::string::npos);
     CHECK(svg.body.find("data-node=\"W[1]\"") != std::string::npos);
+    // Without the data-node attributes, the SVG `dagrad dot` writes.
+    const std::filesystem::path dir = temp_dir();
+    const robustness::CliResult r = robustness::run_cli(
+        dir, {"dot", "--layers", "2,4,1", "--hidden", "tanh", "--optimizer", "gd", "--lr", "1.2", "-o", "g.svg"});
+    const std::string cli = robustness::slurp(dir / "g.svg");
+    std::filesystem::remove_all(dir);
+    REQUIRE(r.exit_code == 0);
+    std::string mine = svg.body;
+    for (std::size_t at; (at = mine.find(" data-node=\"")) != std::string::npos;)
+      mine.erase(at, mine.find('"', at + 12) + 1 - at);
+    CHECK(mine == cli);
   }
   const std::vector<double> next = c.step_costs(3);
 
