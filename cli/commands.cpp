@@ -21,6 +21,7 @@ void add_dot(CLI::App& app, Commands& out);
 void add_explain(CLI::App& app, Commands& out);
 void add_export(CLI::App& app, Commands& out);
 void add_import(CLI::App& app, Commands& out);
+void add_studio(CLI::App& app, Commands& out);  // says so in a build without the studio
 
 
 void register_commands(CLI::App& app) {
@@ -37,6 +38,7 @@ void register_commands(CLI::App& app) {
   add_explain(app, c);
   add_export(app, c);
   add_import(app, c);
+  add_studio(app, c);
 }
 
 int run_selected(CLI::App&) {

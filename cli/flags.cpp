@@ -70,6 +70,7 @@ constexpr Range ranges[] = {
     {"--layer", 1, int64_max, false, false},
     {"--seed", 0, uint64_max, false, false},
     {"--checkpoint-every", 1, int64_max, false, false},
+    {"--port", 0, 65535, false, false},
 };
 
 // `flag` is ignored without `other`: refused instead.
@@ -98,6 +99,7 @@ struct Excludes {
 };
 constexpr Excludes excludes[] = {
     {"--m", "--data"}, {"--samples", "--full"}, {"--graph", "--layers"}, {"--scale", "--no-scale"},
+    {"--data", "--generate"},
 };
 
 // Exactly one of these is required where all of them exist.

@@ -13,6 +13,11 @@ double ModelSpec::keep_prob_of(int l) const {
   return keep_prob[static_cast<std::size_t>(l - 1)];
 }
 
+Activation ModelSpec::activation_of(int l) const {
+  if (hidden_each.empty()) return hidden;
+  return hidden_each[static_cast<std::size_t>(l - 1)];
+}
+
 void ModelSpec::validate() const {
   if (layers.size() < 2)
     throw InputError(fmt::format("--layers needs at least 2 entries (n[0] and n[L]), got {}",
@@ -24,6 +29,9 @@ void ModelSpec::validate() const {
     throw InputError("--output softmax needs at least 2 output units");
   if (l2 < 0) throw InputError(fmt::format("--l2 {} must be >= 0", l2));
   const std::size_t hidden = layers.size() - 2;
+  if (!hidden_each.empty() && hidden_each.size() != hidden)
+    throw InputError(fmt::format("--hidden gives {} activations for {} hidden layers",
+                                 hidden_each.size(), hidden));
   if (keep_prob.size() > 1 && keep_prob.size() != hidden)
     throw InputError(fmt::format("--keep-prob gives {} values for {} hidden layers",
                                  keep_prob.size(), hidden));
@@ -49,8 +57,8 @@ std::vector<std::string> Mlp::param_names() const {
 
 namespace {
 
-Expr activate(Expr Z, const ModelSpec& spec) {
-  switch (spec.hidden) {
+Expr activate(Expr Z, const ModelSpec& spec, int l) {
+  switch (spec.activation_of(l)) {
     case Activation::sigmoid: return sigmoid(Z);
     case Activation::tanh: return tanh(Z);
     case Activation::relu: return relu(Z);
@@ -77,7 +85,7 @@ Mlp build_mlp(Graph& g, const ModelSpec& spec, std::int64_t m) {
     Expr b = g.param(fmt::format("b{}", l), {n, 1});
     Expr Z = (W * A + b).named(fmt::format("Z{}", l));
     if (l < L) {
-      A = activate(Z, spec).named(fmt::format("A{}", l));
+      A = activate(Z, spec, l).named(fmt::format("A{}", l));
       if (const double kp = spec.keep_prob_of(l); kp < 1.0) {
         Expr D = dropout_mask(g, A.shape(), kp, spec.seed * 1000003u + static_cast<unsigned>(l))
                      .named(fmt::format("D{}", l));

@@ -2,7 +2,7 @@
 // L = 1 case and the shallow network the L = 2 case:
 //
 //   Z[l] = W[l] A[l-1] + b[l]        (n[l] x m),  A[0] = X
-//   A[l] = g(Z[l])                    hidden activation g; with dropout
+//   A[l] = g[l](Z[l])                 hidden activation g (one, or one per layer); with dropout
 //                                     A[l] = A[l] * D[l] / keep_prob[l]
 //   A[L] = sigmoid(Z[L]), softmax(Z[L]) or Z[L] (linear, for regression)
 //   J    = cross-entropy(A[L], Y) + lambda/(2m) sum_l ||W[l]||_F^2
@@ -27,6 +27,8 @@ enum class Output { sigmoid, softmax, linear };
 struct ModelSpec {
   std::vector<std::int64_t> layers;     // n[0], n[1], ..., n[L]
   Activation hidden = Activation::relu;
+  std::vector<Activation> hidden_each;  // empty: `hidden` in every hidden layer;
+                                        // else one per hidden layer (layer 1 first)
   Output output = Output::sigmoid;
   double l2 = 0.0;                      // lambda; 0 = no penalty
   std::vector<double> keep_prob;        // empty, one value for every hidden
@@ -37,6 +39,8 @@ struct ModelSpec {
   int depth() const { return static_cast<int>(layers.size()) - 1; }  // L
   // keep_prob of hidden layer l (1-based), 1.0 when none.
   double keep_prob_of(int l) const;
+  // The activation of hidden layer l (1-based).
+  Activation activation_of(int l) const;
   // Throws InputError naming the field for an impossible spec.
   void validate() const;
 };

@@ -35,6 +35,10 @@ Json spec_json(const ModelSpec& s) {
   Json j;
   j["layers"] = s.layers;
   j["hidden"] = name_of(s.hidden);
+  if (!s.hidden_each.empty()) {
+    j["hidden_each"] = Json::array();
+    for (Activation a : s.hidden_each) j["hidden_each"].push_back(name_of(a));
+  }
   j["output"] = name_of(s.output);
   j["l2"] = s.l2;
   j["keep_prob"] = s.keep_prob;
@@ -155,6 +159,14 @@ ModelSpec read_spec(const Reader& r, const Json& s) {
     spec.layers.push_back(n.get<std::int64_t>());
   }
   spec.hidden = parse_activation(r.str(s, "hidden"));
+  if (s.contains("hidden_each")) {  // absent: `hidden` in every hidden layer
+    const Json& each = s.at("hidden_each");
+    if (!each.is_array()) r.bad("spec.hidden_each", "an array of activations");
+    for (const Json& a : each) {
+      if (!a.is_string()) r.bad("spec.hidden_each", "an array of activations");
+      spec.hidden_each.push_back(parse_activation(a.get<std::string>()));
+    }
+  }
   spec.output = parse_output(r.str(s, "output"));
   spec.l2 = r.num(s, "l2", "spec.l2");
   const Json& kp = r.at(s, "keep_prob", "spec.keep_prob");

@@ -7,6 +7,9 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
+# The studio's HTTP server is Boost.Beast, in the Boost headers that
+# libboost-graph-dev brings; its browser tests drive headless chromium
+# through chromium-driver and python3-selenium.
 apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
   libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libdnnl-dev libcli11-dev \
@@ -14,4 +17,5 @@ apt-get install -y --no-install-recommends \
   graphviz librsvg2-bin python3-numpy \
   libonnx-dev libprotobuf-dev python3-onnx \
   libopenmpi-dev openmpi-bin \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev \
+  chromium chromium-driver python3-selenium
