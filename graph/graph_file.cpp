@@ -171,7 +171,11 @@ Node read_node(const Json& j, std::string_view origin, std::size_t index, std::s
   Node n;
   if (j.contains("name")) {
     if (!j.at("name").is_string()) bad_field(w, "name", "a string");
-    n.name = w.name = j.at("name").get<std::string>();
+    n.name = j.at("name").get<std::string>();
+    // A name becomes a file name inside the model file (zip, npz): control
+    // bytes there would make a file no reader takes back.
+    if (printable(n.name) != n.name) bad_field(w, "name", "printable text (no control bytes)");
+    w.name = n.name;
   }
   if (int_field(j, w, "id", -1, -1, INT64_MAX) != static_cast<std::int64_t>(index))
     bad_field(w, "id", fmt::format("{} (ids run 0, 1, 2, ... in file order)", index));
@@ -239,7 +243,7 @@ Json parse(std::string_view text, std::string_view origin) {
     if (e.byte >= text.size())
       throw InputError(
           fmt::format("{}: the JSON ends early at byte {} (truncated file?)", origin, text.size()));
-    throw InputError(fmt::format("{}: not valid JSON at byte {}: {}", origin, e.byte, e.what()));
+    throw InputError(fmt::format("{}: not valid JSON at byte {}: {}", origin, e.byte, without_library_tags(e.what())));
   }
 }
 
@@ -335,7 +339,7 @@ GraphFile graph_file_from_json(std::string_view text, std::string_view origin) t
 } catch (const Json::exception& e) {
   // A safety net: every field is type-checked above, so this is a field
   // combination the checks did not foresee, still reported as bad input.
-  throw InputError(fmt::format("{}: malformed graph file: {}", origin, e.what()));
+  throw InputError(fmt::format("{}: malformed graph file: {}", origin, without_library_tags(e.what())));
 }
 
 Graph graph_from_json(std::string_view text, std::string_view origin) {
