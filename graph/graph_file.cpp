@@ -200,6 +200,11 @@ Node read_node(const Json& j, std::string_view origin, std::size_t index, std::s
   };
   if (!sh.is_array() || sh.size() != 2) bad_field(w, "shape", "[rows, cols], each a positive integer or \"m\"");
   n.shape = Shape{dim(sh[0]), dim(sh[1])};
+  // Each dimension is at most 2^40, so rows * cols could wrap an int64 in
+  // Shape::size() before checked_bytes sees it: the count is bounded here.
+  constexpr std::int64_t max_values = std::int64_t{1} << 40;
+  if (n.shape.rows != m_dim && n.shape.cols != m_dim && n.shape.rows > max_values / n.shape.cols)
+    bad_field(w, "shape", "[rows, cols] of at most 2^40 values");
   n.role = read_role(j, w);
   n.layer = static_cast<int>(int_field(j, w, "layer", 0, INT32_MIN, INT32_MAX));
   if (j.contains("attrs")) n.attrs = read_attrs(j.at("attrs"), w);
