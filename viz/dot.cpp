@@ -480,8 +480,8 @@ std::string check_dot_path(const std::string& path) {
   const std::string ext = lower_extension(path);
   if (ext == "dot" || ext == "gv") return "";
   if (ext != "svg" && ext != "png" && ext != "pdf")
-    throw InputError(fmt::format("cannot write '{}': unknown extension '.{}' (use .dot, .gv, "
-                                 ".svg, .png or .pdf)", path, ext));
+    throw InputError(fmt::format("cannot write '{}': {} (use .dot, .gv, .svg, .png or .pdf)", path,
+                                 ext.empty() ? "no extension" : fmt::format("unknown extension '.{}'", ext)));
   const std::string exe = find_program("dot");
   if (exe.empty())
     throw InputError(fmt::format("cannot write '{}': rendering .{} needs Graphviz's `dot` "

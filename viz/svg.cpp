@@ -190,8 +190,8 @@ void run_rsvg_convert(const std::string& exe, std::string_view format, const std
 std::string check_figure_path(const std::string& path) {
   const std::string ext = extension_of(path);
   if (ext != ".svg" && ext != ".png" && ext != ".pdf") {
-    throw InputError(fmt::format(
-        "cannot write plot '{}': unknown extension '{}' (use .svg, .png or .pdf)", path, ext));
+    throw InputError(fmt::format("cannot write plot '{}': {} (use .svg, .png or .pdf)", path,
+                                 ext.empty() ? "no extension" : fmt::format("unknown extension '{}'", ext)));
   }
   const std::string exe = ext == ".svg" ? "" : find_on_path("rsvg-convert");
   if (ext != ".svg" && exe.empty()) {

@@ -826,6 +826,9 @@ std::vector<Row> message_rows() {
       r19("a 401-digit field in the data", {"train", "--layers", "3,2,1", "--data", "longnum.csv", "--iters", "5"},
           {"longnum.csv:9", "out of the range"}),
       r19("a 401-digit number in a graph file", {"dot", "--graph", "longnum.json"}, {"longnum.json"}),
+      r19("-o without an extension", {"dot", "--layers", "3,2,1", "-o", "graph"}, {"-o", "'graph'", "no extension"}),
+      r19("--plot without an extension", {"train", "--layers", "3,2,1", "--data", "good.csv", "--iters", "5", "--plot", "cost"},
+          {"--plot", "'cost'", "no extension"}),
   };
   rows[0].args[2] = "nover.dagrad";
   rows[0].expect = {"nover.dagrad", "version"};
