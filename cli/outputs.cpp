@@ -1,10 +1,7 @@
 #include "cli/outputs.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 
