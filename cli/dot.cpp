@@ -108,8 +108,7 @@ void add_dot(CLI::App& app, Commands& out) {
   cmd->add_option("-o,--out", o->output,
                   "output .dot/.gv, or .svg/.png/.pdf via Graphviz (default: stdout)");
   cmd->add_flag("--forward-only", o->dot.forward_only, "draw the forward pass and the loss only");
-  cmd->add_option("--layer", o->dot.layer, "draw one layer's slice (its operands dashed)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--layer", o->dot.layer, "draw one layer's slice (its operands dashed); 0: every layer");
   cmd->add_flag("--collapse", o->dot.collapse, "one box per layer and role (for deep nets)");
   cmd->add_flag("--show-dead", o->dot.show_dead,
                 "also draw nodes that are never scheduled (dimmed); default: omitted");

@@ -17,6 +17,7 @@
 #include "dagrad/train/fit.hpp"
 #include "dagrad/train/normalize.hpp"
 #include "dagrad/train/params.hpp"
+#include "dagrad/viz/progress.hpp"
 
 namespace dagrad::cli {
 
@@ -53,9 +54,9 @@ int run_eval(const EvalArgs& a) {
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
   const train::Evaluation e = train::evaluate(model, d);
   if (e.task == models::Task::regression)
-    fmt::print("Cost: {:.6f}\nR^2: {:.6f}\nSamples: {}\n", e.cost, e.r2, e.samples);
+    fmt::print("Cost: {}\nR^2: {}\nSamples: {}\n", viz::format_cost(e.cost), viz::format_cost(e.r2), e.samples);
   else
-    fmt::print("Accuracy: {:.2f}%\nCost: {:.6f}\nSamples: {}\n", 100.0 * e.accuracy, e.cost, e.samples);
+    fmt::print("Accuracy: {:.2f}%\nCost: {}\nSamples: {}\n", 100.0 * e.accuracy, viz::format_cost(e.cost), e.samples);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/models/onnx.hpp"
@@ -25,6 +26,7 @@ struct ExportArgs {
 int run_export(const ExportArgs& a) {
   if (!a.output.ends_with(".onnx"))
     throw InputError(fmt::format("-o {}: give FILE.onnx", a.output));
+  OutputSet().input("--model", a.source.model).output("-o", a.output).check();
   io::AtomicFile out(a.output);  // a bad output path fails before any work
   const models::Model model = make_model(a.source);
   const std::vector<std::uint8_t> bytes = models::onnx_bytes(model);

@@ -31,6 +31,8 @@ constexpr long double uint64_max = static_cast<long double>(std::numeric_limits<
 // The largest --threads: OpenBLAS's own limit on Debian is far below it, and
 // cli/model_spec.cpp also checks that the threads can be created.
 constexpr long double max_threads = 1024;
+// Flags stored in an int.
+constexpr long double max_int = std::numeric_limits<int>::max();
 
 struct Range {
   std::string_view flag;
@@ -67,7 +69,7 @@ constexpr Range ranges[] = {
     {"--warmup", 0, int64_max, false, false},
     {"--samples", 1, int64_max, false, false},
     {"--step", 0, int64_max, false, false},
-    {"--layer", 1, int64_max, false, false},
+    {"--layer", 0, max_int, false, false},  // 0: every layer (viz::DotOptions)
     {"--seed", 0, uint64_max, false, false},
     {"--checkpoint-every", 1, int64_max, false, false},
     {"--port", 0, 65535, false, false},
@@ -111,8 +113,10 @@ enum class Kind { real, integer, unsigned_integer };
 
 std::string bounds_text(const Range& r) {
   if (r.hi >= int64_max && !r.lo_open) return fmt::format(">= {:g}", static_cast<double>(r.lo));
+  // A whole bound exactly ("2147483647", not "2.14748e+09"), others as %g.
   const auto end = [](long double v) {
     if (std::isinf(v)) return std::string(v > 0 ? "inf" : "-inf");
+    if (v == std::floor(v) && std::fabs(v) < 1e18) return fmt::format("{}", static_cast<long long>(v));
     return fmt::format("{:g}", static_cast<double>(v));
   };
   return fmt::format("{}{}, {}{}", r.lo_open ? '(' : '[', end(r.lo), end(r.hi), r.hi_open ? ')' : ']');
@@ -120,7 +124,7 @@ std::string bounds_text(const Range& r) {
 
 // The text of a number as the user gave it, trimmed for the message.
 std::string quoted(std::string_view text) {
-  return fmt::format("'{}'", printable(text.substr(0, 40)));
+  return fmt::format("'{}'", printable(excerpt(text)));
 }
 
 // Parses `text` as `kind`; the value, or an error message.
@@ -381,7 +385,9 @@ std::string describe(const CLI::ParseError& e) {
 
 }  // namespace
 
-void print_error(std::string_view message) { fmt::print(stderr, "dagrad: error: {}\n", printable(message)); }
+void print_error(std::string_view message) {
+  fmt::print(stderr, "dagrad: error: {}\n", printable(without_library_tags(message)));
+}
 
 void print_note(std::string_view message) { fmt::print(stderr, "dagrad: note: {}\n", printable(message)); }
 

@@ -15,6 +15,7 @@
 #include "dagrad/autodiff/gradcheck.hpp"
 #include "dagrad/autodiff/gradients.hpp"
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
 #include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
@@ -265,6 +266,8 @@ int run_gradcheck(GradcheckOptions& o) {
   o.check.seed = o.spec.seed;
   std::optional<io::Dataset> data;
   if (!o.data.empty()) data = io::load_dataset(o.data);
+  if (data)
+    for (const std::string& note : data->notes) print_note(note);  // a header taken, as train says it
   Problem p = !o.model.empty() ? from_model(o) : o.graph.empty() ? from_spec(o, data) : from_file(o);
   feed_inputs(p, o, data);
   feed_params(p, o);

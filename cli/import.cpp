@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
-#include "dagrad/io/atomic_file.hpp"
 #include "dagrad/models/model_file.hpp"
 #include "dagrad/models/onnx.hpp"
 #include "dagrad/ops/op.hpp"
@@ -34,7 +34,8 @@ std::string_view cost_name(const models::Model& m) {
 int run_import(const ImportArgs& a) {
   if (!a.output.ends_with(".dagrad"))
     throw InputError(fmt::format("-o {}: give FILE.dagrad", a.output));
-  { io::AtomicFile probe(a.output); }  // a bad output path fails before any work
+  // A bad output path, or one that is the ONNX file, fails before any work.
+  OutputSet().input("the ONNX file", a.input).output("-o", a.output).check();
   models::OnnxImportOptions options;
   if (!a.dtype.empty()) options.dtype = a.dtype == "f32" ? DType::f32 : DType::f64;
   const models::Model model = models::import_onnx(a.input, options);

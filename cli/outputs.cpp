@@ -1,10 +1,7 @@
 #include "cli/outputs.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -66,16 +63,13 @@ void check_kind(const std::string& flag, const std::string& path, OutputKind kin
 
 // Creates (and at once removes) the temp file the writer will use, so a
 // missing or read-only directory, a directory or a block device at the path
-// fail now. A device or FIFO is only checked for write permission: opening a
-// FIFO would wait for a reader.
+// fail now. A device or FIFO is opened now, without waiting, and held open
+// for the writer (io::hold_stream_output): a FIFO with no reader fails here,
+// before the work, instead of hanging after it.
 void probe(const std::string& flag, const std::string& path, const Identity& id) {
-  if (id.stream) {
-    if (::access(path.c_str(), W_OK) != 0)
-      throw InputError(fmt::format("{} {}: cannot write: {}", flag, quoted(path), std::strerror(errno)));
-    return;
-  }
   try {
-    const io::AtomicFile probe(path);
+    if (id.stream) io::hold_stream_output(path);
+    else const io::AtomicFile probe(path);
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", flag, e.what()));
   }

@@ -7,11 +7,13 @@
 //   - an output may not be a directory, a block device or a socket; its
 //     directory must exist and be writable (a temp file is made there and
 //     removed again); a character device or FIFO (/dev/null, a pipe) is
-//     fine, and several outputs may share one;
+//     fine, and several outputs may share one, but a FIFO needs its reader
+//     already: it is opened now, without waiting, and held for the writer;
 //   - a writer that would refuse its path later refuses it now: a figure
 //     that is not .svg/.png/.pdf (or needs rsvg-convert), a graph picture
 //     without Graphviz.
-// Each subcommand fills one OutputSet with its flags and calls check() first.
+// Every subcommand that writes a file fills one OutputSet with its flags and
+// calls check() first.
 #pragma once
 
 #include <string>

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/model_spec.hpp"
+#include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/train/data.hpp"
@@ -42,6 +44,7 @@ std::string csv_of(const io::Matrix& P) {
 int run_predict(const PredictArgs& a) {
   apply_threads(a.source.spec);
   if (a.batch < 1) throw InputError(fmt::format("--batch-size {} must be at least 1", a.batch));
+  OutputSet().input("--model", a.source.model).input("--data", a.data).output("-o", a.output).check();
   io::AtomicFile out(a.output);  // a bad output path fails before any work
   models::Model model = make_model(a.source);
   train::DataOptions dopt;
@@ -49,6 +52,7 @@ int run_predict(const PredictArgs& a) {
   dopt.scale = a.scale;
   dopt.features_only = true;
   const io::Dataset d = train::load_data(a.data, dopt);
+  for (const std::string& note : d.notes) print_note(note);
   train::Predictor predictor(model, a.batch);
   out.write(csv_of(predictor.predict(d.X)));
   out.commit();

@@ -37,6 +37,7 @@
 #include "dagrad/train/fit.hpp"
 #include "dagrad/train/params.hpp"
 #include "dagrad/viz/plot.hpp"
+#include "dagrad/viz/progress.hpp"
 
 namespace dagrad::cli {
 
@@ -221,7 +222,7 @@ void print_metrics(std::string_view what, models::Model& model, const io::Datase
   const train::Evaluation e = train::evaluate(model, d);
   if (!is_root()) return;
   if (e.task == models::Task::regression)
-    fmt::print("{} cost: {:.6f}  R^2: {:.4f}\n", what, e.cost, e.r2);
+    fmt::print("{} cost: {}  R^2: {}\n", what, viz::format_cost(e.cost), viz::format_cost(e.r2));
   else
     fmt::print("{} accuracy: {:.2f}%\n", what, 100.0 * e.accuracy);
 }

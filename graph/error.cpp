@@ -51,4 +51,52 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string excerpt(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max;
+  // Back off over UTF-8 continuation bytes (10xxxxxx) so no character is split.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
+namespace {
+
+// The library's own text: each quoted stretch cut to an excerpt (it quotes
+// whole tokens: "last read: '<a 400-digit number>'"), and its wording for a
+// missing key as a reader of the file says it.
+std::string reworded(std::string text) {
+  for (std::size_t open = text.find('\''); open != std::string::npos;) {
+    const std::size_t close = text.find('\'', open + 1);
+    if (close == std::string::npos) break;
+    const std::string cut = excerpt(text.substr(open + 1, close - open - 1));
+    text.replace(open + 1, close - open - 1, cut);
+    open = text.find('\'', open + cut.size() + 2);
+  }
+  const std::size_t key = text.find("key '");
+  const std::size_t quote = key == std::string::npos ? key : text.find('\'', key + 5);
+  if (quote != std::string::npos && text.compare(quote + 1, 10, " not found") == 0)
+    text.replace(quote + 1, 10, " is missing");
+  return text;
+}
+
+}  // namespace
+
+std::string without_library_tags(std::string_view text) {
+  static constexpr std::string_view tag = "[json.exception.";
+  const std::size_t first = text.find(tag);
+  if (first == std::string_view::npos) return std::string(text);
+  std::string out(text.substr(0, first)), library;
+  for (std::string_view rest = text.substr(first);;) {
+    const std::size_t at = rest.find(tag);
+    const std::size_t close = at == std::string_view::npos ? at : rest.find("] ", at);
+    if (close == std::string_view::npos) {
+      library.append(rest);
+      break;
+    }
+    library.append(rest.substr(0, at));
+    rest.remove_prefix(close + 2);
+  }
+  return out + reworded(std::move(library));
+}
+
 }  // namespace dagrad

@@ -17,6 +17,19 @@ namespace dagrad {
 // would cut what() short, a raw escape byte would drive the terminal.
 std::string printable(std::string_view text);
 
+// At most `max` bytes of user text (a value from argv, a field of a file)
+// for a message, cut at a character boundary and ended with "..." when
+// longer: a 300-digit number or a 1 MB line is never quoted back whole.
+// Every message that quotes a user's value goes through it; the message is
+// made printable by Error itself.
+std::string excerpt(std::string_view text, std::size_t max = 24);
+
+// A library's exception text made fit for a user: nlohmann::json's tags
+// ("[json.exception.out_of_range.403] key 'version' not found") become
+// "key 'version' is missing". The caller names the file; the CLI's error
+// line passes every message through it as a last safety net.
+std::string without_library_tags(std::string_view text);
+
 struct Error : std::runtime_error {
   explicit Error(std::string_view message) : std::runtime_error(printable(message)) {}
   explicit Error(const std::string& message) : Error(std::string_view(message)) {}

@@ -171,7 +171,11 @@ Node read_node(const Json& j, std::string_view origin, std::size_t index, std::s
   Node n;
   if (j.contains("name")) {
     if (!j.at("name").is_string()) bad_field(w, "name", "a string");
-    n.name = w.name = j.at("name").get<std::string>();
+    n.name = j.at("name").get<std::string>();
+    // A name becomes a file name inside the model file (zip, npz): control
+    // bytes there would make a file no reader takes back.
+    if (printable(n.name) != n.name) bad_field(w, "name", "printable text (no control bytes)");
+    w.name = n.name;
   }
   if (int_field(j, w, "id", -1, -1, INT64_MAX) != static_cast<std::int64_t>(index))
     bad_field(w, "id", fmt::format("{} (ids run 0, 1, 2, ... in file order)", index));
@@ -196,6 +200,11 @@ Node read_node(const Json& j, std::string_view origin, std::size_t index, std::s
   };
   if (!sh.is_array() || sh.size() != 2) bad_field(w, "shape", "[rows, cols], each a positive integer or \"m\"");
   n.shape = Shape{dim(sh[0]), dim(sh[1])};
+  // Each dimension is at most 2^40, so rows * cols could wrap an int64 in
+  // Shape::size() before checked_bytes sees it: the count is bounded here.
+  constexpr std::int64_t max_values = std::int64_t{1} << 40;
+  if (n.shape.rows != m_dim && n.shape.cols != m_dim && n.shape.rows > max_values / n.shape.cols)
+    bad_field(w, "shape", "[rows, cols] of at most 2^40 values");
   n.role = read_role(j, w);
   n.layer = static_cast<int>(int_field(j, w, "layer", 0, INT32_MIN, INT32_MAX));
   if (j.contains("attrs")) n.attrs = read_attrs(j.at("attrs"), w);
@@ -239,7 +248,7 @@ Json parse(std::string_view text, std::string_view origin) {
     if (e.byte >= text.size())
       throw InputError(
           fmt::format("{}: the JSON ends early at byte {} (truncated file?)", origin, text.size()));
-    throw InputError(fmt::format("{}: not valid JSON at byte {}: {}", origin, e.byte, e.what()));
+    throw InputError(fmt::format("{}: not valid JSON at byte {}: {}", origin, e.byte, without_library_tags(e.what())));
   }
 }
 
@@ -335,7 +344,7 @@ GraphFile graph_file_from_json(std::string_view text, std::string_view origin) t
 } catch (const Json::exception& e) {
   // A safety net: every field is type-checked above, so this is a field
   // combination the checks did not foresee, still reported as bad input.
-  throw InputError(fmt::format("{}: malformed graph file: {}", origin, e.what()));
+  throw InputError(fmt::format("{}: malformed graph file: {}", origin, without_library_tags(e.what())));
 }
 
 Graph graph_from_json(std::string_view text, std::string_view origin) {

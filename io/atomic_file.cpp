@@ -8,12 +8,14 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/io/child_process.hpp"
 
 namespace dagrad::io {
 namespace {
@@ -73,6 +75,9 @@ void unregister_temp(int slot) {
 }
 
 extern "C" void remove_temps_and_die(int sig) {
+  // Children first: a Graphviz still rendering would write its file after
+  // the temp files are gone (io/child_process.hpp).
+  kill_children();
   for (Slot& s : g_slots)
     if (s.used) ::unlink(s.path);
   // SA_RESETHAND put the default action back; SA_NODEFER lets it act now.
@@ -116,7 +121,56 @@ const char* refused_kind(mode_t mode) {
   return nullptr;
 }
 
+// ---- streams: FIFOs and character devices -----------------------------------------
+//
+// open(2) of a FIFO for writing waits until a reader opens it: with no
+// reader, forever. dagrad opens with O_NONBLOCK instead, which fails at once
+// (ENXIO) when no reader is there, and refuses the path; once open, writes
+// block again as to any pipe. Held streams stay open until the process ends,
+// so a check made before the work and the write after it share one open.
+
+struct HeldStream {
+  dev_t dev;
+  ino_t ino;
+  int fd;
+};
+std::mutex g_held_mutex;
+std::vector<HeldStream> g_held;
+
+int held_stream(const struct stat& st) {
+  const std::lock_guard lock(g_held_mutex);
+  for (const HeldStream& h : g_held)
+    if (h.dev == st.st_dev && h.ino == st.st_ino) return h.fd;
+  return -1;
+}
+
+// A new descriptor for the stream at `target`, open for writing, blocking.
+int open_stream(const std::filesystem::path& target, const struct stat& st) {
+  if (const int held = held_stream(st); held >= 0) {
+    const int fd = ::fcntl(held, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) fail(target, "open");
+    return fd;
+  }
+  const int fd = ::open(target.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
+    throw InputError(fmt::format("{}: is a FIFO (named pipe) with no reader, and dagrad would wait for one "
+                                 "forever; start its reader first, or give a regular file",
+                                 target.string()));
+  if (fd < 0) fail(target, "open");
+  if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
 }  // namespace
+
+void hold_stream_output(const std::filesystem::path& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return;
+  if (held_stream(st) >= 0) return;
+  const int fd = open_stream(path, st);
+  const std::lock_guard lock(g_held_mutex);
+  g_held.push_back({st.st_dev, st.st_ino, fd});
+}
 
 // ---- TempFile -----------------------------------------------------------------------
 
@@ -156,6 +210,7 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
   in_place_ = exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode));
   std::string pattern;
   if (in_place_) {
+    stream_fd_ = open_stream(target_, st);  // never waits; no reader is refused now
     // The bytes wait under $TMPDIR; /dev is no place for a temp file.
     std::error_code ec;
     std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
@@ -167,7 +222,12 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
     pattern = dest_.string() + ".tmp-XXXXXX";
   }
   fd_ = make_temp(pattern, temp_);
-  if (fd_ < 0) fail(target_, "create a file in its directory");
+  if (fd_ < 0) {
+    const int saved = errno;
+    if (stream_fd_ >= 0) ::close(stream_fd_);
+    errno = saved;
+    fail(target_, "create a file in its directory");
+  }
   slot_ = register_temp(temp_);
   // mkstemp makes 0600; a replaced file keeps its mode, a new one gets 0666
   // less the umask, like fopen's.
@@ -178,6 +238,7 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
+  if (stream_fd_ >= 0) ::close(stream_fd_);
   if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
   unregister_temp(slot_);
 }
@@ -209,8 +270,8 @@ void AtomicFile::commit() {
 // is a write error (EPIPE) for the message, not a SIGPIPE that ends dagrad
 // without one.
 void AtomicFile::commit_in_place() {
-  const int out = ::open(target_.c_str(), O_WRONLY | O_CLOEXEC);
-  if (out < 0) fail(target_, "open");
+  const int out = stream_fd_;
+  stream_fd_ = -1;
   struct sigaction ignore{}, saved{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &saved);

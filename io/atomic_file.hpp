@@ -7,8 +7,11 @@
 //   a regular file, or nothing yet   temp file beside it, renamed over it;
 //   a symbolic link                  the same, beside the file the link names:
 //                                    the link stays a link;
-//   a character device or a FIFO     (/dev/null, /dev/stdout, a pipe) written
-//                                    in place at commit, never replaced;
+//   a character device or a FIFO     (/dev/null, /dev/stdout, a pipe) opened
+//                                    at once without waiting (a FIFO with no
+//                                    reader is refused: dagrad never waits
+//                                    for one), written in place at commit,
+//                                    never replaced;
 //   a directory, a block device,     refused with an InputError naming it.
 //   a socket
 // Until commit() a device or FIFO target gets nothing: its bytes wait in a
@@ -73,6 +76,7 @@ class AtomicFile {
   std::filesystem::path temp_;
   int fd_ = -1;
   int slot_ = -1;                 // in the table of temp files removed on a signal
+  int stream_fd_ = -1;            // the open device or FIFO, when in place
   bool in_place_ = false;         // a character device or a FIFO
   bool committed_ = false;
 };
@@ -81,8 +85,17 @@ class AtomicFile {
 // exist yet (a dangling link). `path` itself when it is not a link.
 std::filesystem::path resolve_symlinks(const std::filesystem::path& path);
 
-// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove every live
-// temp file of AtomicFile and TempFile, then end the process by the same
+// Opens an output that is a FIFO or a character device now, without
+// waiting (a FIFO with no reader is an InputError naming `path`), and keeps
+// it open until the process ends; an AtomicFile on the same file later
+// writes into this open file. For checks made before the work (cli/outputs):
+// opening and closing a FIFO there would end its reader's input. A regular
+// or missing file is left alone.
+void hold_stream_output(const std::filesystem::path& path);
+
+// Installs handlers for SIGINT, SIGTERM and SIGHUP that kill every running
+// child (io::kill_children: a renderer writing into a temp file) and remove
+// every live temp file of AtomicFile and TempFile, then end the process by the same
 // signal (so the shell sees the conventional 128 + N). The CLI calls it
 // once; a library user who wants it calls it too.
 void remove_temp_files_on_signals();

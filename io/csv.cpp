@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -45,8 +46,8 @@ double parse_field(std::string_view field, std::string_view origin, std::size_t 
   if (to_number(f, v, ec)) return v;
   if (ec == std::errc::result_out_of_range)
     throw InputError(fmt::format("{}:{}: field {} '{}' is out of the range of a double", origin, line, column,
-                                 f.substr(0, 40)));
-  throw InputError(fmt::format("{}:{}: field {} '{}' is not a number", origin, line, column, f.substr(0, 40)));
+                                 excerpt(f)));
+  throw InputError(fmt::format("{}:{}: field {} '{}' is not a number", origin, line, column, excerpt(f)));
 }
 
 // Appends the fields of one line; returns how many there were.
@@ -101,12 +102,61 @@ std::string_view without_bom(std::string_view text, std::string_view origin) {
   return text;
 }
 
-// Line 1 is a header when it has a non-number and line 2 is all numbers with
-// as many fields.
-bool is_header(const std::vector<std::string_view>& lines) {
+// The 1-based field of `line` that holds byte `at`, and that field's text.
+std::pair<std::size_t, std::string_view> field_at(std::string_view line, std::size_t at) {
+  const std::size_t start = line.rfind(',', at) == std::string_view::npos ? 0 : line.rfind(',', at) + 1;
+  const std::size_t n = 1 + static_cast<std::size_t>(std::count(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(at), ','));
+  return {n, line.substr(start, line.find(',', at) - start)};
+}
+
+// A NUL byte is refused on every line, header included: a CSV file is text,
+// and a NUL is the sign of a binary file (or UTF-16 without its mark).
+void check_no_nul(std::string_view line, std::string_view origin, std::size_t line_no) {
+  const std::size_t at = line.find('\0');
+  if (at == std::string_view::npos) return;
+  const auto [field, text] = field_at(line, at);
+  throw InputError(fmt::format("{}:{}: field {} '{}' holds a NUL byte; a CSV file is text (is this a binary file?)",
+                               origin, line_no, field, excerpt(text)));
+}
+
+// A header names its columns in text: a control byte (an escape, a bell) or
+// a byte-order mark inside it means line 1 is damaged, not a header.
+void check_header_bytes(std::string_view line, std::string_view origin) {
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    const bool control = (c < 0x20 && c != '\t' && c != '\r') || c == 0x7F;
+    const bool bom = line.substr(i).starts_with("\xEF\xBB\xBF");
+    if (!control && !bom) continue;
+    const auto [field, text] = field_at(line, i);
+    throw InputError(fmt::format("{}:1: field {} '{}' holds {}; line 1 is neither a header (names in text) nor "
+                                 "data (numbers): fix or remove it",
+                                 origin, field, excerpt(text),
+                                 bom ? "a byte-order mark (the file has two?)" : fmt::format("the control byte 0x{:02x}", c)));
+  }
+}
+
+// Line 1 is a header when every field is a name (not a number) and line 2
+// is all numbers with as many fields; the reader says so in a note
+// (Dataset::notes). A line 1 that mixes names and numbers, or holds a
+// control byte or a second byte-order mark, is an error rather than a
+// header: a first data line with one garbled field would otherwise be
+// dropped without a word.
+bool is_header(const std::vector<std::string_view>& lines, std::string_view origin) {
   if (lines.size() < 2) return false;
   const auto first = fields_of(lines[0]), second = fields_of(lines[1]);
-  return !all_numbers(first) && first.size() == second.size() && all_numbers(second);
+  if (all_numbers(first) || first.size() != second.size() || !all_numbers(second)) return false;
+  check_header_bytes(lines[0], origin);
+  double v = 0;
+  std::errc ec{};
+  for (std::size_t k = 0; k < first.size(); ++k)
+    if (to_number(first[k], v, ec)) {
+      std::size_t name = 0;
+      while (to_number(first[name], v, ec)) ++name;
+      throw InputError(fmt::format("{}:1: field {} '{}' is a number but field {} '{}' is not: line 1 is neither "
+                                   "a header (all names) nor data (all numbers); fix or remove it",
+                                   origin, k + 1, excerpt(first[k]), name + 1, excerpt(first[name])));
+    }
+  return true;
 }
 
 }  // namespace
@@ -116,7 +166,8 @@ CsvTable parse_csv_table(std::string_view text, std::string_view origin) {
   if (lines.empty()) throw InputError(fmt::format("{}: the file is empty", origin));
   CsvTable t;
   std::size_t first = 0;
-  if (is_header(lines)) {
+  for (std::size_t k = 0; k < lines.size(); ++k) check_no_nul(lines[k], origin, k + 1);
+  if (is_header(lines, origin)) {
     for (std::string_view f : fields_of(lines[0])) t.header.emplace_back(f);
     first = 1;
   }
@@ -236,6 +287,7 @@ CsvPart read_csv_part(const std::filesystem::path& path, std::int64_t part, std:
     LineStream in(path);
     sep = in.separator();
     for (std::string_view line; in.next(line, sep); ++lines) {
+      check_no_nul(line, origin, static_cast<std::size_t>(lines) + 1);
       if (lines < 2) first_lines[lines] = std::string(line);
       if (!trim(line).empty()) last = lines;
     }
@@ -243,7 +295,7 @@ CsvPart read_csv_part(const std::filesystem::path& path, std::int64_t part, std:
   if (last < 0) throw InputError(fmt::format("{}: the file is empty", origin));
   const std::vector<std::string_view> head(first_lines, first_lines + std::min<std::int64_t>(last + 1, 2));
   CsvPart out;
-  const std::int64_t header = is_header(head) ? 1 : 0;
+  const std::int64_t header = is_header(head, origin) ? 1 : 0;
   if (header)
     for (std::string_view f : fields_of(head[0])) out.table.header.emplace_back(f);
   out.total = last + 1 - header;

@@ -18,10 +18,12 @@ struct CsvTable {
   std::vector<std::string> header;  // the header row's names; empty without one
 };
 
-// Line 1 is a header when it has a field that is not a number and line 2 is
-// all numbers with as many fields. Errors name `origin` and the 1-based line
-// of the file: ragged rows, non-numeric or empty fields, no data at all, a
-// UTF-16 file. Blank lines at the end are ignored. Bytes quoted from the file
+// Line 1 is a header when every field is a name (not a number) and line 2 is
+// all numbers with as many fields; a line 1 that mixes names and numbers, or
+// whose names hold a control byte or a second byte-order mark, is an error
+// (a garbled first data line is never dropped as a header). Errors name
+// `origin` and the 1-based line of the file: a NUL byte on any line, ragged
+// rows, non-numeric or empty fields, no data at all, a UTF-16 file. Blank lines at the end are ignored. Bytes quoted from the file
 // in a message are escaped (dagrad::printable).
 CsvTable parse_csv_table(std::string_view text, std::string_view origin);
 CsvTable read_csv_table(const std::filesystem::path& path);

@@ -278,6 +278,15 @@ Dataset shard_from_arrays(const NamedArrays& shapes, const LoadOptions& opts, co
   return d;
 }
 
+// Every process of a data-parallel run needs a sample: with more processes
+// than samples some would hold none (an empty batch further on).
+void check_enough_samples(const Dataset& d, const Shard& shard) {
+  const std::int64_t m = d.total_samples();
+  if (shard.parts > 1 && m > 0 && m < shard.parts)
+    throw InputError(fmt::format("{}: {} samples for {} processes: each process needs at least one sample; "
+                                 "run at most {} (mpirun -np {})", d.origin, m, shard.parts, m, m));
+}
+
 }  // namespace
 
 Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts) {
@@ -302,6 +311,7 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts)
     // alone: each process reads the whole archive and keeps its part.
     d = from_arrays(read_npz(data), opts, data.string());
     validate(d);
+    check_enough_samples(d, shard);
     return part ? shard_of(d, shard.part, shard.parts) : d;
   } else if (ext == ".npy") {
     if (!opts.labels && !opts.features_only) throw InputError(fmt::format("{}: an .npy data file needs a label file", data.string()));
@@ -320,6 +330,7 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts)
   } else {
     throw InputError(fmt::format("{}: unknown data format '{}' (want .h5, .npz, .npy or .csv)", data.string(), ext));
   }
+  check_enough_samples(d, shard);
   validate(d);
   return d;
 }
@@ -415,6 +426,7 @@ Dataset shard_of(const Dataset& data, int part, int parts) {
   if (parts < 1 || part < 0 || part >= parts)
     throw InputError(fmt::format("{}: part {} of {} does not exist", data.origin, part, parts));
   if (data.is_shard()) throw InputError(fmt::format("{}: is already a part of a data set", data.origin));
+  check_enough_samples(data, {part, parts});
   const std::int64_t m = data.samples();
   const std::int64_t begin = m * part / parts, end = m * (part + 1) / parts;
   std::vector<std::int64_t> cols;

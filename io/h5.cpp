@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -57,32 +58,83 @@ void check_signature(const std::filesystem::path& path) {
     throw InputError(fmt::format("{}: not an HDF5 file (no HDF5 signature at byte 0)", path.string()));
 }
 
-// A dataset with external storage keeps its values in other files, named in
-// the file; libhdf5 opens them relative to the working directory or to the
-// file's own folder. Each must be a regular file: a FIFO or /dev/zero there
-// would make the read block or never end.
-void check_external_files(const std::filesystem::path& path, hid_t set, const std::string& name) {
+// ---- reads outside the named file ------------------------------------------------
+//
+// libhdf5 opens other files by names the file itself chooses ("/etc/passwd",
+// "../x", "/proc/self/environ"): a dataset's values in an external raw file
+// (H5Pset_external), a virtual dataset (values mapped from other files), and
+// an external or user-defined link. dagrad reads only the files it is given,
+// so all of them are refused, naming the file and the dataset, as ONNX
+// external data is refused.
+
+std::string refusal(const std::filesystem::path& path, const std::string& name, std::string_view what) {
+  return fmt::format("{}: dataset '{}' {}; dagrad reads only the files it is given: store the values in {} itself",
+                     path.string(), excerpt(name, 60), what, path.filename().string());
+}
+
+// Storage in other files: external raw files or a virtual layout.
+void check_storage(const std::filesystem::path& path, hid_t set, const std::string& name) {
   const Handle plist(H5Dget_create_plist(set), H5Pclose);
   if (!plist.ok()) fail(path, fmt::format("reading the storage of '{}'", name));
-  const int count = H5Pget_external_count(plist.get());
-  for (int i = 0; i < count; ++i) {
+  if (H5Pget_external_count(plist.get()) != 0) {
     char file[4096] = {};
     off_t offset = 0;
     hsize_t size = 0;
-    if (H5Pget_external(plist.get(), static_cast<unsigned>(i), sizeof file - 1, file, &offset, &size) < 0)
+    if (H5Pget_external(plist.get(), 0, sizeof file - 1, file, &offset, &size) < 0)
       fail(path, fmt::format("reading the external storage of '{}'", name));
-    const std::filesystem::path ext(file);
-    for (const std::filesystem::path& p : {ext, path.parent_path() / ext}) {
-      std::error_code ec;
-      if (!std::filesystem::exists(p, ec)) continue;
-      try {
-        require_regular_file(p);
-      } catch (const InputError& e) {
-        throw InputError(fmt::format("{}: dataset '{}' stores its values in an external file: {}",
-                                     path.string(), name, e.what()));
-      }
-    }
+    throw InputError(refusal(path, name, fmt::format("keeps its values in the external file '{}'", excerpt(file, 60))));
   }
+  if (H5Pget_layout(plist.get()) == H5D_VIRTUAL)
+    throw InputError(refusal(path, name, "is a virtual dataset, whose values come from other files"));
+}
+
+// The root link `name` must be hard or soft (both stay in this file).
+void check_link(const std::filesystem::path& path, hid_t file, const std::string& name) {
+  H5L_info_t info;
+  if (H5Lget_info(file, name.c_str(), &info, H5P_DEFAULT) < 0) fail(path, fmt::format("inspecting '{}'", name));
+  if (info.type == H5L_TYPE_HARD || info.type == H5L_TYPE_SOFT) return;
+  std::string target = "another file";
+  if (info.type == H5L_TYPE_EXTERNAL && info.u.val_size > 0 && info.u.val_size < (1u << 20)) {
+    std::vector<char> value(info.u.val_size);
+    const char *target_file = nullptr, *target_object = nullptr;
+    unsigned flags = 0;
+    if (H5Lget_val(file, name.c_str(), value.data(), value.size(), H5P_DEFAULT) >= 0 &&
+        H5Lunpack_elink_val(value.data(), value.size(), &flags, &target_file, &target_object) >= 0 && target_file)
+      target = fmt::format("the file '{}'", excerpt(target_file, 60));
+  }
+  throw InputError(refusal(path, name, fmt::format("is {} link to {}",
+                                                   info.type == H5L_TYPE_EXTERNAL ? "an external" : "a user-defined",
+                                                   target)));
+}
+
+// A soft link can lead on to an external link; libhdf5 asks this callback
+// before it follows one, and a negative answer stops it. The file it named
+// is kept for the message.
+extern "C" herr_t refuse_external_link(const char*, const char*, const char* child_file, const char*, unsigned*,
+                                       hid_t, void* refused) {
+  try {  // no exception may cross libhdf5's C frames
+    *static_cast<std::string*>(refused) = child_file && *child_file ? child_file : "another file";
+  } catch (...) {
+  }
+  return -1;
+}
+
+// Access properties under which no external link is followed; the caller
+// owns the list (a Handle with H5Pclose). `refused` gets the file of a link
+// that was not followed.
+hid_t no_external_links(hid_t list_class, std::string& refused) {
+  const hid_t plist = H5Pcreate(list_class);
+  if (plist >= 0 && H5Pset_elink_cb(plist, refuse_external_link, &refused) >= 0) return plist;
+  if (plist >= 0) H5Pclose(plist);
+  throw InputError("libhdf5: cannot make a link access property list");
+}
+
+// After a failed open or lookup of `name`: the refusal, when the failure was
+// an external link not followed.
+void check_refused(const std::filesystem::path& path, const std::string& name, const std::string& refused) {
+  if (!refused.empty())
+    throw InputError(refusal(path, name, fmt::format("leads through an external link to the file '{}'",
+                                                     excerpt(refused, 60))));
 }
 
 // The indices [begin, end) of one axis of a dataset: a hyperslab.
@@ -126,12 +178,16 @@ std::string descr_of(hid_t type) {
 
 Array read_dataset(const std::filesystem::path& path, hid_t file, const std::string& name,
                    std::uintmax_t file_size, const Cut& cut = {}, bool values = true) {
-  const Handle set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  check_link(path, file, name);
+  std::string refused;
+  const Handle access(no_external_links(H5P_DATASET_ACCESS, refused), H5Pclose);
+  const Handle set(H5Dopen2(file, name.c_str(), access.get()), H5Dclose);
+  check_refused(path, name, refused);
   if (!set.ok()) fail(path, fmt::format("opening dataset '{}'", name));
   const Handle type(H5Dget_type(set.get()), H5Tclose);
   const Handle space(H5Dget_space(set.get()), H5Sclose);
   if (!type.ok() || !space.ok()) fail(path, fmt::format("reading the type of '{}'", name));
-  check_external_files(path, set.get(), name);
+  check_storage(path, set.get(), name);
   Array a;
   a.descr = descr_of(type.get());
   if (a.descr.empty()) return a;
@@ -189,9 +245,14 @@ auto with_h5_file(const std::filesystem::path& path, F f) {
 NamedArrays root_datasets(const std::filesystem::path& path, bool values) {
   return with_h5_file(path, [&](hid_t file, std::uintmax_t file_size) {
     NamedArrays arrays;
+    std::string refused;
+    const Handle access(no_external_links(H5P_LINK_ACCESS, refused), H5Pclose);
     for (const std::string& name : root_names(path, file)) {
+      check_link(path, file, name);
       H5O_info_t info;
-      if (H5Oget_info_by_name2(file, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+      const herr_t found = H5Oget_info_by_name2(file, name.c_str(), &info, H5O_INFO_BASIC, access.get());
+      check_refused(path, name, refused);
+      if (found < 0)
         fail(path, fmt::format("inspecting '{}'", name));
       if (info.type != H5O_TYPE_DATASET) continue;
       Array a = read_dataset(path, file, name, file_size, {}, values);

@@ -171,7 +171,10 @@ ZipEntry read_entry_data(const Bytes& b, const CentralEntry& e) {
   if (e.flags & 0x1) b.fail(at, fmt::format("'{}' is encrypted", e.name));
   const std::uint64_t name_len = b.le(at + 26, 2), extra_len = b.le(at + 28, 2);
   const auto local_name = b.slice(at + 30, name_len, "a local entry name");
-  if (!std::equal(local_name.begin(), local_name.end(), e.name.begin(), e.name.end()))
+  // Compared as bytes: a name's UTF-8 bytes past 0x7F are negative as char
+  // and 0x80..0xFF as uint8_t, and equal as bytes.
+  const auto same_byte = [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); };
+  if (!std::equal(local_name.begin(), local_name.end(), e.name.begin(), e.name.end(), same_byte))
     b.fail(at + 30, fmt::format("local name differs from the directory's '{}'", e.name));
   const std::uint64_t data_at = at + 30 + name_len + extra_len;
   const auto packed = b.slice(data_at, e.csize, fmt::format("the data of '{}'", e.name));
@@ -263,6 +266,10 @@ std::vector<std::uint8_t> write_zip_bytes(const ZipArchive& archive, Compression
   std::vector<std::uint8_t> out, central;
   const std::uint16_t method = how == Compression::deflated ? 8 : 0;
   for (const ZipEntry& e : archive.entries) {
+    // Bit 11 declares the name UTF-8; a name that is not (or holds a control
+    // byte) is refused now rather than written into a file readers reject.
+    if (printable(e.name) != e.name)
+      throw InputError(fmt::format("zip writer: the entry name '{}' is not printable UTF-8 text", e.name));
     if (e.data.size() >= mask32 || out.size() >= mask32 || e.name.size() > 0xFFFF)
       throw InputError(fmt::format("zip writer: '{}' is too large for a zip32 archive", e.name));
     const std::uint32_t crc = crc_of(e.data);

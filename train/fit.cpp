@@ -248,14 +248,14 @@ bool Trainer::iterate() {
   epoch_sum_ += J * static_cast<double>(b);
   watch_plateau(J);
   if (o_.epochs == 0 && o_.print_every > 0 && step % o_.print_every == 0)
-    say("Cost after iteration {}: {:.6f}\n", step, J);
+    say("Cost after iteration {}: {}\n", step, viz::format_cost(J));
   ++model_.steps;
   ++r_.iterations;
   if (k + 1 == per_epoch_) {
     model_.epochs = epoch + 1;
     r_.epoch_costs.push_back(epoch_sum_ / static_cast<double>(m_));
     if (o_.epochs > 0 && o_.print_every > 0 && epoch % o_.print_every == 0)
-      say("Cost after epoch {}: {:.6f}\n", epoch, r_.epoch_costs.back());
+      say("Cost after epoch {}: {}\n", epoch, viz::format_cost(r_.epoch_costs.back()));
   }
   if (bar_) bar_->update(r_.iterations, J);
   if (o_.after_step) o_.after_step(model_);

@@ -11,25 +11,20 @@
 #include <ostream>
 #include <sstream>
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graphviz.hpp"
 #include "dagrad/io/atomic_file.hpp"
+#include "dagrad/io/child_process.hpp"
 #include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/op.hpp"
-
-extern char** environ;
 
 namespace dagrad::viz {
 
@@ -466,40 +461,14 @@ std::string find_program(std::string_view program) {
   }
 }
 
-// Runs `dot -T<format> -o out in` by posix_spawn (an argv array, no shell, so
-// no quoting of paths) and returns what it wrote to stderr; throws on failure.
+// Runs `dot -T<format> -o out in` (io::run_program: no shell, so no quoting
+// of paths; the child dies with dagrad); throws on failure.
 void run_dot(const std::string& exe, const std::string& format, const std::string& in,
              const std::string& out, const std::string& target) {
-  int err[2];
-  if (::pipe2(err, O_CLOEXEC) != 0)
-    throw InputError(fmt::format("cannot render '{}': pipe: {}", target, std::strerror(errno)));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::string t = "-T" + format, o = "-o" + out;
-  std::vector<char*> argv{const_cast<char*>(exe.c_str()), t.data(), o.data(),
-                          const_cast<char*>(in.c_str()), nullptr};
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(err[1]);
-  std::string message;
-  char buf[512];
-  for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    if (message.size() < 600) message.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(err[0]);
-  if (rc != 0) throw InputError(fmt::format("cannot run '{}': {}", exe, std::strerror(rc)));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  const io::ProgramResult r = io::run_program({exe, "-T" + format, "-o" + out, in});
+  if (!r.ok())
     throw InputError(fmt::format("'{}' failed rendering '{}': {}", exe, target,
-                                 message.empty() ? "no message" : message.substr(0, 600)));
+                                 r.err.empty() ? "no message" : r.err));
 }
 
 }  // namespace
@@ -508,8 +477,8 @@ std::string check_dot_path(const std::string& path) {
   const std::string ext = lower_extension(path);
   if (ext == "dot" || ext == "gv") return "";
   if (ext != "svg" && ext != "png" && ext != "pdf")
-    throw InputError(fmt::format("cannot write '{}': unknown extension '.{}' (use .dot, .gv, "
-                                 ".svg, .png or .pdf)", path, ext));
+    throw InputError(fmt::format("cannot write '{}': {} (use .dot, .gv, .svg, .png or .pdf)", path,
+                                 ext.empty() ? "no extension" : fmt::format("unknown extension '.{}'", ext)));
   const std::string exe = find_program("dot");
   if (exe.empty())
     throw InputError(fmt::format("cannot write '{}': rendering .{} needs Graphviz's `dot` "

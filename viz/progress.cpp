@@ -100,4 +100,10 @@ void ProgressBar::finish() {
   std::fflush(out_);
 }
 
+std::string format_cost(double value) {
+  const double a = std::fabs(value);
+  if (std::isfinite(value) && (a == 0 || (a >= 1e-4 && a < 1e6))) return fmt::format("{:.6f}", value);
+  return fmt::format("{:.6g}", value);
+}
+
 }  // namespace dagrad::viz

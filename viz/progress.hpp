@@ -60,4 +60,10 @@ class ProgressBar {
 // "1.6s", "2m05s", "1h02m": a duration in seconds as the bar shows it.
 std::string format_duration(double seconds);
 
+// A cost or metric for a line of text: six decimals, as the notes print
+// them (0.693147), while that is readable; otherwise six significant digits
+// (1.23457e+300, 1.5e-09), never the 300 digits of a diverged cost in fixed
+// notation. nan and inf print as such. Every cost the CLI prints uses it.
+std::string format_cost(double value);
+
 }  // namespace dagrad::viz

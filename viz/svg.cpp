@@ -1,24 +1,19 @@
 #include "dagrad/viz/svg.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fmt/format.h>
 #include <vector>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
-
-extern char** environ;
+#include "dagrad/io/child_process.hpp"
 
 namespace dagrad::viz {
 
@@ -144,8 +139,6 @@ std::string SvgDocument::str() const {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 // Lower-cased extension including the dot ("" when there is none).
 std::string extension_of(const std::string& path) {
   auto slash = path.find_last_of('/');
@@ -176,54 +169,16 @@ std::string find_on_path(std::string_view program) {
   }
 }
 
-// Reads the child's stderr to EOF, keeping the first few hundred bytes for the message.
-std::string drain(int fd) {
-  std::string kept;
-  char buf[512];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (kept.size() < 600) kept.append(buf, static_cast<std::size_t>(n));
-  }
-  while (!kept.empty() && std::isspace(static_cast<unsigned char>(kept.back()))) kept.pop_back();
-  return kept.substr(0, 600);
-}
-
-// posix_spawn with an argv array: no shell, so paths need no quoting.
+// io::run_program: an argv array, no shell, so paths need no quoting; the
+// child dies with dagrad.
 void run_rsvg_convert(const std::string& exe, std::string_view format, const std::string& in,
                       const std::string& out) {
-  int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    throw InputError(fmt::format("cannot render '{}': pipe failed: {}", out, errno_text()));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  std::string fmt_arg(format);
-  std::vector<char*> argv = {const_cast<char*>(exe.c_str()), const_cast<char*>("-f"),
-                             fmt_arg.data(), const_cast<char*>("-o"),
-                             const_cast<char*>(out.c_str()), const_cast<char*>(in.c_str()),
-                             nullptr};
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(err_pipe[0]);
-    throw InputError(fmt::format("cannot run '{}': {}", exe, std::strerror(rc)));
-  }
-  std::string message = drain(err_pipe[0]);
-  ::close(err_pipe[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string how = WIFEXITED(status) ? fmt::format("exit code {}", WEXITSTATUS(status))
-                                        : fmt::format("signal {}", WTERMSIG(status));
-    throw InputError(fmt::format("rsvg-convert failed ({}) rendering '{}' to '{}': {}", how, in,
-                                 out, message.empty() ? "no message" : message));
+  const io::ProgramResult r = io::run_program({exe, "-f", std::string(format), "-o", out, in});
+  if (!r.ok()) {
+    const std::string how = WIFEXITED(r.status) ? fmt::format("exit code {}", WEXITSTATUS(r.status))
+                                                : fmt::format("signal {}", WTERMSIG(r.status));
+    throw InputError(fmt::format("rsvg-convert failed ({}) rendering '{}' to '{}': {}", how, in, out,
+                                 r.err.empty() ? "no message" : r.err));
   }
 }
 
@@ -232,8 +187,8 @@ void run_rsvg_convert(const std::string& exe, std::string_view format, const std
 std::string check_figure_path(const std::string& path) {
   const std::string ext = extension_of(path);
   if (ext != ".svg" && ext != ".png" && ext != ".pdf") {
-    throw InputError(fmt::format(
-        "cannot write plot '{}': unknown extension '{}' (use .svg, .png or .pdf)", path, ext));
+    throw InputError(fmt::format("cannot write plot '{}': {} (use .svg, .png or .pdf)", path,
+                                 ext.empty() ? "no extension" : fmt::format("unknown extension '{}'", ext)));
   }
   const std::string exe = ext == ".svg" ? "" : find_on_path("rsvg-convert");
   if (ext != ".svg" && exe.empty()) {

@@ -35,3 +35,25 @@ TEST_CASE("an error message with a NUL or a newline keeps all of it, on one line
   CHECK(what == "data.csv:2: field 1 'a\\0b\\nc' is not a number");
   CHECK(what.find('\n') == std::string::npos);
 }
+
+TEST_CASE("excerpt quotes at most a few characters of user text, never half a character", "[graph]") {
+  CHECK(excerpt("0.5") == "0.5");
+  const std::string digits(40, '7');
+  CHECK(excerpt(digits) == std::string(24, '7') + "...");
+  CHECK(excerpt(digits, 5) == "77777...");
+  // "é" is two bytes: a cut inside it backs off to before it.
+  CHECK(excerpt("abcd\xc3\xa9xyz", 5) == "abcd...");
+  CHECK(excerpt("abcd\xc3\xa9xyz", 6) == "abcd\xc3\xa9...");
+  CHECK(excerpt("", 3).empty());
+}
+
+TEST_CASE("without_library_tags turns nlohmann::json's text into a reader's words", "[graph]") {
+  CHECK(without_library_tags("m.dagrad: model.json: malformed model file: [json.exception.out_of_range.403] key "
+                             "'version' not found") ==
+        "m.dagrad: model.json: malformed model file: key 'version' is missing");
+  CHECK(without_library_tags("[json.exception.type_error.302] type must be string, but is number") ==
+        "type must be string, but is number");
+  CHECK(without_library_tags("g.json: field 'op' must be an op name") == "g.json: field 'op' must be an op name");
+  // An unclosed tag is left as it is.
+  CHECK(without_library_tags("[json.exception.x") == "[json.exception.x");
+}

@@ -137,6 +137,11 @@ TEST_CASE("graph file: bad files give errors naming the file and the node", "[gr
     const auto text = edited([](auto& j) { j["nodes"][3]["shape"] = "big"; });
     CHECK_THROWS_WITH(graph_from_json(text, "model.json"),
                       Catch::StartsWith("model.json: node 3 (b1)") && Catch::Contains("shape"));
+    // Issue 19: 2^40 x 2^40 would wrap rows * cols before any byte count.
+    const auto huge = edited([](auto& j) { j["nodes"][3]["shape"] = {std::int64_t{1} << 40, std::int64_t{1} << 40}; });
+    CHECK_THROWS_AS(graph_from_json(huge, "model.json"), InputError);
+    CHECK_THROWS_WITH(graph_from_json(huge, "model.json"),
+                      Catch::StartsWith("model.json: node 3 (b1)") && Catch::Contains("at most 2^40 values"));
     const auto attr = edited([](auto& j) { j["nodes"][4]["attrs"]["colour"] = 1; });
     CHECK_THROWS_WITH(graph_from_json(attr, "model.json"),
                       Catch::Contains("unknown attribute 'colour'"));

@@ -2,11 +2,15 @@
 // crash, a non-zero exit or a hang in the child is an InputError naming the
 // file, never a crash or a hang of the caller.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 
+#include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/child_process.hpp"
 #include "tests/io/io_test_util.hpp"
 
@@ -49,4 +53,93 @@ TEST_CASE("a child that hangs is killed after the limit", "[io][robustness]") {
                       return {};
                     }),
                     "no answer within 300 ms");
+}
+
+TEST_CASE("run_program returns a program's exit status and its stderr", "[io][robustness]") {
+  const ProgramResult ok = run_program({"/bin/sh", "-c", "exit 0"});
+  CHECK(ok.ok());
+  const ProgramResult bad = run_program({"/bin/sh", "-c", "echo 'no such format' >&2; exit 3"});
+  CHECK_FALSE(bad.ok());
+  CHECK(WIFEXITED(bad.status));
+  CHECK(WEXITSTATUS(bad.status) == 3);
+  CHECK(bad.err == "no such format");
+}
+
+namespace {
+
+// Whether process `pid` has ended (gone, or a zombie no one reaped yet).
+bool ended(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close == std::string::npos || line.substr(close + 2, 1) == "Z";
+}
+
+// The pid a program wrote into `file` once it started; -1 if it never did.
+pid_t pid_in(const std::filesystem::path& file) {
+  for (int i = 0; i < 2000; ++i) {  // up to 20 s: the program starts long before
+    std::ifstream in(file);
+    pid_t pid = -1;
+    if (in >> pid && pid > 0) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+}  // namespace
+
+// Issue 19: a Graphviz child outlived dagrad after SIGTERM and wrote its
+// g.png.tmp-* after dagrad had removed its temp files.
+TEST_CASE("a signal kills and reaps the running program before removing the temp files", "[io][crash]") {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    INFO("signal " << sig);
+    test::TempDir dir;
+    const pid_t helper = ::fork();
+    REQUIRE(helper >= 0);
+    if (helper == 0) {
+      ::setenv("TMPDIR", dir.path().c_str(), 1);
+      remove_temp_files_on_signals();
+      AtomicFile out(dir / "g.png");
+      // `exec`: the shell becomes sleep, the program run_program started.
+      const std::string script = "echo $$ > '" + (dir / "pid").string() + ".part' && mv '" + (dir / "pid").string() +
+                                 ".part' '" + (dir / "pid").string() + "' && exec sleep 30";
+      run_program({"/bin/sh", "-c", script});
+      ::_exit(0);
+    }
+    const pid_t program = pid_in(dir / "pid");
+    REQUIRE(program > 0);
+    CHECK_FALSE(ended(program));
+    ::kill(helper, sig);
+    int status = 0;
+    ::waitpid(helper, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == sig);
+    CHECK(ended(program));  // killed and reaped by the handler, before the helper ended
+    CHECK(test::temp_files_in(dir.path()) == 0);
+    CHECK_FALSE(std::filesystem::exists(dir / "g.png"));
+  }
+}
+
+TEST_CASE("a program dies with dagrad even when dagrad is killed outright", "[io][crash]") {
+  test::TempDir dir;
+  const pid_t helper = ::fork();
+  REQUIRE(helper >= 0);
+  if (helper == 0) {
+    const std::string script = "echo $$ > '" + (dir / "pid").string() + ".part' && mv '" + (dir / "pid").string() +
+                               ".part' '" + (dir / "pid").string() + "' && exec sleep 30";
+    run_program({"/bin/sh", "-c", script});
+    ::_exit(0);
+  }
+  const pid_t program = pid_in(dir / "pid");
+  REQUIRE(program > 0);
+  ::kill(helper, SIGKILL);  // no handler runs: PR_SET_PDEATHSIG does the work
+  ::waitpid(helper, nullptr, 0);
+  bool gone = false;
+  for (int i = 0; i < 1000 && !gone; ++i) {  // the kernel sends SIGKILL at once; allow it to land
+    gone = ended(program);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(gone);
 }

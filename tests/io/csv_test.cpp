@@ -62,9 +62,44 @@ TEST_CASE("csv: bytes quoted in a message are escaped, a NUL does not cut it", "
     FAIL("no error");
   } catch (const InputError& e) {
     const std::string what = e.what();
-    CHECK(what == "nul.csv:2: field 2 '4\\0x\\x1b[2J' is not a number");
+    CHECK(what == "nul.csv:2: field 2 '4\\0x\\x1b[2J' holds a NUL byte; a CSV file is text (is this a binary file?)");
     for (unsigned char c : what) CHECK(c >= 0x20);
   }
+}
+
+TEST_CASE("csv: a NUL byte is refused on every line, the header's too", "[io]") {
+  using namespace std::string_literals;
+  CHECK_INPUT_ERROR(parse_csv_table("x1,x\0,y\n1,2,3\n"s, "h.csv"), "h.csv:1: field 2 'x\\0' holds a NUL byte");
+  CHECK_INPUT_ERROR(parse_csv_table("1,2\n3,4\n5,\0\n"s, "d.csv"), "d.csv:3: field 2 '\\0' holds a NUL byte");
+  // A NUL after the last line (trailing garbage) is not a blank line.
+  CHECK_INPUT_ERROR(parse_csv_table("1,2\n3,4\n\0\n"s, "t.csv"), "t.csv:3: field 1");
+}
+
+// Issue 19: a first data line with one garbled field used to be dropped as a
+// header, so n samples gave n - 1 predictions without a word.
+TEST_CASE("csv: a damaged first line is an error, never taken as a header", "[io]") {
+  const std::string data = "1,2,0\n3,4,1\n";
+  // One field of the first data line replaced by a letter: names and numbers mixed.
+  CHECK_INPUT_ERROR(parse_csv_table("1,a,0\n" + data, "l.csv"),
+                    "l.csv:1: field 1 '1' is a number but field 2 'a' is not");
+  // Two byte-order marks: the second is inside field 1.
+  CHECK_INPUT_ERROR(parse_csv_table("\xEF\xBB\xBF\xEF\xBB\xBFx,y,z\n" + data, "b.csv"),
+                    "b.csv:1: field 1 '\xEF\xBB\xBFx' holds a byte-order mark");
+  // A control byte (an escape sequence) among names.
+  CHECK_INPUT_ERROR(parse_csv_table("x,\x1b[31my,z\n" + data, "e.csv"), "e.csv:1: field 2 '\\x1b[31my' holds the control byte 0x1b");
+  CHECK_INPUT_ERROR(parse_csv_table("x,y\x07,z\n" + data, "e.csv"), "control byte 0x07");
+  // All names is a header still, an empty name (pandas' index column) too.
+  CHECK(parse_csv_table("x,y,label\n" + data, "h.csv").header == std::vector<std::string>{"x", "y", "label"});
+  CHECK(parse_csv_table(",y,label\n" + data, "h.csv").header == std::vector<std::string>{"", "y", "label"});
+  CHECK(parse_csv_table(",y,label\n" + data, "h.csv").values.shape == Shape{2, 3});
+}
+
+TEST_CASE("csv part: the same first-line rules when a process reads its part", "[io]") {
+  test::TempDir dir;
+  test::put_text(dir / "l.csv", "1,a,0\n1,2,0\n3,4,1\n");
+  CHECK_INPUT_ERROR(read_csv_part(dir / "l.csv", 0, 2), "l.csv:1: field 1 '1' is a number but field 2 'a' is not");
+  test::put_text(dir / "n.csv", std::string("1,2,0\n3,4,1\n5,\0,1\n", 18));
+  CHECK_INPUT_ERROR(read_csv_part(dir / "n.csv", 0, 2), "n.csv:3: field 2 '\\0' holds a NUL byte");
 }
 
 TEST_CASE("csv data: the header is reported, a suspicious last column gets a hint", "[io]") {

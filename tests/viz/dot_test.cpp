@@ -189,6 +189,11 @@ TEST_CASE("dagrad dot renders through Graphviz, or says how to install it", "[vi
   const std::string model = "--layers 2,4,1 --hidden tanh";
   CHECK(run_cli(fmt::format("dot {} -o '{}'", model, (dir / "g.dot").string())) == 0);
   CHECK(fs::file_size(dir / "g.dot") > 0);
+  // --layer 0 means every layer (viz::DotOptions::layer), as with no --layer.
+  CHECK(run_cli(fmt::format("dot {} --layer 0 -o '{}'", model, (dir / "g0.dot").string())) == 0);
+  std::ifstream all(dir / "g.dot"), zero(dir / "g0.dot");
+  CHECK(std::string(std::istreambuf_iterator<char>(all), {}) == std::string(std::istreambuf_iterator<char>(zero), {}));
+  fs::remove(dir / "g0.dot");
   if (have_dot()) {
     CHECK(run_cli(fmt::format("dot {} -o '{}'", model, (dir / "g.svg").string())) == 0);
     std::ifstream svg(dir / "g.svg");

@@ -2,7 +2,9 @@
 // whose contents are read back and compared with lines worked out by hand.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "dagrad/graph/error.hpp"
@@ -122,4 +124,16 @@ TEST_CASE("progress bar durations and a negative total", "[viz]") {
   CHECK(format_duration(3720) == "1h02m");
   CHECK(format_duration(-1) == "--");
   CHECK_THROWS_AS(ProgressBar(-1, stdout), dagrad::InputError);
+}
+
+TEST_CASE("format_cost: six decimals while readable, six significant digits otherwise", "[viz]") {
+  CHECK(format_cost(0.6931471805599453) == "0.693147");
+  CHECK(format_cost(0) == "0.000000");
+  CHECK(format_cost(-12.5) == "-12.500000");
+  // A diverged cost: 1e300 in fixed notation would be 301 digits.
+  CHECK(format_cost(1e300) == "1e+300");
+  CHECK(format_cost(-2.5e12) == "-2.5e+12");
+  CHECK(format_cost(1.5e-9) == "1.5e-09");
+  CHECK(format_cost(std::numeric_limits<double>::infinity()) == "inf");
+  CHECK(format_cost(std::nan("")) == "nan");
 }
