@@ -45,6 +45,8 @@ void print_gemms(const Graph& g, std::span<const NodeId> schedule, std::int64_t 
   const int threads = ops::gemm_threads();
   fmt::print("GEMMs, --gemm {} (the panels are shared by {} thread{}; the bits do not depend on it):\n",
              ops::gemm_mode_name(ops::gemm_mode()), threads, threads == 1 ? "" : "s");
+  if (ops::gemm_mode() == ops::GemmMode::auto_select && ops::onednn_built())
+    fmt::print("  rule: {}\n", ops::gemm_rule());
   for (NodeId id : schedule) {
     const auto key = ops::node_gemm_key(g, id, m);
     if (!key) continue;

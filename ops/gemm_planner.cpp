@@ -139,8 +139,8 @@ std::int64_t GemmSplit::begin(int p) const {
 }
 
 // --gemm auto's rule, from single-threaded timings of the panels of the
-// benchmark workloads' GEMMs on this AMD EPYC (Zen 3, AVX2; the table is in
-// docs/performance.md): oneDNN's sgemm is 0-20% faster than OpenBLAS's on
+// benchmark workloads' GEMMs on this AMD EPYC (Zen 3, AVX2; minimum of 40
+// alternated calls on a busy 2-core VM): oneDNN's sgemm is 0-20% faster than OpenBLAS's on
 // nearly all of them (ties within 5% on the rest), except a no-transpose
 // product whose panel of op(B), K x panel columns, is large: 20 x 104 x
 // 12288 (W-course's Z1 = W1 X in 2 panels) and 20 x 800 x 4096 run 1.25x
@@ -149,13 +149,24 @@ constexpr std::int64_t onednn_nn_panel_limit = std::int64_t{1} << 20;  // elemen
 constexpr std::string_view rule_summary =
     "f32 on oneDNN, but NN products whose op(B) panel (K x its columns) holds >= 2^20 elements on OpenBLAS";
 
+namespace {
+
+// The columns of op(B) one panel reads: all N for bands of rows.
+std::int64_t panel_columns(const GemmKey& k) {
+  const GemmSplit s = gemm_split(k);
+  return s.by_rows ? k.N : (k.N + s.panels - 1) / s.panels;
+}
+
+}  // namespace
+
 GemmLibrary choose_library(const GemmKey& k) {
   if (k.dtype != DType::f32) return GemmLibrary::openblas;
-  const GemmSplit s = gemm_split(k);
-  const std::int64_t columns = s.by_rows ? k.N : (k.N + s.panels - 1) / s.panels;
-  if (!k.trans_a && !k.trans_b && k.K * columns >= onednn_nn_panel_limit) return GemmLibrary::openblas;
+  if (!k.trans_a && !k.trans_b && k.K * panel_columns(k) >= onednn_nn_panel_limit)
+    return GemmLibrary::openblas;
   return GemmLibrary::onednn;
 }
+
+std::string_view gemm_rule() { return rule_summary; }
 
 template <class T>
 void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
@@ -218,15 +229,15 @@ std::string_view gemm_mode_name(GemmMode mode) {
 GemmDecision plan_gemm(const GemmKey& k) {
   using Why = GemmDecision::Why;
   const GemmSplit split = gemm_split(k);
-  if (is_small(k)) return {GemmLibrary::loop, Why::small, split};
+  if (is_small(k)) return {GemmLibrary::loop, Why::small, split, k};
   const GemmMode mode = g_mode.load(std::memory_order_relaxed);
   const bool f64 = k.dtype == DType::f64;
-  if (mode == GemmMode::openblas) return {GemmLibrary::openblas, Why::pinned, split};
+  if (mode == GemmMode::openblas) return {GemmLibrary::openblas, Why::pinned, split, k};
   if (mode == GemmMode::onednn)
-    return {f64 ? GemmLibrary::openblas : GemmLibrary::onednn, f64 ? Why::f64 : Why::pinned, split};
-  if (!onednn_built()) return {GemmLibrary::openblas, Why::no_onednn, split};
-  if (f64) return {GemmLibrary::openblas, Why::f64, split};
-  return {choose_library(k), Why::rule, split};
+    return {f64 ? GemmLibrary::openblas : GemmLibrary::onednn, f64 ? Why::f64 : Why::pinned, split, k};
+  if (!onednn_built()) return {GemmLibrary::openblas, Why::no_onednn, split, k};
+  if (f64) return {GemmLibrary::openblas, Why::f64, split, k};
+  return {choose_library(k), Why::rule, split, k};
 }
 
 std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, std::int64_t m) {
@@ -257,7 +268,13 @@ std::string why_text(const GemmDecision& d) {
   using Why = GemmDecision::Why;
   switch (d.why) {
     case Why::small: return fmt::format("M N K <= {}: no library call", small_gemm_limit);
-    case Why::rule: return fmt::format("rule: {}", rule_summary);
+    case Why::rule: {
+      const GemmKey& k = d.key;
+      if (k.trans_a || k.trans_b) return fmt::format("rule: {}{}", k.trans_a ? 'T' : 'N', k.trans_b ? 'T' : 'N');
+      const std::int64_t cols = panel_columns(k);
+      return fmt::format("rule: NN, op(B) panel {} x {} {} 2^20", k.K, cols,
+                         k.K * cols >= onednn_nn_panel_limit ? ">=" : "<");
+    }
     case Why::pinned: return "pinned by --gemm";
     case Why::no_onednn: return "built without oneDNN";
     case Why::f64: return "oneDNN has no f64 GEMM";

@@ -82,6 +82,7 @@ struct GemmDecision {
   GemmLibrary library = GemmLibrary::openblas;
   Why why = Why::no_onednn;
   GemmSplit split;
+  GemmKey key;
 };
 
 // The thread count GEMMs run with now (set by runtime::set_threads): how
@@ -102,6 +103,7 @@ bool onednn_built();
 // --gemm auto's rule for an f32 key that reaches a library (see the
 // definition for the measurements behind it); OpenBLAS for f64.
 GemmLibrary choose_library(const GemmKey& key);
+std::string_view gemm_rule();  // the rule in one line, for `dagrad plan`
 
 // The library and split `key` gets in the current mode, and why: a pure
 // function of the key and the mode.
