@@ -178,11 +178,21 @@ void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T be
   const GemmLibrary lib = d.library == GemmLibrary::onednn ? GemmLibrary::onednn : GemmLibrary::openblas;
   const GemmSplit& s = d.split;
   const int team = std::max(1, std::min(gemm_threads(), s.panels));
+#if !defined(_OPENMP)
+  // Built without OpenMP (clang): the panels run one after another here, and
+  // OpenBLAS (an OpenMP build) must not thread them itself.
+  const int saved = openblas_get_num_threads();
+  if (saved != 1) openblas_set_num_threads(1);
+#endif
   // schedule(static): whichever thread takes a panel, the panel is computed
   // by the same call. Nothing in gemm_panel throws.
   DAGRAD_OMP(omp parallel for num_threads(team) schedule(static))
   for (int p = 0; p < s.panels; ++p)
     gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+#if !defined(_OPENMP)
+  if (saved != 1) openblas_set_num_threads(saved);
+  (void)team;
+#endif
   g_calls[int(lib)].fetch_add(1, std::memory_order_relaxed);
 }
 
