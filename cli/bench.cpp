@@ -477,7 +477,7 @@ int run_bench(const BenchOptions& o) {
              train::name_of(opt.kind), o.spec.threads, !o.no_opt,
              fused_nets(c->graph()) > 0 ? " (one fused_net step)" : "", ops::vec::simd_enabled());
   fmt::print("compile: build {:.2f} ms, minimize (gradients and update) {:.2f} ms, session "
-             "(optimize, plan, GEMM selection) {:.2f} ms ({} nodes, --gemm {})\n",
+             "(optimize, plan) {:.2f} ms ({} nodes, --gemm {})\n",
              1e3 * c->build_s, 1e3 * c->minimize_s, 1e3 * c->session_s, c->graph().size(),
              ops::gemm_mode_name(ops::gemm_mode()));
   fmt::print("step: median {:.4f} ms  p90 {:.4f} ms  {:.1f} steps/s  {:.2f} GFLOP/s\n", 1e3 * med,

@@ -138,31 +138,20 @@ std::int64_t GemmSplit::begin(int p) const {
   return std::min(extent, (exact + gemm_panel_align / 2) / gemm_panel_align * gemm_panel_align);
 }
 
-// --gemm auto's rule, from single-threaded timings of the panels of the
-// benchmark workloads' GEMMs on this AMD EPYC (Zen 3, AVX2; minimum of 40
-// alternated calls on a busy 2-core VM): oneDNN's sgemm is 0-20% faster than OpenBLAS's on
-// nearly all of them (ties within 5% on the rest), except a no-transpose
-// product whose panel of op(B), K x panel columns, is large: 20 x 104 x
-// 12288 (W-course's Z1 = W1 X in 2 panels) and 20 x 800 x 4096 run 1.25x
-// to 2.8x slower on oneDNN, 20 x 100 x 4096 (410K elements) 11% faster.
-constexpr std::int64_t onednn_nn_panel_limit = std::int64_t{1} << 20;  // elements of op(B)'s panel
-constexpr std::string_view rule_summary =
-    "f32 on oneDNN, but NN products whose op(B) panel (K x its columns) holds >= 2^20 elements on OpenBLAS";
-
-namespace {
-
-// The columns of op(B) one panel reads: all N for bands of rows.
-std::int64_t panel_columns(const GemmKey& k) {
-  const GemmSplit s = gemm_split(k);
-  return s.by_rows ? k.N : (k.N + s.panels - 1) / s.panels;
-}
-
-}  // namespace
+// --gemm auto's rule, from single-threaded timings of the panels (real
+// strides, one after another, minimum of 8-12 alternated runs) of the
+// benchmark workloads' GEMMs on this AMD EPYC (Zen 3, AVX2; the table is in
+// docs/performance.md). oneDNN's sgemm is 0-20% faster than OpenBLAS's on
+// every NN and NT product of them, W-course's Z1 = W1 X (20 x 209 x 12288)
+// included, but with op(A) transposed it is 1.4x slower at 512 x 256 x 512
+// and 2.2x at 1024 x 256 x 1024 (W-wide's dA1 = W2^T dZ2) and 0-7% slower
+// at 256 x 512 x 256 (W-deep's dA), faster on smaller TN ones. So TN and TT
+// go to OpenBLAS. Known cost of a rule this simple: NN products with M = 20,
+// K >= 4096 and panels of 100-200 columns ran 11-26% faster on OpenBLAS.
+constexpr std::string_view rule_summary = "f32 NN and NT on oneDNN, TN and TT (op(A) transposed) on OpenBLAS";
 
 GemmLibrary choose_library(const GemmKey& k) {
-  if (k.dtype != DType::f32) return GemmLibrary::openblas;
-  if (!k.trans_a && !k.trans_b && k.K * panel_columns(k) >= onednn_nn_panel_limit)
-    return GemmLibrary::openblas;
+  if (k.dtype != DType::f32 || k.trans_a) return GemmLibrary::openblas;
   return GemmLibrary::onednn;
 }
 
@@ -278,13 +267,7 @@ std::string why_text(const GemmDecision& d) {
   using Why = GemmDecision::Why;
   switch (d.why) {
     case Why::small: return fmt::format("M N K <= {}: no library call", small_gemm_limit);
-    case Why::rule: {
-      const GemmKey& k = d.key;
-      if (k.trans_a || k.trans_b) return fmt::format("rule: {}{}", k.trans_a ? 'T' : 'N', k.trans_b ? 'T' : 'N');
-      const std::int64_t cols = panel_columns(k);
-      return fmt::format("rule: NN, op(B) panel {} x {} {} 2^20", k.K, cols,
-                         k.K * cols >= onednn_nn_panel_limit ? ">=" : "<");
-    }
+    case Why::rule: return fmt::format("rule: {}{}", d.key.trans_a ? 'T' : 'N', d.key.trans_b ? 'T' : 'N');
     case Why::pinned: return "pinned by --gemm";
     case Why::no_onednn: return "built without oneDNN";
     case Why::f64: return "oneDNN has no f64 GEMM";

@@ -17,10 +17,10 @@
 // too (tests/ops/gemm_bits_test.cpp checks both against one-thread calls).
 //
 // Which library: OpenBLAS, or oneDNN (the library under PyTorch's CPU matmul)
-// for the f32 shapes where its single-threaded sgemm was faster here. The
-// choice is a fixed rule of the key (choose_library: dtype, transposes, M,
-// N, K; never the thread count, never a timing), so a model's bits never
-// depend on how busy the machine was. The two libraries round differently,
+// for f32 products whose A is not transposed, where its single-threaded
+// sgemm was faster here. The choice is a fixed rule of the key
+// (choose_library: dtype, transposes, M, N, K; never the thread count, never
+// a timing), so a model's bits never depend on how busy the machine was. The two libraries round differently,
 // so pinning one (set_gemm_mode, the CLI's --gemm) changes f32 bits; each
 // mode on its own is reproducible. OpenBLAS is the default and the fallback:
 // without oneDNN (DAGRAD_WITH_ONEDNN), for f64 (oneDNN has no double GEMM),
@@ -100,8 +100,9 @@ GemmMode parse_gemm_mode(std::string_view text);  // "auto", "openblas", "onednn
 std::string_view gemm_mode_name(GemmMode mode);
 bool onednn_built();
 
-// --gemm auto's rule for an f32 key that reaches a library (see the
-// definition for the measurements behind it); OpenBLAS for f64.
+// --gemm auto's rule for a key that reaches a library: f32 NN and NT on
+// oneDNN, TN and TT and all f64 on OpenBLAS (the definition gives the
+// measurements behind it).
 GemmLibrary choose_library(const GemmKey& key);
 std::string_view gemm_rule();  // the rule in one line, for `dagrad plan`
 

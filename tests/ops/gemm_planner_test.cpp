@@ -126,25 +126,21 @@ TEST_CASE("auto mode: the library is a fixed rule of the key, never of the threa
   PlannerGuard guard;
   ops::set_gemm_mode(ops::GemmMode::auto_select);
   using Why = ops::GemmDecision::Why;
-  // The rule's two sides, read off its statement: NN products whose panel
-  // of op(B) holds K x columns >= 2^20 elements on OpenBLAS, the rest of f32
-  // on oneDNN. 20 x 800 x 16384: 4 panels of 200 columns, 3.3M elements;
-  // W-course's Z1 (20 x 209 x 12288): 2 panels of 105, 1.29M; 20 x 100 x
-  // 4096: 2 panels of 50, 205K; the same sizes transposed: oneDNN.
-  const ops::GemmKey long_k{DType::f32, false, false, 20, 800, 16384};
-  const ops::GemmKey course{DType::f32, false, false, 20, 209, 12288};
-  const ops::GemmKey short_k{DType::f32, false, false, 20, 100, 4096};
-  const ops::GemmKey long_k_t{DType::f32, true, false, 20, 800, 16384};
-  const ops::GemmKey wide{DType::f32, false, true, 1024, 1024, 256};
+  // The rule's two sides, read off its statement: f32 NN and NT on oneDNN,
+  // TN and TT on OpenBLAS, whatever the sizes.
+  const ops::GemmKey nn{DType::f32, false, false, 20, 209, 12288};
+  const ops::GemmKey nt{DType::f32, false, true, 1024, 1024, 256};
+  const ops::GemmKey tn{DType::f32, true, false, 1024, 256, 1024};
+  const ops::GemmKey tt{DType::f32, true, true, 37, 29, 53};
   const ops::GemmKey f64{DType::f64, false, false, 37, 29, 53};
   const ops::GemmKey tiny{DType::f32, false, false, 8, 8, 8};
+  const ops::GemmKey& wide = nt;
   if (ops::onednn_built()) {
-    CHECK(ops::plan_gemm(long_k).why == Why::rule);
-    CHECK(ops::plan_gemm(long_k).library == ops::GemmLibrary::openblas);
-    CHECK(ops::plan_gemm(course).library == ops::GemmLibrary::openblas);
-    CHECK(ops::plan_gemm(short_k).library == ops::GemmLibrary::onednn);
-    CHECK(ops::plan_gemm(long_k_t).library == ops::GemmLibrary::onednn);
-    CHECK(ops::plan_gemm(wide).library == ops::GemmLibrary::onednn);
+    for (const ops::GemmKey& k : {nn, nt, tn, tt}) {
+      INFO(k.M << "x" << k.N << "x" << k.K << " " << k.trans_a << k.trans_b);
+      CHECK(ops::plan_gemm(k).why == Why::rule);
+      CHECK(ops::plan_gemm(k).library == (k.trans_a ? ops::GemmLibrary::openblas : ops::GemmLibrary::onednn));
+    }
     CHECK(ops::plan_gemm(f64).why == Why::f64);
   } else {
     CHECK(ops::plan_gemm(wide).why == Why::no_onednn);
