@@ -278,6 +278,6 @@ TEST_CASE("oneDNN products have the same bits on 1, 2 and 3 threads", "[ops][gem
   check_all_cases(ops::GemmMode::onednn);
 }
 
-TEST_CASE("--gemm auto's products have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
+TEST_CASE("products under --gemm auto have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
   check_all_cases(ops::GemmMode::auto_select);
 }
