@@ -3,7 +3,8 @@
 // the optimizer's update, step after step, with learning-rate decay,
 // L2, and mini-batches with a partial last batch. Every parameter and every
 // recorded cost must agree to 1e-12 (relative to max(1, |value|)).
-// Also: a whole run gives the same bits with 1 and with 2 threads.
+// Also: a whole run gives the same bits with 1 and with 2 threads (f64), and
+// with 1, 2 and 3 in f32 and f64, full and mini-batches, fused or not.
 //
 // The only thing taken from dagrad is which samples make each mini-batch
 // (reference_batches below), since that is a choice, not a formula.
