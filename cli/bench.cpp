@@ -274,7 +274,7 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
     total += t.per_node[s];
     if (!is_gemm(n.op)) continue;
     gemm_nodes += t.per_node[s];
-    const ops::GemmKey key = *ops::node_gemm_key(g, schedule[s], ops::gemm_threads(), c.capacity);
+    const ops::GemmKey key = *ops::node_gemm_key(g, schedule[s], c.capacity);
     by_library[ops::plan_gemm(key).library] += t.per_node[s];
   }
   const auto ms = [&](double sec) { return 1e3 * sec / steps; };
@@ -304,7 +304,7 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
     std::string lib;
     if (is_gemm(n.op))
       lib = std::string(ops::library_name(
-          ops::plan_gemm(*ops::node_gemm_key(g, schedule[s], ops::gemm_threads(), c.capacity)).library));
+          ops::plan_gemm(*ops::node_gemm_key(g, schedule[s], c.capacity)).library));
     fmt::print("    {:<18} {:<28} {:<11} {:9.4f} ms  {:5.1f}%  {}\n", g.describe(schedule[s]),
                ops::op_def(n.op).name, to_string(n.shape), ms(t.per_node[s]), 100 * t.per_node[s] / total, lib);
   }
@@ -314,7 +314,7 @@ void print_profile(const Compiled& c, const Timings& t, int steps) {
 nlohmann::json gemm_libraries(const Compiled& c) {
   std::map<std::string, int> count;
   for (NodeId id : c.exec().schedule())
-    if (const auto key = ops::node_gemm_key(c.graph(), id, ops::gemm_threads(), c.capacity))
+    if (const auto key = ops::node_gemm_key(c.graph(), id, c.capacity))
       ++count[std::string(ops::library_name(ops::plan_gemm(*key).library))];
   return count;
 }
@@ -477,7 +477,7 @@ int run_bench(const BenchOptions& o) {
              train::name_of(opt.kind), o.spec.threads, !o.no_opt,
              fused_nets(c->graph()) > 0 ? " (one fused_net step)" : "", ops::vec::simd_enabled());
   fmt::print("compile: build {:.2f} ms, minimize (gradients and update) {:.2f} ms, session "
-             "(optimize, plan, GEMM selection) {:.2f} ms ({} nodes, --gemm {})\n",
+             "(optimize, plan) {:.2f} ms ({} nodes, --gemm {})\n",
              1e3 * c->build_s, 1e3 * c->minimize_s, 1e3 * c->session_s, c->graph().size(),
              ops::gemm_mode_name(ops::gemm_mode()));
   fmt::print("step: median {:.4f} ms  p90 {:.4f} ms  {:.1f} steps/s  {:.2f} GFLOP/s\n", 1e3 * med,

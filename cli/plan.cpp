@@ -40,14 +40,15 @@ struct PlanCmdOptions {
 };
 
 // One line per matmul of the schedule: its product at m samples, the
-// library it runs on at the current thread count and why, timing the shapes
-// not planned yet.
+// library it runs on and why, and its panels (the same on any thread count).
 void print_gemms(const Graph& g, std::span<const NodeId> schedule, std::int64_t m) {
   const int threads = ops::gemm_threads();
-  fmt::print("GEMMs at {} thread{}, --gemm {}:\n", threads, threads == 1 ? "" : "s",
-             ops::gemm_mode_name(ops::gemm_mode()));
+  fmt::print("GEMMs, --gemm {} (the panels are shared by {} thread{}; the bits do not depend on it):\n",
+             ops::gemm_mode_name(ops::gemm_mode()), threads, threads == 1 ? "" : "s");
+  if (ops::gemm_mode() == ops::GemmMode::auto_select && ops::onednn_built())
+    fmt::print("  rule: {}\n", ops::gemm_rule());
   for (NodeId id : schedule) {
-    const auto key = ops::node_gemm_key(g, id, threads, m);
+    const auto key = ops::node_gemm_key(g, id, m);
     if (!key) continue;
     const std::string product = fmt::format("{}x{}x{} {}{} {}", key->M, key->N, key->K,
                                             key->trans_a ? 'T' : 'N', key->trans_b ? 'T' : 'N',

@@ -1,25 +1,25 @@
-// The two GEMM libraries, the timing that picks one per shape, and the
-// lock-free table the kernel reads the decision from (ops/gemm_planner.hpp).
+// The two GEMM libraries, the split of a product into panels, and the rule
+// that picks a library per shape (ops/gemm_planner.hpp).
 #include "dagrad/ops/gemm_planner.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <chrono>
-#include <mutex>
-#include <vector>
+#include <type_traits>
 
 #include <cblas.h>
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/parallel.hpp"
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 #ifndef DAGRAD_WITH_ONEDNN
 #define DAGRAD_WITH_ONEDNN 0
 #endif
 #if DAGRAD_WITH_ONEDNN
-#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 // Debian's libdnnl runs on OpenMP, i.e. libgomp: the pool OpenBLAS's GEMMs
 // and dagrad's loops already share. A TBB or threadpool build would start a
@@ -35,175 +35,154 @@ namespace dagrad::ops {
 
 namespace {
 
+// c (m x n, row-major, leading dimension ldc) = alpha op(a) op(b) + beta c.
 template <class T>
-void openblas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
-                   const Buffer& C) {
-  const auto M = static_cast<blasint>(C.shape.rows);
-  const auto N = static_cast<blasint>(C.shape.cols);
-  const auto K = static_cast<blasint>(ta ? A.shape.rows : A.shape.cols);
-  const auto lda = static_cast<blasint>(A.shape.cols), ldb = static_cast<blasint>(B.shape.cols);
+void openblas_gemm(const T* a, bool ta, const T* b, bool tb, std::int64_t m, std::int64_t n,
+                   std::int64_t k, std::int64_t lda, std::int64_t ldb, std::int64_t ldc, T alpha,
+                   T beta, T* c) {
   const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<float>(), lda, B.as<float>(), ldb,
-                beta, C.as<float>(), N);
+    cblas_sgemm(CblasRowMajor, opa, opb, M, N, K, alpha, a, blasint(lda), b, blasint(ldb), beta,
+                c, blasint(ldc));
   else
-    cblas_dgemm(CblasRowMajor, opa, opb, M, N, K, alpha, A.as<double>(), lda, B.as<double>(),
-                ldb, beta, C.as<double>(), N);
+    cblas_dgemm(CblasRowMajor, opa, opb, M, N, K, alpha, a, blasint(lda), b, blasint(ldb), beta,
+                c, blasint(ldc));
 }
 
-// false when oneDNN is absent or refused the call (C is then untouched:
-// dnnl_sgemm checks its arguments and allocates before it writes).
-bool onednn_sgemm(const Buffer& A, bool ta, const Buffer& B, bool tb, float alpha, float beta,
-                  const Buffer& C, int threads) {
+// The same on oneDNN; false when oneDNN is absent or refused the call (c is
+// then untouched: dnnl_sgemm checks its arguments and allocates before it
+// writes).
+bool onednn_sgemm(const float* a, bool ta, const float* b, bool tb, std::int64_t m, std::int64_t n,
+                  std::int64_t k, std::int64_t lda, std::int64_t ldb, std::int64_t ldc,
+                  float alpha, float beta, float* c) {
 #if DAGRAD_WITH_ONEDNN
-  // oneDNN sizes its parallel regions by this thread's OpenMP setting;
-  // OpenBLAS keeps its own count. Keep them equal (a cheap read, a write only
-  // when runtime::set_threads changed the count).
-  if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
-  const dnnl_dim_t K = ta ? A.shape.rows : A.shape.cols;
-  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', C.shape.rows, C.shape.cols, K, alpha,
-                    A.as<float>(), A.shape.cols, B.as<float>(), B.shape.cols, beta,
-                    C.as<float>(), C.shape.cols) == dnnl_success;
+  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
+                    ldc) == dnnl_success;
 #else
-  (void)A, (void)ta, (void)B, (void)tb, (void)alpha, (void)beta, (void)C, (void)threads;
+  (void)a, (void)ta, (void)b, (void)tb, (void)m, (void)n, (void)k, (void)lda, (void)ldb,
+      (void)ldc, (void)alpha, (void)beta, (void)c;
   return false;
 #endif
 }
 
-// ---- the decisions ----------------------------------------------------------
+// One panel: the rows [b, e) of C (by_rows) or its columns [b, e), with
+// the rows of op(A) or the columns of op(B) they need, on `lib`, on this
+// thread alone.
+template <class T>
+void gemm_panel(GemmLibrary lib, const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha,
+                T beta, const Buffer& C, bool by_rows, std::int64_t b, std::int64_t e) {
+#if defined(_OPENMP)
+  // Inside this loop's parallel region the setting is this panel's task's
+  // own: a team of one thread is not "in parallel" for OpenBLAS and oneDNN,
+  // which would otherwise start the process's thread count under it.
+  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+#endif
+  const std::int64_t K = ta ? A.shape.rows : A.shape.cols;
+  const std::int64_t lda = A.shape.cols, ldb = B.shape.cols, ldc = C.shape.cols;
+  const T* a = A.as<T>();
+  const T* bp = B.as<T>();
+  T* c = C.as<T>();
+  std::int64_t m = C.shape.rows, n = C.shape.cols;
+  if (by_rows) {  // rows b.. of op(A): columns of A when transposed
+    a += ta ? b : b * lda;
+    c += b * ldc;
+    m = e - b;
+  } else {  // columns b.. of op(B): rows of B when transposed
+    bp += tb ? b * ldb : b;
+    c += b;
+    n = e - b;
+  }
+  if constexpr (std::is_same_v<T, float>)
+    if (lib == GemmLibrary::onednn &&
+        onednn_sgemm(a, ta, bp, tb, m, n, K, lda, ldb, ldc, alpha, beta, c))
+      return;
+  openblas_gemm<T>(a, ta, bp, tb, m, n, K, lda, ldb, ldc, alpha, beta, c);
+}
 
 std::atomic<GemmMode> g_mode{GemmMode::auto_select};
 std::atomic<std::uint64_t> g_calls[3];  // per GemmLibrary
 
-// Open addressing over a fixed array, so that the kernel's lookup neither
-// allocates nor locks: a slot's key and decision are written under the
-// planning mutex before `ready` is released; a reader that sees ready == 0
-// treats the key as unplanned and goes through plan_gemm, which takes the
-// mutex and looks again.
-struct Slot {
-  std::atomic<bool> ready{false};
-  GemmKey key;
-  GemmDecision decision;
-};
-constexpr std::size_t table_slots = 1024;  // a power of two
-std::array<Slot, table_slots> g_table;
-std::mutex g_planning;
-
-std::size_t key_hash(const GemmKey& k) {
-  std::size_t h = static_cast<std::size_t>(k.dtype) | std::size_t(k.trans_a) << 1 |
-                  std::size_t(k.trans_b) << 2 | std::size_t(k.threads) << 3;
-  for (std::int64_t v : {k.M, k.N, k.K}) h = (h ^ std::size_t(v)) * 0x100000001b3ULL;
-  return h ^ (h >> 29);
-}
-
-const GemmDecision* lookup(const GemmKey& key) {
-  for (std::size_t i = 0, s = key_hash(key); i < table_slots; ++i, ++s) {
-    const Slot& slot = g_table[s & (table_slots - 1)];
-    if (!slot.ready.load(std::memory_order_acquire)) return nullptr;
-    if (slot.key == key) return &slot.decision;
-  }
-  return nullptr;
-}
-
-// Under g_planning. False when the table is full.
-bool store(const GemmKey& key, const GemmDecision& d) {
-  for (std::size_t i = 0, s = key_hash(key); i < table_slots; ++i, ++s) {
-    Slot& slot = g_table[s & (table_slots - 1)];
-    if (slot.ready.load(std::memory_order_relaxed)) continue;
-    slot.key = key;
-    slot.decision = d;
-    slot.ready.store(true, std::memory_order_release);
-    return true;
-  }
-  return false;
-}
-
 bool is_small(const GemmKey& k) { return k.M * k.N * k.K <= small_gemm_limit; }
 
-using Clock = std::chrono::steady_clock;
-
-// Times both libraries on scratch operands of the key's shape, alternated
-// call by call after one untimed call each (oneDNN compiles its kernels on
-// the first): at least 3 calls each, up to 9 while the whole stays under
-// about 40 ms. The best time of each is kept, as the least disturbed by the
-// rest of the machine.
-GemmDecision time_both(const GemmKey& k) {
-  const Shape a = k.trans_a ? Shape{k.K, k.M} : Shape{k.M, k.K};
-  const Shape b = k.trans_b ? Shape{k.N, k.K} : Shape{k.K, k.N};
-  const Shape c{k.M, k.N};
-  std::vector<float> sa(std::size_t(a.size())), sb(std::size_t(b.size())), sc(std::size_t(c.size()));
-  for (std::size_t i = 0; i < sa.size(); ++i) sa[i] = float(i % 7) * 0.25f - 0.75f;
-  for (std::size_t i = 0; i < sb.size(); ++i) sb[i] = float(i % 5) * 0.25f - 0.5f;
-  const Buffer A{sa.data(), a}, B{sb.data(), b}, C{sc.data(), c};
-  GemmDecision d{GemmLibrary::openblas, GemmDecision::Why::timed, 0, 0};
-  double best[2] = {1e300, 1e300};  // openblas, onednn
-  bool failed = false;
-  auto run = [&](int lib) {
-    const auto t0 = Clock::now();
-    if (lib == 1) failed = failed || !onednn_sgemm(A, k.trans_a, B, k.trans_b, 1.0f, 0.0f, C, k.threads);
-    else openblas_gemm<float>(A, k.trans_a, B, k.trans_b, 1.0f, 0.0f, C);
-    best[lib] = std::min(best[lib], 1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
-  };
-  run(1);
-  run(0);
-  best[0] = best[1] = 1e300;  // the first calls only warmed up
-  const auto start = Clock::now();
-  for (int rep = 0; rep < 9 && !failed; ++rep) {
-    if (rep >= 3 && Clock::now() - start > std::chrono::milliseconds(40)) break;
-    run(rep % 2);
-    run(1 - rep % 2);
-  }
-  if (failed) return {GemmLibrary::openblas, GemmDecision::Why::onednn_failed, 0, 0};
-  d.openblas_ms = best[0];
-  d.onednn_ms = best[1];
-  // OpenBLAS stays unless oneDNN is clearly faster: a near tie is noise.
-  if (d.onednn_ms < 0.97 * d.openblas_ms) d.library = GemmLibrary::onednn;
-  return d;
-}
-
-GemmDecision decide(const GemmKey& k) {
-  using Why = GemmDecision::Why;
-  if (is_small(k)) return {GemmLibrary::loop, Why::small, 0, 0};
-  const GemmMode mode = g_mode.load(std::memory_order_relaxed);
-  if (mode != GemmMode::auto_select) {
-    const bool dnnl = mode == GemmMode::onednn && k.dtype == DType::f32;
-    return {dnnl ? GemmLibrary::onednn : GemmLibrary::openblas,
-            k.dtype == DType::f64 && mode == GemmMode::onednn ? Why::f64 : Why::pinned, 0, 0};
-  }
-  if (!onednn_built()) return {GemmLibrary::openblas, Why::no_onednn, 0, 0};
-  if (k.dtype == DType::f64) return {GemmLibrary::openblas, Why::f64, 0, 0};
-  const std::size_t bytes = std::size_t(k.M * k.K + k.K * k.N + k.M * k.N) * sizeof(float);
-  if (bytes > plan_scratch_limit) return {GemmLibrary::openblas, Why::too_large, 0, 0};
-  return time_both(k);
-}
-
-// The library for a GEMM about to run: the hot path.
-bool use_onednn(const Buffer& A, bool ta, bool tb, const Buffer& C) {
-  switch (g_mode.load(std::memory_order_relaxed)) {
-    case GemmMode::openblas: return false;
-    case GemmMode::onednn: return true;
-    case GemmMode::auto_select: break;
-  }
-  const GemmKey key{DType::f32, ta, tb, C.shape.rows, C.shape.cols,
-                    ta ? A.shape.rows : A.shape.cols, gemm_threads()};
-  if (const GemmDecision* d = lookup(key)) return d->library == GemmLibrary::onednn;
-  return plan_gemm(key).library == GemmLibrary::onednn;  // a shape not planned: once
-}
-
 }  // namespace
+
+// The split is a function of the key alone: the same panels on 1 thread as
+// on 16, so the same library calls compute the same elements. Cutting costs
+// little while panels are wide: each panel's call packs the operand all
+// panels share again (op(B) for bands of rows, op(A) for bands of columns).
+// Measured here single-threaded, the panels' sum over one whole call: 2
+// panels +0-1%; 4 panels of 64 rows (256 x 256 x 512) +10% on OpenBLAS,
+// +0-3% at 128 or more; 8 panels of 32 +15-26%. Hence at least 16 P rows
+// or columns per panel: 2 panels from 64, 4 from 256, 8 from 1024.
+GemmSplit gemm_split(const GemmKey& k) {
+  GemmSplit s;
+  s.by_rows = k.M >= k.N;
+  s.extent = s.by_rows ? k.M : k.N;
+  if (is_small(k)) return s;
+  const double work = double(k.M) * double(k.N) * double(k.K);
+  for (int p = 2; p <= gemm_max_panels; p *= 2) {
+    if (work / p < double(gemm_panel_work) || s.extent / p < gemm_panel_min_extent * p) break;
+    s.panels = p;
+  }
+  return s;
+}
+
+// Panel p starts at the multiple of gemm_panel_align nearest p/panels of the
+// extent. Unrounded, each panel spans at least 2 gemm_panel_min_extent = 32
+// rows or columns; rounding moves each end by at most align / 2 = 4.
+std::int64_t GemmSplit::begin(int p) const {
+  if (p <= 0) return 0;
+  if (p >= panels) return extent;
+  const std::int64_t exact = extent * p / panels;
+  return std::min(extent, (exact + gemm_panel_align / 2) / gemm_panel_align * gemm_panel_align);
+}
+
+// --gemm auto's rule, from single-threaded timings of the panels (real
+// strides, one after another, minimum of 8-12 alternated runs) of the
+// benchmark workloads' GEMMs on this AMD EPYC (Zen 3, AVX2; the table is in
+// docs/performance.md). oneDNN's sgemm is 0-20% faster than OpenBLAS's on
+// every NN and NT product of them, W-course's Z1 = W1 X (20 x 209 x 12288)
+// included, but with op(A) transposed it is 1.4x slower at 512 x 256 x 512
+// and 2.2x at 1024 x 256 x 1024 (W-wide's dA1 = W2^T dZ2) and 0-7% slower
+// at 256 x 512 x 256 (W-deep's dA), faster on smaller TN ones. So TN and TT
+// go to OpenBLAS. Known cost of a rule this simple: NN products with M = 20,
+// K >= 4096 and panels of 100-200 columns ran 11-26% faster on OpenBLAS.
+constexpr std::string_view rule_summary = "f32 NN and NT on oneDNN, TN and TT (op(A) transposed) on OpenBLAS";
+
+GemmLibrary choose_library(const GemmKey& k) {
+  if (k.dtype != DType::f32 || k.trans_a) return GemmLibrary::openblas;
+  return GemmLibrary::onednn;
+}
+
+std::string_view gemm_rule() { return rule_summary; }
 
 template <class T>
 void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
                const Buffer& C) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (onednn_built() && use_onednn(A, ta, tb, C) &&
-        onednn_sgemm(A, ta, B, tb, alpha, beta, C, gemm_threads())) {
-      g_calls[int(GemmLibrary::onednn)].fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-  }
-  openblas_gemm<T>(A, ta, B, tb, alpha, beta, C);
-  g_calls[int(GemmLibrary::openblas)].fetch_add(1, std::memory_order_relaxed);
+  const GemmKey key{std::is_same_v<T, float> ? DType::f32 : DType::f64, ta, tb, C.shape.rows,
+                    C.shape.cols, ta ? A.shape.rows : A.shape.cols};
+  const GemmDecision d = plan_gemm(key);
+  // A tiny product asked for here (bench's GEMM-only replay) still goes to a library.
+  const GemmLibrary lib = d.library == GemmLibrary::onednn ? GemmLibrary::onednn : GemmLibrary::openblas;
+  const GemmSplit& s = d.split;
+  const int team = std::max(1, std::min(gemm_threads(), s.panels));
+#if !defined(_OPENMP)
+  // Built without OpenMP (clang): the panels run one after another here, and
+  // OpenBLAS (an OpenMP build) must not thread them itself.
+  const int saved = openblas_get_num_threads();
+  if (saved != 1) openblas_set_num_threads(1);
+#endif
+  // schedule(static): whichever thread takes a panel, the panel is computed
+  // by the same call. Nothing in gemm_panel throws.
+  DAGRAD_OMP(omp parallel for num_threads(team) schedule(static))
+  for (int p = 0; p < s.panels; ++p)
+    gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+#if !defined(_OPENMP)
+  if (saved != 1) openblas_set_num_threads(saved);
+  (void)team;
+#endif
+  g_calls[int(lib)].fetch_add(1, std::memory_order_relaxed);
 }
 
 template void blas_gemm<float>(const Buffer&, bool, const Buffer&, bool, float, float,
@@ -215,9 +194,9 @@ template void blas_gemm<double>(const Buffer&, bool, const Buffer&, bool, double
 
 int gemm_threads() { return openblas_get_num_threads(); }
 
-GemmKey gemm_key(DType dtype, Shape a, bool trans_a, Shape b, bool trans_b, int threads) {
+GemmKey gemm_key(DType dtype, Shape a, bool trans_a, Shape b, bool trans_b) {
   return GemmKey{dtype, trans_a, trans_b, trans_a ? a.cols : a.rows, trans_b ? b.rows : b.cols,
-                 trans_a ? a.rows : a.cols, threads};
+                 trans_a ? a.rows : a.cols};
 }
 
 bool onednn_built() { return DAGRAD_WITH_ONEDNN != 0; }
@@ -246,33 +225,25 @@ std::string_view gemm_mode_name(GemmMode mode) {
   return "auto";
 }
 
-GemmDecision plan_gemm(const GemmKey& key) {
+GemmDecision plan_gemm(const GemmKey& k) {
+  using Why = GemmDecision::Why;
+  const GemmSplit split = gemm_split(k);
+  if (is_small(k)) return {GemmLibrary::loop, Why::small, split, k};
   const GemmMode mode = g_mode.load(std::memory_order_relaxed);
-  if (mode != GemmMode::auto_select || is_small(key)) return decide(key);
-  if (const GemmDecision* d = lookup(key)) return *d;
-  const std::lock_guard<std::mutex> lock(g_planning);
-  if (const GemmDecision* d = lookup(key)) return *d;  // planned by another thread meanwhile
-  const GemmDecision d = decide(key);
-  if (!store(key, d)) return {GemmLibrary::openblas, GemmDecision::Why::table_full, 0, 0};
-  return d;
+  const bool f64 = k.dtype == DType::f64;
+  if (mode == GemmMode::openblas) return {GemmLibrary::openblas, Why::pinned, split, k};
+  if (mode == GemmMode::onednn)
+    return {f64 ? GemmLibrary::openblas : GemmLibrary::onednn, f64 ? Why::f64 : Why::pinned, split, k};
+  if (!onednn_built()) return {GemmLibrary::openblas, Why::no_onednn, split, k};
+  if (f64) return {GemmLibrary::openblas, Why::f64, split, k};
+  return {choose_library(k), Why::rule, split, k};
 }
 
-std::optional<GemmDecision> planned_gemm(const GemmKey& key) {
-  if (const GemmDecision* d = lookup(key)) return *d;
-  return std::nullopt;
-}
-
-std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, int threads, std::int64_t m) {
+std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, std::int64_t m) {
   const Node& n = graph.node(id);
   if (n.op != OpKind::matmul && n.op != OpKind::matmul_bias) return std::nullopt;
   return gemm_key(n.dtype, graph.node(n.inputs[0]).shape.at(m), n.attrs.trans_a,
-                  graph.node(n.inputs[1]).shape.at(m), n.attrs.trans_b, threads);
-}
-
-void plan_gemms(const Graph& graph, std::span<const NodeId> schedule, std::int64_t m) {
-  const int threads = gemm_threads();
-  for (NodeId id : schedule)
-    if (const auto key = node_gemm_key(graph, id, threads, m)) plan_gemm(*key);
+                  graph.node(n.inputs[1]).shape.at(m), n.attrs.trans_b);
 }
 
 std::string_view library_name(GemmLibrary lib) {
@@ -284,32 +255,59 @@ std::string_view library_name(GemmLibrary lib) {
   return "openblas";
 }
 
-std::string describe(const GemmDecision& d) {
+namespace {
+
+std::string split_text(const GemmSplit& s) {
+  if (s.panels == 1) return "1 panel";
+  return fmt::format("{} panels of about {} {}", s.panels, s.extent / s.panels,
+                     s.by_rows ? "rows" : "columns");
+}
+
+std::string why_text(const GemmDecision& d) {
   using Why = GemmDecision::Why;
-  const std::string_view lib = library_name(d.library);
   switch (d.why) {
-    case Why::small: return fmt::format("{} (M N K <= {}: no library call)", lib, small_gemm_limit);
-    case Why::timed:
-      return fmt::format("{} (timed: openblas {:.4g} ms, onednn {:.4g} ms)", lib, d.openblas_ms,
-                         d.onednn_ms);
-    case Why::pinned: return fmt::format("{} (pinned by --gemm)", lib);
-    case Why::no_onednn: return fmt::format("{} (built without oneDNN)", lib);
-    case Why::f64: return fmt::format("{} (oneDNN has no f64 GEMM)", lib);
-    case Why::onednn_failed: return fmt::format("{} (dnnl_sgemm failed on this shape)", lib);
-    case Why::too_large:
-      return fmt::format("{} (operands over {} MiB: not timed)", lib, plan_scratch_limit >> 20);
-    case Why::table_full: return fmt::format("{} (more than {} shapes: not timed)", lib, table_slots);
+    case Why::small: return fmt::format("M N K <= {}: no library call", small_gemm_limit);
+    case Why::rule: return fmt::format("rule: {}{}", d.key.trans_a ? 'T' : 'N', d.key.trans_b ? 'T' : 'N');
+    case Why::pinned: return "pinned by --gemm";
+    case Why::no_onednn: return "built without oneDNN";
+    case Why::f64: return "oneDNN has no f64 GEMM";
   }
-  return std::string(lib);
+  return {};
+}
+
+}  // namespace
+
+std::string describe(const GemmDecision& d) {
+  const std::string why = why_text(d);
+  if (d.library == GemmLibrary::loop) return fmt::format("loop ({})", why);
+  return fmt::format("{} ({}); {}", library_name(d.library), why, split_text(d.split));
+}
+
+std::string openblas_core() {
+  const char* name = openblas_get_corename();
+  return name ? name : "";
+}
+
+std::string onednn_isa() {
+#if DAGRAD_WITH_ONEDNN
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "SSE41";
+    case dnnl_cpu_isa_avx: return "AVX";
+    case dnnl_cpu_isa_avx2: return "AVX2";
+    case dnnl_cpu_isa_avx2_vnni: return "AVX2_VNNI";
+    case dnnl_cpu_isa_avx512_core: return "AVX512_CORE";
+    case dnnl_cpu_isa_avx512_core_vnni: return "AVX512_CORE_VNNI";
+    case dnnl_cpu_isa_avx512_core_bf16: return "AVX512_CORE_BF16";
+    case dnnl_cpu_isa_avx512_core_amx: return "AVX512_CORE_AMX";
+    default: return "other";
+  }
+#else
+  return "";
+#endif
 }
 
 std::uint64_t gemm_library_calls(GemmLibrary lib) {
   return g_calls[int(lib)].load(std::memory_order_relaxed);
-}
-
-void clear_gemm_plans() {
-  const std::lock_guard<std::mutex> lock(g_planning);
-  for (Slot& s : g_table) s.ready.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace dagrad::ops

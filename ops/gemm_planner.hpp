@@ -1,25 +1,34 @@
-// Which library runs each GEMM. OpenBLAS and oneDNN (the library under
-// PyTorch's CPU matmul) win on different shapes: on W-course's first layer,
-// dnnl_sgemm computes Z1 = W1 X faster and cblas_sgemm dW1 = dZ1 X^T. So, in
-// the spirit of FFTW's planner, the first time a GEMM shape is planned both
-// libraries run it on scratch buffers of that shape, alternated, and the
-// faster is kept for that shape and thread count for the rest of the process.
-// The executor plans every matmul of its schedule when it is built
-// (plan_gemms); the kernel then only looks the decision up, and plans a
-// shape it has not seen (a smaller last batch) the first time it meets it.
+// Which library runs each GEMM, and how it is cut over threads, so that a
+// product has the same bits on any thread count.
 //
-// OpenBLAS is the default and the fallback: when oneDNN was not built in
-// (DAGRAD_WITH_ONEDNN), for f64 (oneDNN has no double GEMM), when oneDNN is
-// not clearly faster, and when a oneDNN call fails. set_gemm_mode (the CLI's
-// --gemm) pins either library instead.
-// NOTE: the two libraries round differently, so results agree to rounding,
-// not bitwise; timings decide, so two processes may choose differently on a
-// noisy machine. Pin a library when runs must match bit for bit.
+// NOTE: a BLAS library's own threading changes the bits. OpenBLAS 0.3.21
+// blocks the K loop differently when it splits a product over threads, so
+// cblas_sgemm on 1 and 2 threads differs in the last bits for most shapes
+// (this AMD Zen 3), and cblas_dgemm does too on AVX-512 cores (Cooperlake);
+// oneDNN splits K for some shapes. So dagrad owns the split: C is cut into
+// panels, bands of its rows (or columns, when N > M) whose count and size
+// are a function of (M, N, K) alone (gemm_split), and each panel is one
+// single-threaded library call; the threads take the panels in an OpenMP
+// loop. Every element is then computed by the same call on the same operands
+// whatever the thread count: 1 thread runs the same panels one after the
+// other. A library called inside a parallel region runs single-threaded
+// (OpenBLAS's and oneDNN's OpenMP builds check omp_in_parallel), and each
+// panel also sets its OpenMP thread count to 1, so a team of one thread does
+// too (tests/ops/gemm_bits_test.cpp checks both against one-thread calls).
+//
+// Which library: OpenBLAS, or oneDNN (the library under PyTorch's CPU matmul)
+// for f32 products whose A is not transposed, where its single-threaded
+// sgemm was faster here. The choice is a fixed rule of the key
+// (choose_library: dtype, transposes, M, N, K; never the thread count, never
+// a timing), so a model's bits never depend on how busy the machine was. The two libraries round differently,
+// so pinning one (set_gemm_mode, the CLI's --gemm) changes f32 bits; each
+// mode on its own is reproducible. OpenBLAS is the default and the fallback:
+// without oneDNN (DAGRAD_WITH_ONEDNN), for f64 (oneDNN has no double GEMM),
+// and for a panel whose dnnl_sgemm call fails.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,31 +45,52 @@ struct GemmKey {
   DType dtype = DType::f32;
   bool trans_a = false, trans_b = false;
   std::int64_t M = 0, N = 0, K = 0;
-  int threads = 1;
   friend bool operator==(const GemmKey&, const GemmKey&) = default;
 };
 
+// How C is cut: `panels` bands of rows (by_rows) or of columns, panel p
+// covering [begin(p), begin(p + 1)) of the `extent` rows or columns.
+// Boundaries sit at multiples of gemm_panel_align, the panels within one
+// alignment step of each other in size.
+struct GemmSplit {
+  bool by_rows = true;
+  int panels = 1;
+  std::int64_t extent = 0;
+  std::int64_t begin(int p) const;
+};
+
+// The split of `key`: the larger of M and N is cut (rows on a tie), into
+// the most panels, a power of two up to gemm_max_panels (so 2, 4 and 8
+// threads share them evenly), that each keep at least gemm_panel_work
+// multiply-adds and gemm_panel_min_extent x panels rows or columns (the
+// more panels, the wider each: a panel's call packs the shared operand
+// again). Tiny products (the loop) are one panel.
+GemmSplit gemm_split(const GemmKey& key);
+inline constexpr int gemm_max_panels = 8;
+inline constexpr std::int64_t gemm_panel_work = std::int64_t{1} << 21;
+inline constexpr std::int64_t gemm_panel_min_extent = 16;
+inline constexpr std::int64_t gemm_panel_align = 8;
+
 struct GemmDecision {
   enum class Why : std::uint8_t {
-    small,       // M N K <= small_gemm_limit: dagrad's own loop, no library
-    timed,       // both were timed: the faster, OpenBLAS unless oneDNN wins by 3%
-    pinned,      // set_gemm_mode chose the library
-    no_onednn,   // this build has no oneDNN
-    f64,         // oneDNN has no double GEMM
-    onednn_failed,  // dnnl_sgemm returned an error when timed
-    too_large,   // the scratch buffers would exceed plan_scratch_limit bytes
-    table_full,  // more distinct shapes than the cache holds
+    small,      // M N K <= small_gemm_limit: dagrad's own loop, no library
+    rule,       // --gemm auto: choose_library's rule for this key
+    pinned,     // set_gemm_mode chose the library
+    no_onednn,  // this build has no oneDNN
+    f64,        // oneDNN has no double GEMM
   };
   GemmLibrary library = GemmLibrary::openblas;
   Why why = Why::no_onednn;
-  double openblas_ms = 0, onednn_ms = 0;  // best time of each when why == timed
+  GemmSplit split;
+  GemmKey key;
 };
 
-// The thread count GEMMs run with now (OpenBLAS's, set by runtime::set_threads).
+// The thread count GEMMs run with now (set by runtime::set_threads): how
+// many threads share the panels, never how they are cut.
 int gemm_threads();
 
-// The key of a product of `a` (trans_a) and `b` (trans_b) at `threads`.
-GemmKey gemm_key(DType dtype, Shape a, bool trans_a, Shape b, bool trans_b, int threads);
+// The key of a product of `a` (trans_a) and `b` (trans_b).
+GemmKey gemm_key(DType dtype, Shape a, bool trans_a, Shape b, bool trans_b);
 
 // The pinned or automatic choice, for the whole process. Asking for oneDNN in
 // a build without it is an InputError.
@@ -70,33 +100,30 @@ GemmMode parse_gemm_mode(std::string_view text);  // "auto", "openblas", "onednn
 std::string_view gemm_mode_name(GemmMode mode);
 bool onednn_built();
 
-// Decides the library for `key` now: times both the first time the key is
-// seen (a few milliseconds for W-course's largest GEMM), looks the decision
-// up afterwards. Thread-safe.
-GemmDecision plan_gemm(const GemmKey& key);
-// Plans every matmul and matmul_bias node of `schedule` at gemm_threads(),
-// for m samples where a shape holds the symbolic sample count.
-void plan_gemms(const Graph& graph, std::span<const NodeId> schedule, std::int64_t m = 1);
-// The cached decision for `key`, if it was planned (a pinned mode is not cached).
-std::optional<GemmDecision> planned_gemm(const GemmKey& key);
-// The key of a matmul or matmul_bias node at `threads` and m samples;
-// nullopt for other ops.
-std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, int threads,
-                                     std::int64_t m = 1);
+// --gemm auto's rule for a key that reaches a library: f32 NN and NT on
+// oneDNN, TN and TT and all f64 on OpenBLAS (the definition gives the
+// measurements behind it).
+GemmLibrary choose_library(const GemmKey& key);
+std::string_view gemm_rule();  // the rule in one line, for `dagrad plan`
 
-// "onednn (0.98 ms; openblas 1.45 ms)", "openblas (pinned)", ...
+// The library and split `key` gets in the current mode, and why: a pure
+// function of the key and the mode.
+GemmDecision plan_gemm(const GemmKey& key);
+// The key of a matmul or matmul_bias node at m samples; nullopt for other ops.
+std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, std::int64_t m = 1);
+
+// "onednn (rule: ...); 4 panels of about 128 columns", ...
 std::string describe(const GemmDecision& d);
 std::string_view library_name(GemmLibrary lib);
 
-// Library GEMM calls made so far on `lib` (openblas or onednn): what the
-// tests check a pinned mode against.
+// The kernels in use: OpenBLAS's core type ("Haswell", "Zen", "SkylakeX",
+// ...; OPENBLAS_CORETYPE forces one) and oneDNN's effective ISA, named as
+// DNNL_MAX_CPU_ISA takes it ("AVX2", "AVX512_CORE", ...; "" without oneDNN).
+std::string openblas_core();
+std::string onednn_isa();
+
+// Library GEMM calls made so far on `lib` (openblas or onednn), one per
+// product whatever its panels: what the tests check a pinned mode against.
 std::uint64_t gemm_library_calls(GemmLibrary lib);
-
-// Forgets every decision. Only for tests: no GEMM may run meanwhile.
-void clear_gemm_plans();
-
-// Timing a shape allocates scratch operands; above this many bytes the shape
-// keeps OpenBLAS untimed.
-inline constexpr std::size_t plan_scratch_limit = std::size_t{256} << 20;
 
 }  // namespace dagrad::ops

@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
-#include "dagrad/ops/gemm_planner.hpp"
 
 namespace dagrad::runtime {
 
@@ -103,10 +102,6 @@ void Executor::Impl::place(const Graph& g, std::int64_t cap) {
   if (!arena) throw InputError(fmt::format("cannot allocate {} bytes for the plan", bytes));
   for (const PlannedValue& v : plan.values)
     if (v.group != no_slot) buffers[v.id].data = arena.get() + plan.groups[v.group].offset;
-  // Each large GEMM shape picks its library now (timed once per process),
-  // not in the middle of the first run; a smaller batch's shapes are planned
-  // when first met.
-  ops::plan_gemms(g, schedule, std::max<std::int64_t>(capacity, 1));
 }
 
 // Gives every scheduled node its shape for `new_m` samples.

@@ -22,10 +22,15 @@ namespace {
 
 // Process 0: keeps each bucket as it starts (its own part of the sum).
 struct Recorder : ops::Collectives {
-  std::map<NodeId, std::vector<double>> buckets;
-  void start(NodeId id, void* data, std::int64_t n, DType) override {
-    const auto* p = static_cast<const double*>(data);
-    buckets[id].assign(p, p + n);
+  std::map<NodeId, std::vector<double>> buckets;  // f32 buckets widened, exactly
+  void start(NodeId id, void* data, std::int64_t n, DType dtype) override {
+    if (dtype == DType::f32) {
+      const auto* p = static_cast<const float*>(data);
+      buckets[id].assign(p, p + n);
+    } else {
+      const auto* p = static_cast<const double*>(data);
+      buckets[id].assign(p, p + n);
+    }
   }
   void wait(NodeId) override {}
   void progress() override {}
@@ -35,26 +40,35 @@ struct Recorder : ops::Collectives {
 struct Adder : ops::Collectives {
   explicit Adder(const Recorder& r) : first(r) {}
   const Recorder& first;
-  std::map<NodeId, std::pair<double*, std::int64_t>> started;
+  struct Bucket {
+    void* data;
+    std::int64_t n;
+    DType dtype;
+  };
+  std::map<NodeId, Bucket> started;
   int waits = 0;
-  void start(NodeId id, void* data, std::int64_t n, DType) override { started[id] = {static_cast<double*>(data), n}; }
+  void start(NodeId id, void* data, std::int64_t n, DType dtype) override { started[id] = {data, n, dtype}; }
   void wait(NodeId id) override {
-    const auto [p, n] = started.at(id);
+    const Bucket b = started.at(id);
     const std::vector<double>& a = first.buckets.at(id);
-    REQUIRE(static_cast<std::int64_t>(a.size()) == n);
-    for (std::int64_t i = 0; i < n; ++i) p[i] = a[static_cast<std::size_t>(i)] + p[i];
+    REQUIRE(static_cast<std::int64_t>(a.size()) == b.n);
+    for (std::int64_t i = 0; i < b.n; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      if (b.dtype == DType::f32) static_cast<float*>(b.data)[i] = float(a[k]) + static_cast<float*>(b.data)[i];
+      else static_cast<double*>(b.data)[i] = a[k] + static_cast<double*>(b.data)[i];
+    }
     ++waits;
   }
   void progress() override {}
 };
 
-models::Model model() {
+models::Model model(std::vector<std::int64_t> layers = {2, 5, 3, 1}, DType dtype = DType::f64) {
   models::ModelSpec s;
-  s.layers = {2, 5, 3, 1};
+  s.layers = std::move(layers);
   s.keep_prob = {0.7};
   s.l2 = 0.7;
   s.seed = 9;
-  models::Model m = models::build_mlp(s, DType::f64);
+  models::Model m = models::build_mlp(s, dtype);
   m.minimize({train::OptimizerKind::adam, 0.05});
   m.init_params(4);
   return m;
@@ -130,6 +144,44 @@ TEST_CASE("a data-parallel session of one process makes the plain session's upda
   const Step b = after(dp, step(dp, data, all, 9, nullptr));  // no collectives: a bucket's sum is itself
   CHECK(a.J == b.J);
   CHECK(a.params == b.params);
+}
+
+namespace {
+
+// Process 1's state after a step of two in-process "processes" holding 300
+// samples each of 600, at `threads`. Layers 2, 256, 128, 1: the 256 x 128
+// products are cut into panels (ops/gemm_planner.hpp).
+Step two_halves_at(DType dtype, int threads) {
+  const int saved = runtime::threads();
+  runtime::set_threads(threads);
+  const io::Dataset data = test::tiny_moons(600);
+  std::vector<std::int64_t> first(300), second(300);
+  std::iota(first.begin(), first.end(), 0);
+  std::iota(second.begin(), second.end(), 300);
+  models::Model p0 = model({2, 256, 128, 1}, dtype), p1 = model({2, 256, 128, 1}, dtype);
+  Recorder r;
+  Adder add(r);
+  step(p0, data, first, 600, &r);
+  const Step s = after(p1, step(p1, data, second, 600, &add));
+  runtime::set_threads(saved);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a data-parallel step gives the same bits on 1, 2 and 3 threads, f32 and f64", "[dist][gemm_bits]") {
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    INFO(dtype_name(dtype));
+    const Step one = two_halves_at(dtype, 1);
+    for (const int threads : {2, 3}) {
+      INFO(threads << " threads against 1");
+      const Step more = two_halves_at(dtype, threads);
+      CHECK(std::memcmp(&one.J, &more.J, sizeof(double)) == 0);
+      REQUIRE(one.params.size() == more.params.size());
+      for (std::size_t k = 0; k < one.params.size(); ++k)  // f32 values widened exactly
+        CHECK(std::memcmp(one.params[k].data(), more.params[k].data(), one.params[k].size() * sizeof(double)) == 0);
+    }
+  }
 }
 
 TEST_CASE("a bucket starts right after its last gradient and its wait comes after them all", "[dist]") {

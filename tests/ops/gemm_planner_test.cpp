@@ -1,6 +1,7 @@
 // The GEMM planner (ops/gemm_planner.hpp): both libraries against a plain
-// triple loop in double, the pinned modes, the per-thread-count cache, shapes
-// met for the first time in the middle of a run, and `dagrad plan`'s report.
+// triple loop in double, the pinned modes, --gemm auto's rule as a function
+// of the key alone, and `dagrad plan`'s report. tests/ops/gemm_bits_test.cpp
+// checks the bits across thread counts.
 #include <cmath>
 #include <random>
 
@@ -15,15 +16,13 @@ using namespace dagrad::test;
 
 namespace {
 
-// Restores the process-wide mode, thread count and cache a test changed.
+// Restores the process-wide mode and thread count a test changed.
 struct PlannerGuard {
   ops::GemmMode mode = ops::gemm_mode();
   int threads = runtime::threads();
-  PlannerGuard() { ops::clear_gemm_plans(); }
   ~PlannerGuard() {
     ops::set_gemm_mode(mode);
     runtime::set_threads(threads);
-    ops::clear_gemm_plans();
   }
 };
 
@@ -117,54 +116,54 @@ TEST_CASE("oneDNN pinned: every transpose, alpha and beta agree with a triple lo
   // oneDNN has no double GEMM: f64 stays on OpenBLAS even when pinned.
   check_library_product<double>(true, false, 0.5, 1.0);
   CHECK(ops::gemm_library_calls(ops::GemmLibrary::openblas) == before_blas + 1);
-  const ops::GemmDecision d = ops::plan_gemm({DType::f64, false, false, 64, 64, 64, 1});
+  const ops::GemmDecision d = ops::plan_gemm({DType::f64, false, false, 64, 64, 64});
   CHECK(d.library == ops::GemmLibrary::openblas);
   CHECK(d.why == ops::GemmDecision::Why::f64);
 }
 
-TEST_CASE("auto mode: a shape met for the first time is planned once, then looked up",
+TEST_CASE("auto mode: the library is a fixed rule of the key, never of the thread count or a timing",
           "[ops][gemm]") {
   PlannerGuard guard;
   ops::set_gemm_mode(ops::GemmMode::auto_select);
-  runtime::set_threads(1);
-  const ops::GemmKey key{DType::f32, false, true, 37, 29, 53, 1};
-  REQUIRE_FALSE(ops::planned_gemm(key));
-  check_library_product<float>(false, true, 1.0, 0.0);  // the kernel meets the key unplanned
-  if (!ops::onednn_built()) {
-    // Nothing to choose: the kernel goes straight to OpenBLAS, and only an
-    // explicit plan records why.
-    CHECK_FALSE(ops::planned_gemm(key));
-    ops::plan_gemm(key);
-  }
-  const auto d = ops::planned_gemm(key);
-  REQUIRE(d);
+  using Why = ops::GemmDecision::Why;
+  // The rule's two sides, read off its statement: f32 NN and NT on oneDNN,
+  // TN and TT on OpenBLAS, whatever the sizes.
+  const ops::GemmKey nn{DType::f32, false, false, 20, 209, 12288};
+  const ops::GemmKey nt{DType::f32, false, true, 1024, 1024, 256};
+  const ops::GemmKey tn{DType::f32, true, false, 1024, 256, 1024};
+  const ops::GemmKey tt{DType::f32, true, true, 37, 29, 53};
+  const ops::GemmKey f64{DType::f64, false, false, 37, 29, 53};
+  const ops::GemmKey tiny{DType::f32, false, false, 8, 8, 8};
+  const ops::GemmKey& wide = nt;
   if (ops::onednn_built()) {
-    REQUIRE(d->why == ops::GemmDecision::Why::timed);
-    CHECK(d->openblas_ms > 0);
-    CHECK(d->onednn_ms > 0);
-    // The recorded times and the choice agree: oneDNN only when 3% faster.
-    CHECK((d->library == ops::GemmLibrary::onednn) == (d->onednn_ms < 0.97 * d->openblas_ms));
+    for (const ops::GemmKey& k : {nn, nt, tn, tt}) {
+      INFO(k.M << "x" << k.N << "x" << k.K << " " << k.trans_a << k.trans_b);
+      CHECK(ops::plan_gemm(k).why == Why::rule);
+      CHECK(ops::plan_gemm(k).library == (k.trans_a ? ops::GemmLibrary::openblas : ops::GemmLibrary::onednn));
+    }
+    CHECK(ops::plan_gemm(f64).why == Why::f64);
   } else {
-    CHECK(d->library == ops::GemmLibrary::openblas);
-    CHECK(d->why == ops::GemmDecision::Why::no_onednn);
+    CHECK(ops::plan_gemm(wide).why == Why::no_onednn);
+    CHECK(ops::plan_gemm(f64).why == Why::no_onednn);
   }
-  // Looked up afterwards: the same decision, not a new timing.
-  const ops::GemmDecision again = ops::plan_gemm(key);
-  CHECK(again.library == d->library);
-  CHECK(again.openblas_ms == d->openblas_ms);
-  CHECK(again.onednn_ms == d->onednn_ms);
-  // f64 never goes to oneDNN; a tiny product never reaches a library.
-  CHECK(ops::plan_gemm({DType::f64, false, false, 37, 29, 53, 1}).library == ops::GemmLibrary::openblas);
-  CHECK(ops::plan_gemm({DType::f32, false, false, 8, 8, 8, 1}).library == ops::GemmLibrary::loop);
-  // A pinned mode answers without caching.
+  CHECK(ops::plan_gemm(f64).library == ops::GemmLibrary::openblas);
+  CHECK(ops::plan_gemm(tiny).library == ops::GemmLibrary::loop);
+  // The same answer at any thread count, and on every call.
+  const ops::GemmDecision at1 = ops::plan_gemm(wide);
+  for (int t : {2, 3}) {
+    runtime::set_threads(t);
+    const ops::GemmDecision d = ops::plan_gemm(wide);
+    CHECK(d.library == at1.library);
+    CHECK(d.split.panels == at1.split.panels);
+    CHECK(ops::describe(d) == ops::describe(at1));
+  }
+  // A pinned mode wins over the rule.
   ops::set_gemm_mode(ops::GemmMode::openblas);
-  const ops::GemmKey other{DType::f32, true, true, 41, 43, 47, 1};
-  CHECK(ops::plan_gemm(other).why == ops::GemmDecision::Why::pinned);
-  CHECK_FALSE(ops::planned_gemm(other));
+  CHECK(ops::plan_gemm(wide).why == Why::pinned);
+  CHECK(ops::plan_gemm(wide).library == ops::GemmLibrary::openblas);
 }
 
-TEST_CASE("the executor plans its GEMMs per thread count, and a new thread count on the next run",
-          "[ops][gemm]") {
+TEST_CASE("a matmul node's key is its product at m samples", "[ops][gemm]") {
   PlannerGuard guard;
   ops::set_gemm_mode(ops::GemmMode::auto_select);
   runtime::set_threads(1);
@@ -173,23 +172,20 @@ TEST_CASE("the executor plans its GEMMs per thread count, and a new thread count
   auto W = h.input("W", {24, 300}, w);
   auto X = h.input("X", {300, 40}, x);
   auto Z = W * X;
-  const auto key1 = ops::node_gemm_key(h.g, Z.id, 1), key2 = ops::node_gemm_key(h.g, Z.id, 2);
-  REQUIRE(key1);
-  CHECK(key1->M == 24);
-  CHECK(key1->N == 40);
-  CHECK(key1->K == 300);
+  const auto key = ops::node_gemm_key(h.g, Z.id);
+  REQUIRE(key);
+  CHECK(key->M == 24);
+  CHECK(key->N == 40);
+  CHECK(key->K == 300);
+  CHECK_FALSE(ops::node_gemm_key(h.g, W.id));
   std::vector<double> want(24 * 40, 0.0);
   want = triple_loop(w, {24, 300}, false, x, {300, 40}, false, 1.0, 0.0, want, 24, 40);
   std::vector<float> wf(w.begin(), w.end()), xf(x.begin(), x.end());
   runtime::Executor exec(h.g, {Z.id});
-  CHECK(ops::planned_gemm(*key1));        // planned when the executor was built
-  CHECK_FALSE(ops::planned_gemm(*key2));  // not for a thread count not in use
   exec.bind(W.id, wf.data(), {24, 300});
   exec.bind(X.id, xf.data(), {300, 40});
   runtime::set_threads(2);
   exec.run();
-  // Met in the run, planned then (with oneDNN; without, there is nothing to choose).
-  CHECK(ops::planned_gemm(*key2).has_value() == ops::onednn_built());
   const auto got = exec.values<float>(Z.id);
   for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(double(got[i]) == Approx(want[i]).margin(3e-4));
 }
@@ -207,10 +203,11 @@ TEST_CASE("dagrad plan names the library of every GEMM and why", "[ops][gemm][cl
       dir.path(), {"plan", "--layers", "300,64,1", "--m", "100", "--dtype", "f32", "--gemm", "openblas"});
   INFO(pinned.err);
   REQUIRE(pinned.exit_code == 0);
-  CHECK(pinned.out.find("GEMMs at 1 thread, --gemm openblas") != std::string::npos);
+  CHECK(pinned.out.find("GEMMs, --gemm openblas") != std::string::npos);
   // Z1 = W1 X: 64 x 100, K = 300, through a library; Z2 = W2 A1 (1 x 100, K = 64) is a tiny loop.
   CHECK(pinned.out.find("64x100x300 NN f32") != std::string::npos);
-  CHECK(pinned.out.find("openblas (pinned by --gemm)") != std::string::npos);
+  // 1.92M multiply-adds: two panels would hold less than 2^21 each, so one.
+  CHECK(pinned.out.find("openblas (pinned by --gemm); 1 panel") != std::string::npos);
   CHECK(pinned.out.find("1x100x64 NN f32") != std::string::npos);
   CHECK(pinned.out.find("loop (M N K <= 16384") != std::string::npos);
   const robustness::CliResult f64 = robustness::run_cli(
@@ -219,10 +216,10 @@ TEST_CASE("dagrad plan names the library of every GEMM and why", "[ops][gemm][cl
   CHECK(f64.out.find(ops::onednn_built() ? "openblas (oneDNN has no f64 GEMM)"
                                          : "openblas (built without oneDNN)") != std::string::npos);
   if (ops::onednn_built()) {
-    const robustness::CliResult timed = robustness::run_cli(
+    const robustness::CliResult ruled = robustness::run_cli(
         dir.path(), {"plan", "--layers", "300,64,1", "--m", "100", "--dtype", "f32", "--threads", "2"});
-    REQUIRE(timed.exit_code == 0);
-    CHECK(timed.out.find("GEMMs at 2 threads, --gemm auto") != std::string::npos);
-    CHECK(timed.out.find("(timed: openblas ") != std::string::npos);
+    REQUIRE(ruled.exit_code == 0);
+    CHECK(ruled.out.find("GEMMs, --gemm auto (the panels are shared by 2 threads") != std::string::npos);
+    CHECK(ruled.out.find("onednn (rule: ") != std::string::npos);
   }
 }

@@ -1,0 +1,283 @@
+// The same bits on any thread count (ops/gemm_planner.hpp): ops::blas_gemm
+// at 1, 2 and 3 threads, on OpenBLAS and on oneDNN, for the shapes of
+// issue 18 (where OpenBLAS's Cooperlake dgemm changed bits with its thread
+// count) and more; the split as a function of the shape alone; and the test
+// that tests/CMakeLists.txt runs again under each forced OpenBLAS core type
+// (OPENBLAS_CORETYPE) and oneDNN ISA cap (DNNL_MAX_CPU_ISA).
+#include <catch2/catch.hpp>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dagrad/ops/gemm_planner.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/runtime/executor.hpp"
+
+using namespace dagrad;
+
+namespace {
+
+// Restores the process-wide mode and thread count a test changed.
+struct ModeGuard {
+  ops::GemmMode mode = ops::gemm_mode();
+  int threads = runtime::threads();
+  ~ModeGuard() {
+    ops::set_gemm_mode(mode);
+    runtime::set_threads(threads);
+  }
+};
+
+struct Case {
+  DType dtype;
+  std::int64_t M, N, K;
+  bool ta, tb;
+};
+
+// Issue 18's three shapes in both dtypes, W-course's first layer (a long K,
+// split by columns), a product cut by rows, one past every panel rule's
+// edge (odd sizes), and one left whole that OpenBLAS alone would thread.
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {DType::f64, 128, 600, 256, false, false}, {DType::f64, 128, 256, 600, false, true},
+      {DType::f64, 256, 600, 128, true, false},  {DType::f32, 128, 600, 256, false, false},
+      {DType::f32, 128, 256, 600, false, true},  {DType::f32, 256, 600, 128, true, false},
+      {DType::f32, 20, 209, 12288, false, false}, {DType::f32, 600, 128, 300, false, false},
+      {DType::f32, 257, 129, 513, true, true},   {DType::f64, 301, 45, 700, false, true},
+      {DType::f32, 48, 48, 1000, false, false},
+  };
+  return all;
+}
+
+std::vector<double> random_values(std::int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (double& x : v) x = u(rng);
+  return v;
+}
+
+// C = 0.75 op(A) op(B) + beta C through ops::blas_gemm at `threads`, C
+// starting from fixed values.
+template <class T>
+std::vector<T> product(const Case& c, double beta, int threads) {
+  runtime::set_threads(threads);
+  const Shape as = c.ta ? Shape{c.K, c.M} : Shape{c.M, c.K}, bs = c.tb ? Shape{c.N, c.K} : Shape{c.K, c.N};
+  const auto a = random_values(as.size(), 1), b = random_values(bs.size(), 2), c0 = random_values(c.M * c.N, 3);
+  std::vector<T> A(a.begin(), a.end()), B(b.begin(), b.end()), C(c0.begin(), c0.end());
+  ops::blas_gemm<T>({A.data(), as}, c.ta, {B.data(), bs}, c.tb, T(0.75), T(beta), {C.data(), {c.M, c.N}});
+  return C;
+}
+
+// The product at 1 thread against a double triple loop on the same T
+// operands (the panels cover C once each), then 2 and 3 threads bit for bit.
+template <class T>
+void check_case(const Case& c, double beta) {
+  const std::vector<T> one = product<T>(c, beta, 1);
+  {
+    const Shape as = c.ta ? Shape{c.K, c.M} : Shape{c.M, c.K}, bs = c.tb ? Shape{c.N, c.K} : Shape{c.K, c.N};
+    const auto a = random_values(as.size(), 1), b = random_values(bs.size(), 2), c0 = random_values(c.M * c.N, 3);
+    const double tol = (std::is_same_v<T, float> ? 2e-6 : 1e-14) * double(c.K);
+    for (std::int64_t i = 0; i < c.M; i += 7)  // every 7th row: enough to see a misplaced panel
+      for (std::int64_t j = 0; j < c.N; ++j) {
+        double s = 0;
+        for (std::int64_t k = 0; k < c.K; ++k)
+          s += double(T(c.ta ? a[k * c.M + i] : a[i * c.K + k])) * double(T(c.tb ? b[j * c.K + k] : b[k * c.N + j]));
+        const double want = 0.75 * s + beta * double(T(c0[i * c.N + j]));
+        const double got = double(one[std::size_t(i * c.N + j)]);
+        if (std::abs(got - want) > tol) FAIL("C(" << i << ", " << j << ") = " << got << ", want " << want);
+      }
+  }
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads against 1");
+    const std::vector<T> more = product<T>(c, beta, threads);
+    CHECK(std::memcmp(one.data(), more.data(), one.size() * sizeof(T)) == 0);
+  }
+}
+
+void check_all_cases(ops::GemmMode mode) {
+  ModeGuard guard;
+  ops::set_gemm_mode(mode);
+  for (const Case& c : cases())
+    for (double beta : {0.0, 1.0}) {
+      const ops::GemmKey key{c.dtype, c.ta, c.tb, c.M, c.N, c.K};
+      INFO(ops::gemm_mode_name(mode) << " " << c.M << "x" << c.N << "x" << c.K << " " << (c.ta ? 'T' : 'N')
+                                     << (c.tb ? 'T' : 'N') << " " << dtype_name(c.dtype) << " beta " << beta
+                                     << ": " << ops::describe(ops::plan_gemm(key)));
+      if (c.dtype == DType::f32) check_case<float>(c, beta);
+      else check_case<double>(c, beta);
+    }
+}
+
+// What a forced OpenBLAS core type or oneDNN ISA cap needs of the CPU: the
+// features its kernels use, as GCC's cpuid check names them (which also
+// asks the OS whether it saves the AVX and AVX-512 registers). "" when the
+// name is not one of ours.
+struct Need {
+  const char* name;
+  std::vector<const char*> features;
+};
+
+bool cpu_has(const char* f) {
+  const std::string s = f;
+  // __builtin_cpu_supports takes only string literals.
+  if (s == "sse3") return __builtin_cpu_supports("sse3");
+  if (s == "sse4.1") return __builtin_cpu_supports("sse4.1");
+  if (s == "sse4.2") return __builtin_cpu_supports("sse4.2");
+  if (s == "avx") return __builtin_cpu_supports("avx");
+  if (s == "avx2") return __builtin_cpu_supports("avx2");
+  if (s == "fma") return __builtin_cpu_supports("fma");
+  if (s == "avx512f") return __builtin_cpu_supports("avx512f");
+  if (s == "avx512vl") return __builtin_cpu_supports("avx512vl");
+  if (s == "avx512bw") return __builtin_cpu_supports("avx512bw");
+  if (s == "avx512dq") return __builtin_cpu_supports("avx512dq");
+  if (s == "avx512vnni") return __builtin_cpu_supports("avx512vnni");
+  if (s == "avx512bf16") return __builtin_cpu_supports("avx512bf16");
+  return false;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const std::vector<Need>& openblas_cores() {
+  static const std::vector<Need> all = {
+      {"Prescott", {"sse3"}},
+      {"Nehalem", {"sse4.2"}},
+      {"SandyBridge", {"avx"}},
+      {"Haswell", {"avx2", "fma"}},
+      {"Zen", {"avx2", "fma"}},
+      {"SkylakeX", {"avx512f", "avx512vl", "avx512bw", "avx512dq"}},
+      {"Cooperlake", {"avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512bf16"}},
+  };
+  return all;
+}
+
+const std::vector<Need>& onednn_isas() {
+  static const std::vector<Need> all = {
+      {"SSE41", {"sse4.1"}},
+      {"AVX", {"avx"}},
+      {"AVX2", {"avx2", "fma"}},
+      {"AVX512_CORE", {"avx512f", "avx512vl", "avx512bw", "avx512dq"}},
+      {"AVX512_CORE_VNNI", {"avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512vnni"}},
+      {"AVX512_CORE_BF16", {"avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512vnni", "avx512bf16"}},
+  };
+  return all;
+}
+
+// The features of `name` (one of `table`) this CPU lacks; throws for a name
+// not in the table, so a typo in tests/CMakeLists.txt cannot pass.
+std::string missing(const std::vector<Need>& table, const std::string& name) {
+  for (const Need& n : table)
+    if (lower(n.name) == lower(name)) {
+      std::string out;
+      for (const char* f : n.features)
+        if (!cpu_has(f)) out += std::string(out.empty() ? "" : ", ") + f;
+      return out;
+    }
+  FAIL("no such kernel set in tests/ops/gemm_bits_test.cpp: " << name);
+  return {};
+}
+
+}  // namespace
+
+// tests/CMakeLists.txt runs this again under each OPENBLAS_CORETYPE and
+// DNNL_MAX_CPU_ISA it lists; alone it checks the kernels the libraries
+// picked for this CPU. A forced kernel set this CPU cannot run is skipped
+// with the reason, marked "DAGRAD-SKIP" (ctest's SKIP_REGULAR_EXPRESSION):
+// forced anyway, OpenBLAS 0.3.21 dies of SIGILL on the first GEMM.
+TEST_CASE("the GEMM kernels in use, forced or picked, give the same bits on 1, 2 and 3 threads",
+          "[ops][gemm][gemm_kernels]") {
+  const char* core = std::getenv("OPENBLAS_CORETYPE");
+  const char* isa = std::getenv("DNNL_MAX_CPU_ISA");
+  if (core && *core) {
+    const std::string lack = missing(openblas_cores(), core);
+    if (!lack.empty()) {
+      WARN("DAGRAD-SKIP: OPENBLAS_CORETYPE=" << core << ": this CPU lacks " << lack);
+      return;
+    }
+    // Checked after the features: with them missing, asking is safe but
+    // the GEMMs below are not.
+    if (lower(ops::openblas_core()) != lower(core)) {
+      // OpenBLAS 0.3.21 knows Cooperlake's kernels but not the name in
+      // OPENBLAS_CORETYPE ("Core not found"); it then runs another core's.
+      WARN("DAGRAD-SKIP: OPENBLAS_CORETYPE=" << core << " is not taken by this OpenBLAS, which runs "
+                                              << ops::openblas_core() << " instead (its own test)");
+      return;
+    }
+  }
+  if (isa && *isa) {
+    if (!ops::onednn_built()) {
+      WARN("DAGRAD-SKIP: DNNL_MAX_CPU_ISA=" << isa << ": this build has no oneDNN");
+      return;
+    }
+    const std::string lack = missing(onednn_isas(), isa);
+    if (!lack.empty()) {
+      WARN("DAGRAD-SKIP: DNNL_MAX_CPU_ISA=" << isa << ": this CPU lacks " << lack);
+      return;
+    }
+    CHECK(lower(ops::onednn_isa()) == lower(isa));  // the cap took
+  }
+  INFO("OpenBLAS core " << ops::openblas_core() << ", oneDNN ISA " << ops::onednn_isa());
+  check_all_cases(ops::GemmMode::openblas);
+  if (ops::onednn_built()) check_all_cases(ops::GemmMode::onednn);
+}
+
+TEST_CASE("the panels of a product depend on its shape alone and cover C once", "[ops][gemm][gemm_bits]") {
+  // 128 x 600 x 256: N > M, so columns. 19.7M multiply-adds; 4 panels keep
+  // 4.9M >= 2^21 each and 150 >= 16 x 4 columns; 8 would be 75 < 16 x 8
+  // wide. Boundaries at the multiples of 8 nearest 150 p (300 rounds up).
+  const ops::GemmSplit s = ops::gemm_split({DType::f64, false, false, 128, 600, 256});
+  CHECK_FALSE(s.by_rows);
+  CHECK(s.extent == 600);
+  REQUIRE(s.panels == 4);
+  const std::vector<std::int64_t> want{0, 152, 304, 448, 600};
+  for (int p = 0; p <= 4; ++p) CHECK(s.begin(p) == want[std::size_t(p)]);
+  // 256 x 600 x 128 (the same work): 4 again; 20 x 209 x 12288: 209
+  // columns allow 2 panels (4 would be 52 < 64 wide); 1024 x 1024 x 256
+  // rows: 8 of 128.
+  CHECK(ops::gemm_split({DType::f32, true, false, 256, 600, 128}).panels == 4);
+  const ops::GemmSplit course = ops::gemm_split({DType::f32, false, false, 20, 209, 12288});
+  CHECK(course.panels == 2);
+  CHECK_FALSE(course.by_rows);
+  const ops::GemmSplit wide = ops::gemm_split({DType::f32, false, true, 1024, 1024, 256});
+  CHECK(wide.by_rows);
+  CHECK(wide.panels == 8);
+  // M >= N: rows. 48 x 48 x 1000 (2.3M): two panels would hold 1.15M < 2^21.
+  CHECK(ops::gemm_split({DType::f32, false, false, 600, 128, 300}).by_rows);
+  CHECK(ops::gemm_split({DType::f32, false, false, 48, 48, 1000}).panels == 1);
+  // A tiny product is one panel; every split is a power of two up to 8 whose
+  // panels are non-empty and in order.
+  CHECK(ops::gemm_split({DType::f32, false, false, 8, 8, 8}).panels == 1);
+  for (std::int64_t M : {1, 33, 64, 1000, 5000})
+    for (std::int64_t N : {1, 31, 64, 999})
+      for (std::int64_t K : {1, 100, 4096}) {
+        const ops::GemmSplit t = ops::gemm_split({DType::f32, false, false, M, N, K});
+        INFO(M << "x" << N << "x" << K << ": " << t.panels << " panels");
+        CHECK((t.panels == 1 || t.panels == 2 || t.panels == 4 || t.panels == 8));
+        CHECK(t.extent == (t.by_rows ? M : N));
+        CHECK(t.begin(0) == 0);
+        CHECK(t.begin(t.panels) == t.extent);
+        for (int p = 0; p < t.panels; ++p) CHECK(t.begin(p) < t.begin(p + 1));
+      }
+}
+
+TEST_CASE("OpenBLAS products have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
+  check_all_cases(ops::GemmMode::openblas);
+}
+
+TEST_CASE("oneDNN products have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
+  if (!ops::onednn_built()) {
+    WARN("this build has no oneDNN: nothing to check");
+    return;
+  }
+  check_all_cases(ops::GemmMode::onednn);
+}
+
+TEST_CASE("products under --gemm auto have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
+  check_all_cases(ops::GemmMode::auto_select);
+}
