@@ -274,7 +274,7 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
     try {
       return Json::parse(text_of(entry(a, "model.json", origin)));
     } catch (const Json::parse_error& e) {
-      throw InputError(fmt::format("{}: model.json is not valid JSON: {}", origin, e.what()));
+      throw InputError(fmt::format("{}: model.json is not valid JSON: {}", origin, without_library_tags(e.what())));
     }
   }();
   const Reader r{fmt::format("{}: model.json", origin), meta};
@@ -358,7 +358,7 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   }
   return m;
 } catch (const nlohmann::json::exception& e) {
-  throw InputError(fmt::format("{}: malformed model file: {}", origin, e.what()));
+  throw InputError(fmt::format("{}: malformed model file: {}", origin, without_library_tags(e.what())));
 }
 
 Model load_model(const std::filesystem::path& path) {
