@@ -16,20 +16,11 @@
 #include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "tests/ops/op_test_util.hpp"
 
 using namespace dagrad;
 
 namespace {
-
-// Restores the process-wide mode and thread count a test changed.
-struct ModeGuard {
-  ops::GemmMode mode = ops::gemm_mode();
-  int threads = runtime::threads();
-  ~ModeGuard() {
-    ops::set_gemm_mode(mode);
-    runtime::set_threads(threads);
-  }
-};
 
 struct Case {
   DType dtype;
@@ -99,7 +90,7 @@ void check_case(const Case& c, double beta) {
 }
 
 void check_all_cases(ops::GemmMode mode) {
-  ModeGuard guard;
+  test::GemmModeGuard guard;
   ops::set_gemm_mode(mode);
   for (const Case& c : cases())
     for (double beta : {0.0, 1.0}) {

@@ -16,16 +16,6 @@ using namespace dagrad::test;
 
 namespace {
 
-// Restores the process-wide mode and thread count a test changed.
-struct PlannerGuard {
-  ops::GemmMode mode = ops::gemm_mode();
-  int threads = runtime::threads();
-  ~PlannerGuard() {
-    ops::set_gemm_mode(mode);
-    runtime::set_threads(threads);
-  }
-};
-
 std::vector<double> random_values(std::int64_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -89,7 +79,7 @@ void check_all_flags() {
 
 TEMPLATE_TEST_CASE("OpenBLAS pinned: every transpose, alpha and beta agree with a triple loop",
                    "[ops][gemm]", float, double) {
-  PlannerGuard guard;
+  test::GemmModeGuard guard;
   ops::set_gemm_mode(ops::GemmMode::openblas);
   const auto before = ops::gemm_library_calls(ops::GemmLibrary::openblas);
   const auto before_dnnl = ops::gemm_library_calls(ops::GemmLibrary::onednn);
@@ -101,12 +91,12 @@ TEMPLATE_TEST_CASE("OpenBLAS pinned: every transpose, alpha and beta agree with 
 TEST_CASE("oneDNN pinned: every transpose, alpha and beta agree with a triple loop in f32",
           "[ops][gemm]") {
   if (!ops::onednn_built()) {
-    PlannerGuard guard;
+    test::GemmModeGuard guard;
     CHECK_THROWS_AS(ops::set_gemm_mode(ops::GemmMode::onednn), InputError);
     WARN("this build has no oneDNN: only the refusal of --gemm onednn is checked");
     return;
   }
-  PlannerGuard guard;
+  test::GemmModeGuard guard;
   ops::set_gemm_mode(ops::GemmMode::onednn);
   const auto before = ops::gemm_library_calls(ops::GemmLibrary::onednn);
   const auto before_blas = ops::gemm_library_calls(ops::GemmLibrary::openblas);
@@ -123,7 +113,7 @@ TEST_CASE("oneDNN pinned: every transpose, alpha and beta agree with a triple lo
 
 TEST_CASE("auto mode: the library is a fixed rule of the key, never of the thread count or a timing",
           "[ops][gemm]") {
-  PlannerGuard guard;
+  test::GemmModeGuard guard;
   ops::set_gemm_mode(ops::GemmMode::auto_select);
   using Why = ops::GemmDecision::Why;
   // The rule's two sides, read off its statement: f32 NN and NT on oneDNN,
@@ -164,7 +154,7 @@ TEST_CASE("auto mode: the library is a fixed rule of the key, never of the threa
 }
 
 TEST_CASE("a matmul node's key is its product at m samples", "[ops][gemm]") {
-  PlannerGuard guard;
+  test::GemmModeGuard guard;
   ops::set_gemm_mode(ops::GemmMode::auto_select);
   runtime::set_threads(1);
   OpHarness<float> h;

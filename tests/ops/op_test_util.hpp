@@ -18,9 +18,20 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph.hpp"
 #include "dagrad/ops/dsl.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/runtime/executor.hpp"
 
 namespace dagrad::test {
+
+// Restores the process-wide GEMM mode and thread count a test changed.
+struct GemmModeGuard {
+  ops::GemmMode mode = ops::gemm_mode();
+  int threads = runtime::threads();
+  ~GemmModeGuard() {
+    ops::set_gemm_mode(mode);
+    runtime::set_threads(threads);
+  }
+};
 
 template <class T>
 constexpr DType dtype_of = std::is_same_v<T, float> ? DType::f32 : DType::f64;

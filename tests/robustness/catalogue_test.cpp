@@ -1320,6 +1320,20 @@ std::vector<LibRow> library_rows(const std::filesystem::path& dir) {
   };
 }
 
+// A library row: the call throws `type`, with one line holding every
+// expected fragment.
+void check_library_row(const LibRow& row) {
+  INFO("row: " << row.what);
+  const auto [type, message] = caught(row.call);
+  INFO("message: " << message);
+  CHECK(type == row.type);
+  CHECK(message.find('\n') == std::string::npos);
+  for (const std::string& e : row.expect) {
+    INFO("expected fragment: " << e);
+    CHECK(message.find(e) != std::string::npos);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("catalogue: the library refuses each bad input with the right exception and message",
@@ -1331,17 +1345,7 @@ TEST_CASE("catalogue: the library refuses each bad input with the right exceptio
   }
   io::test::TempDir dir;
   make_files(dir.path());
-  for (const LibRow& row : library_rows(dir.path())) {
-    INFO("row: " << row.what);
-    const auto [type, message] = caught(row.call);
-    INFO("message: " << message);
-    CHECK(type == row.type);
-    CHECK(message.find('\n') == std::string::npos);
-    for (const std::string& e : row.expect) {
-      INFO("expected fragment: " << e);
-      CHECK(message.find(e) != std::string::npos);
-    }
-  }
+  for (const LibRow& row : library_rows(dir.path())) check_library_row(row);
 }
 
 // ---------------------------------------------------------------- issue 19, part B
@@ -1518,15 +1522,5 @@ TEST_CASE("catalogue: the library refuses issue 19's inputs with one line naming
   io::test::TempDir dir;
   make_files(dir.path());
   put_text(dir / "two.csv", "0.1,0.2,0.3,0\n0.4,0.5,0.6,1\n");
-  for (const LibRow& row : issue19_library_rows(dir.path())) {
-    INFO("row: " << row.what);
-    const auto [type, message] = caught(row.call);
-    INFO("message: " << message);
-    CHECK(type == row.type);
-    CHECK(message.find('\n') == std::string::npos);
-    for (const std::string& e : row.expect) {
-      INFO("expected fragment: " << e);
-      CHECK(message.find(e) != std::string::npos);
-    }
-  }
+  for (const LibRow& row : issue19_library_rows(dir.path())) check_library_row(row);
 }
