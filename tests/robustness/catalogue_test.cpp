@@ -1353,12 +1353,23 @@ TEST_CASE("catalogue: the library refuses each bad input with the right exceptio
 namespace {
 
 // The pids whose parent is `parent` (from /proc/<pid>/stat).
+// /proc/<pid>/stat, or "" when the process is gone: a process that exits
+// while its file is read makes the read fail (ESRCH), which libstdc++'s
+// filebuf reports by throwing.
+std::string proc_stat(const std::filesystem::path& dir) {
+  try {
+    return robustness::slurp(dir / "stat");
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> out;
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    const std::string stat = robustness::slurp(e.path() / "stat");
+    const std::string stat = proc_stat(e.path());
     const auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));
@@ -1372,7 +1383,7 @@ std::vector<pid_t> children_of(pid_t parent) {
 // Gone, or a zombie nobody reaped: either way it writes nothing more.
 bool process_ended(pid_t pid) {
   if (::kill(pid, 0) != 0) return true;
-  const std::string stat = robustness::slurp("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat = proc_stat("/proc/" + std::to_string(pid));
   const auto close = stat.rfind(')');
   return close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0;
 }
