@@ -77,6 +77,14 @@ bool ended(pid_t pid) {
   return close == std::string::npos || line.substr(close + 2, 1) == "Z";
 }
 
+// A shell script that writes its pid into `file` (through a rename, so a
+// reader never sees half of it), then becomes `sleep 30`: the program
+// run_program started, for pid_in to find.
+std::string sleeper_writing_pid(const std::filesystem::path& file) {
+  const std::string f = file.string();
+  return "echo $$ > '" + f + ".part' && mv '" + f + ".part' '" + f + "' && exec sleep 30";
+}
+
 // The pid a program wrote into `file` once it started; -1 if it never did.
 pid_t pid_in(const std::filesystem::path& file) {
   for (int i = 0; i < 2000; ++i) {  // up to 20 s: the program starts long before
@@ -103,9 +111,7 @@ TEST_CASE("a signal kills and reaps the running program before removing the temp
       remove_temp_files_on_signals();
       AtomicFile out(dir / "g.png");
       // `exec`: the shell becomes sleep, the program run_program started.
-      const std::string script = "echo $$ > '" + (dir / "pid").string() + ".part' && mv '" + (dir / "pid").string() +
-                                 ".part' '" + (dir / "pid").string() + "' && exec sleep 30";
-      run_program({"/bin/sh", "-c", script});
+      run_program({"/bin/sh", "-c", sleeper_writing_pid(dir / "pid")});
       ::_exit(0);
     }
     const pid_t program = pid_in(dir / "pid");
@@ -127,9 +133,7 @@ TEST_CASE("a program dies with dagrad even when dagrad is killed outright", "[io
   const pid_t helper = ::fork();
   REQUIRE(helper >= 0);
   if (helper == 0) {
-    const std::string script = "echo $$ > '" + (dir / "pid").string() + ".part' && mv '" + (dir / "pid").string() +
-                               ".part' '" + (dir / "pid").string() + "' && exec sleep 30";
-    run_program({"/bin/sh", "-c", script});
+    run_program({"/bin/sh", "-c", sleeper_writing_pid(dir / "pid")});
     ::_exit(0);
   }
   const pid_t program = pid_in(dir / "pid");

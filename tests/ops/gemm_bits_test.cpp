@@ -22,6 +22,8 @@ using namespace dagrad;
 
 namespace {
 
+using test::random_values;
+
 struct Case {
   DType dtype;
   std::int64_t M, N, K;
@@ -41,14 +43,6 @@ const std::vector<Case>& cases() {
       {DType::f32, 48, 48, 1000, false, false},
   };
   return all;
-}
-
-std::vector<double> random_values(std::int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (double& x : v) x = u(rng);
-  return v;
 }
 
 // C = 0.75 op(A) op(B) + beta C through ops::blas_gemm at `threads`, C

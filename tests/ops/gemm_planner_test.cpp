@@ -16,14 +16,6 @@ using namespace dagrad::test;
 
 namespace {
 
-std::vector<double> random_values(std::int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (double& x : v) x = u(rng);
-  return v;
-}
-
 // C = alpha op(A) op(B) + beta C by the definition, in double.
 std::vector<double> triple_loop(const std::vector<double>& a, Shape as, bool ta,
                                 const std::vector<double>& b, Shape bs, bool tb, double alpha,

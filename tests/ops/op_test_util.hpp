@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,15 @@ struct GemmModeGuard {
     runtime::set_threads(threads);
   }
 };
+
+// n values uniform in [-1, 1), the same for the same seed.
+inline std::vector<double> random_values(std::int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (double& x : v) x = u(rng);
+  return v;
+}
 
 template <class T>
 constexpr DType dtype_of = std::is_same_v<T, float> ? DType::f32 : DType::f64;
