@@ -1,9 +1,11 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Runs each built fuzz target for SECONDS (default 30) on a copy of its seed
 # corpus and prints total executions and final corpus size. Builds nothing:
 #   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDAGRAD_FUZZ=ON
 #   ninja -C build-fuzz fuzz_targets
 # Usage: fuzz/smoke.sh [SECONDS] [BUILD_DIR]   (BUILD_DIR defaults to build-fuzz)
+# Targets run side by side, as many at once as there are cores
+# (DAGRAD_FUZZ_JOBS overrides); each one's report is printed whole when it ends.
 # Crashing inputs are kept in BUILD_DIR/fuzz-crashes/<target>/.
 # NOTE: fuzz_h5 runs with -fork=1 -ignore_crashes=1 because libhdf5 1.10.8
 # itself segfaults on some corrupt files that carry a valid signature (see
@@ -54,13 +56,15 @@ triage_h5() {
   [ "$ours" -eq 0 ]
 }
 
-for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json model onnx}; do
+# Fuzzes one target; its exit status says whether it failed.
+fuzz_one() {
+  target=$1; failed=0
   exe=$bin/fuzz_$target
   # fuzz_onnx exists only where libonnx does (DAGRAD_WITH_ONNX).
   if [ ! -x "$exe" ] && [ "$target" = onnx ] && ! grep -q "DAGRAD_WITH_ONNX:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null; then
-    echo "fuzz_onnx: skipped (built without ONNX)"; continue
+    echo "fuzz_onnx: skipped (built without ONNX)"; return 0
   fi
-  if [ ! -x "$exe" ]; then echo "fuzz_$target: not built in $bin"; status=1; continue; fi
+  if [ ! -x "$exe" ]; then echo "fuzz_$target: not built in $bin"; return 1; fi
   crashes=$build/fuzz-crashes/$target
   mkdir -p "$work/$target" "$crashes"
   cp "$here/corpus/$target/"* "$work/$target/" 2>/dev/null || true
@@ -69,7 +73,7 @@ for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json model onnx}; do
   # shellcheck disable=SC2086
   if ! "$exe" $extra -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$work/$target" >"$work/$target.log" 2>&1 && [ -z "$extra" ]; then
-    status=1
+    failed=1
     echo "fuzz_$target: FAILED (inputs in $crashes)"; grep -E "ERROR|SUMMARY|#[0-9]+ 0x" "$work/$target.log" | head -20
   fi
   if [ -n "$extra" ]; then
@@ -78,13 +82,33 @@ for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json model onnx}; do
     for known in "$here"/../tests/io/regressions/h5/crash-*; do
       [ -f "$known" ] || continue
       if [ "$(owner_of "$exe" "$known")" != libhdf5 ]; then
-        echo "fuzz_h5: triage does not recognise the known libhdf5 crasher $known"; status=1
+        echo "fuzz_h5: triage does not recognise the known libhdf5 crasher $known"; failed=1
       fi
     done
-    triage_h5 "$exe" "$crashes" || status=1
+    triage_h5 "$exe" "$crashes" || failed=1
   else
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$target.log")
   fi
   echo "fuzz_$target: ${execs:-0} executions in ${seconds}s, corpus $(ls "$work/$target" | wc -l) files"
+  return $failed
+}
+
+jobs=${DAGRAD_FUZZ_JOBS:-$(nproc)}
+declare -A pid_of=()
+finish() {  # waits for the target, prints its report, records a failure
+  wait "${pid_of[$1]}" || status=1
+  cat "$work/$1.report"
+  unset "pid_of[$1]"
+}
+for target in ${DAGRAD_FUZZ_TARGETS:-npy npz csv h5 graph_json model onnx}; do
+  while [ "${#pid_of[@]}" -ge "$jobs" ]; do
+    for running in "${!pid_of[@]}"; do
+      kill -0 "${pid_of[$running]}" 2>/dev/null || finish "$running"
+    done
+    [ "${#pid_of[@]}" -ge "$jobs" ] && sleep 1
+  done
+  fuzz_one "$target" >"$work/$target.report" 2>&1 &
+  pid_of[$target]=$!
 done
+for running in "${!pid_of[@]}"; do finish "$running"; done
 exit $status
