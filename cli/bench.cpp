@@ -36,7 +36,7 @@
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/batches.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/train/session.hpp"
 
 namespace dagrad::cli {
@@ -170,8 +170,8 @@ io::Dataset make_data(const BenchOptions& o, std::int64_t samples) {
   const std::int64_t n0 = o.spec.layers.front(), K = o.spec.layers.back();
   io::Dataset d{io::Matrix({n0, samples}), io::Matrix({1, samples}), "bench data"};
   std::vector<double> r(static_cast<std::size_t>(n0 * samples)), u(static_cast<std::size_t>(samples));
-  train::fill_randn(r, o.spec.seed, 1);
-  train::fill_randn(u, o.spec.seed, 2);
+  models::fill_randn(r, o.spec.seed, 1);
+  models::fill_randn(u, o.spec.seed, 2);
   std::copy(r.begin(), r.end(), d.X.values.begin());
   for (std::int64_t j = 0; j < samples; ++j) {
     const double v = u[std::size_t(j)];
@@ -346,8 +346,8 @@ double step_flops(const std::vector<std::int64_t>& layers, std::int64_t m) {
 io::Dataset batch_part(const BenchOptions& o, std::int64_t lo, std::int64_t hi) {
   const std::int64_t n0 = o.spec.layers.front(), classes = std::max<std::int64_t>(o.spec.layers.back(), 2);
   std::vector<double> x(static_cast<std::size_t>(n0 * o.m)), u(static_cast<std::size_t>(o.m));
-  train::fill_randn(x, o.spec.seed, 1);
-  train::fill_randn(u, o.spec.seed, 2);
+  models::fill_randn(x, o.spec.seed, 1);
+  models::fill_randn(u, o.spec.seed, 2);
   io::Dataset d;
   d.origin = "synthetic batch";
   d.X = io::Matrix(Shape{n0, hi - lo});

@@ -52,7 +52,7 @@ Trainer::Trainer(const RunSource& src) {
   }
   // Uploads come in any units: standardized as `dagrad train --normalize` does.
   if (src.data && src.model_bytes.empty() && !model.normalization)
-    model.normalization = train::Normalizer::fit(train_.X);
+    model.normalization = models::Normalizer::fit(train_.X);
   m_ = train_.samples();
   const std::int64_t batch = src.model_bytes.empty() ? c.batch : model.batch_size;
   B_ = (batch <= 0 || batch >= m_) ? m_ : batch;

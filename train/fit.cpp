@@ -140,7 +140,7 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   model.init_params(model.seed);
   if (dp_) share_values();
   if (o.normalize && !model.normalization)
-    model.normalization = Normalizer::fit(data_->X, comm_, m_);
+    model.normalization = models::Normalizer::fit(data_->X, comm_, m_);
   model.batch_size = o.batch_size;
   B_ = (o.batch_size == 0 || o.batch_size >= m_) ? m_ : o.batch_size;
   per_epoch_ = (m_ + B_ - 1) / B_;

@@ -14,7 +14,7 @@
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/train/optimizer.hpp"
 #include "dagrad/train/synthetic.hpp"
 
@@ -290,7 +290,7 @@ std::vector<std::vector<T>> old_way(const models::ModelSpec& spec, const io::Dat
   eo.capacity = B;
   runtime::Executor exec(r.graph, r.outputs, eo);
   // He init from the seed, as fit's Model::init_params draws it.
-  const auto start = train::init_params(net, train::Init::he, seed, DType::f64);
+  const auto start = models::init_params(net, models::Init::he, seed, DType::f64);
   std::vector<Reference<T>> refs;
   for (std::size_t k = 0; k < params.size(); ++k) {
     refs.push_back({c, {}, std::vector<T>(start[k].size()), std::vector<T>(start[k].size())});
