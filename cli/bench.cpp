@@ -21,108 +21,28 @@
 #include <map>
 #include <optional>
 
-#include <cblas.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/bench.hpp"
+#include "cli/bench_data.hpp"
+#include "cli/bench_gemm.hpp"
+#include "cli/bench_mpi.hpp"
 #include "cli/commands.hpp"
 #include "cli/distributed.hpp"
 #include "cli/model_spec.hpp"
 #include "dagrad/dist/comm.hpp"
 #include "dagrad/graph/error.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/vecmath.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/batches.hpp"
-#include "dagrad/train/init.hpp"
 #include "dagrad/train/session.hpp"
 
 namespace dagrad::cli {
-
-namespace {
-
-struct BenchOptions {
-  SpecOptions spec;
-  OptimizerFlags optimizer;   // gd unless --optimizer
-  std::int64_t m = 256;
-  std::int64_t batch_size = 0;  // > 0: mini-batches of a data set of `samples`
-  std::int64_t samples = 0;
-  int steps = 50;
-  int warmup = 3;
-  bool no_opt = false;
-  bool profile = false;
-  bool json = false;
-  double bucket_mb = 25;  // data-parallel runs: the gradient buckets' size
-};
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(q * double(v.size() - 1) + 0.5)];
-}
-
-// One GEMM of the plan, replayed on buffers of its own.
-struct GemmCall {
-  Shape a, b, c;
-  bool ta, tb;
-  double alpha, beta;
-  runtime::Tensor A, B, C;
-};
-
-// The GEMMs of a step of m samples.
-std::vector<GemmCall> gemm_calls(const Graph& g, std::span<const NodeId> schedule, std::int64_t m) {
-  std::vector<GemmCall> out;
-  for (NodeId id : schedule) {
-    const Node& n = g.node(id);
-    if (n.op != OpKind::matmul && n.op != OpKind::matmul_bias) continue;
-    const Shape a = g.node(n.inputs[0]).shape.at(m), b = g.node(n.inputs[1]).shape.at(m);
-    const Shape c = n.shape.at(m);
-    out.push_back(GemmCall{a, b, c, n.attrs.trans_a, n.attrs.trans_b, n.attrs.scale,
-                           n.op == OpKind::matmul_bias ? 1.0 : 0.0,
-                           runtime::Tensor(n.dtype, a), runtime::Tensor(n.dtype, b),
-                           runtime::Tensor(n.dtype, c)});
-  }
-  return out;
-}
-
-double gemm_flops(const std::vector<GemmCall>& calls) {
-  double f = 0;
-  for (const GemmCall& c : calls) f += 2.0 * double(c.c.size()) * double(c.ta ? c.a.rows : c.a.cols);
-  return f;
-}
-
-template <class T>
-void run_gemms(std::vector<GemmCall>& calls) {
-  for (GemmCall& c : calls)
-    ops::blas_gemm<T>({c.A.raw(), c.a}, c.ta, {c.B.raw(), c.b}, c.tb, T(c.alpha), T(c.beta),
-                 {c.C.raw(), c.c});
-}
-
-// Seconds per 512^3 sgemm: the 2-core check that tells whether the VM gave
-// both threads a core of their own (OpenBLAS always, not a planned shape).
-double gemm_probe(int threads) {
-  const int saved = runtime::threads();
-  runtime::set_threads(threads);
-  const Shape s{512, 512};
-  runtime::Tensor A(DType::f32, s), B(DType::f32, s), C(DType::f32, s);
-  std::vector<double> t;
-  for (int i = 0; i < 7; ++i) {
-    const auto t0 = Clock::now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 512, 512, 512, 1.0f, A.data<float>(), 512,
-                B.data<float>(), 512, 0.0f, C.data<float>(), 512);
-    t.push_back(seconds_since(t0));
-  }
-  runtime::set_threads(saved);
-  return quantile(t, 0.5);
-}
-
-}  // namespace
 
 namespace {
 
@@ -139,6 +59,8 @@ struct Compiled {
   runtime::Executor& exec() const { return session->exec(); }
 };
 
+}  // namespace
+
 train::OptimizerConfig optimizer_config(const BenchOptions& o) {
   train::OptimizerConfig c{train::OptimizerKind::gd, o.optimizer.lr, o.optimizer.beta1,
                            o.optimizer.beta2, o.optimizer.epsilon, o.optimizer.decay_rate};
@@ -146,6 +68,8 @@ train::OptimizerConfig optimizer_config(const BenchOptions& o) {
   c.validate();
   return c;
 }
+
+namespace {
 
 std::unique_ptr<Compiled> compile(const BenchOptions& o) {
   auto t0 = Clock::now();
@@ -164,48 +88,24 @@ std::unique_ptr<Compiled> compile(const BenchOptions& o) {
   return c;
 }
 
-// Synthetic X ~ N(0, 1) and labels for the output: 0/1 (sigmoid), a class
-// (softmax, made one-hot by the feeder) or a real value (linear).
-io::Dataset make_data(const BenchOptions& o, std::int64_t samples) {
-  const std::int64_t n0 = o.spec.layers.front(), K = o.spec.layers.back();
-  io::Dataset d{io::Matrix({n0, samples}), io::Matrix({1, samples}), "bench data"};
-  std::vector<double> r(static_cast<std::size_t>(n0 * samples)), u(static_cast<std::size_t>(samples));
-  train::fill_randn(r, o.spec.seed, 1);
-  train::fill_randn(u, o.spec.seed, 2);
-  std::copy(r.begin(), r.end(), d.X.values.begin());
-  for (std::int64_t j = 0; j < samples; ++j) {
-    const double v = u[std::size_t(j)];
-    if (o.spec.output == "softmax") d.Y(0, j) = double(static_cast<std::int64_t>(std::abs(v) * 1000) % K);
-    else if (o.spec.output == "linear") d.Y(0, j) = v;
-    else d.Y(0, j) = v > 0 ? 1.0 : 0.0;
-  }
-  return d;
-}
 
-// The data behind the steps: the whole set bound once (full batch), or
-// mini-batches of a shuffled set gathered per step as fit gathers them.
+// The data behind the steps, fed as train::fit feeds them: the whole set
+// bound once (full batch), or each step's mini-batch of a shuffled set
+// (train::BatchSchedule) gathered by fit's Feeder.
 class StepFeed {
  public:
   StepFeed(Compiled& c, const BenchOptions& o)
       : c_(c), data_(make_data(o, o.batch_size > 0 ? o.samples : o.m)),
-        feeder_(*c.session, train::sample_data(c.model, data_, true), c.capacity) {
-    const std::int64_t N = data_.samples();
-    if (o.batch_size > 0 && o.batch_size < N) {
-      sampler_.emplace(N, o.batch_size, o.spec.seed ^ 0x9e3779b97f4a7c15ull);
-      per_epoch_ = sampler_->batches();
-    } else {
-      feeder_.feed_range(0, N);
-    }
+        feeder_(*c.session, train::sample_data(c.model, data_, true), c.capacity),
+        batches_(data_.samples(), o.batch_size, o.spec.seed) {
+    if (batches_.full_batch()) feeder_.feed_range(0, data_.samples());
   }
   // Step i's batch into the session; its options.
   runtime::RunOptions next(std::int64_t i) {
-    std::span<const std::int64_t> idx;
-    if (sampler_) {
-      const std::int64_t epoch = i / per_epoch_, k = i % per_epoch_;
-      if (k == 0) sampler_->start_epoch(epoch);
-      idx = sampler_->batch(k);
+    const std::span<const std::int64_t> idx = batches_.batch(i);
+    if (!batches_.full_batch()) {
       feeder_.feed(idx);
-      c_.session->set_epoch(epoch);
+      c_.session->set_epoch(i / batches_.per_epoch());
     }
     return {.training = true, .step = static_cast<std::uint64_t>(i), .check_numerics = false,
             .samples = idx};
@@ -215,8 +115,7 @@ class StepFeed {
   Compiled& c_;
   io::Dataset data_;
   train::Feeder feeder_;
-  std::optional<train::BatchSampler> sampler_;
-  std::int64_t per_epoch_ = 1;
+  train::BatchSchedule batches_;
 };
 
 struct Timings {
@@ -330,110 +229,6 @@ void check_options(const BenchOptions& o) {
 
 }
 
-// ---- data-parallel (under mpirun) ----------------------------------------------
-
-// The multiply-adds of one training step's GEMMs for a global batch of m:
-// Z = W A (forward), dW = dZ A^T and dA = W^T dZ (backward, no dA for X).
-double step_flops(const std::vector<std::int64_t>& layers, std::int64_t m) {
-  double f = 0;
-  for (std::size_t l = 1; l < layers.size(); ++l)
-    f += 2.0 * double(layers[l]) * double(layers[l - 1]) * double(m) * (l == 1 ? 2 : 3);
-  return f;
-}
-
-// This process's columns [lo, hi) of the synthetic global batch: X ~ N(0, 1)
-// and class labels drawn from the seed, the same whatever the process count.
-io::Dataset batch_part(const BenchOptions& o, std::int64_t lo, std::int64_t hi) {
-  const std::int64_t n0 = o.spec.layers.front(), classes = std::max<std::int64_t>(o.spec.layers.back(), 2);
-  std::vector<double> x(static_cast<std::size_t>(n0 * o.m)), u(static_cast<std::size_t>(o.m));
-  train::fill_randn(x, o.spec.seed, 1);
-  train::fill_randn(u, o.spec.seed, 2);
-  io::Dataset d;
-  d.origin = "synthetic batch";
-  d.X = io::Matrix(Shape{n0, hi - lo});
-  d.Y = io::Matrix(Shape{1, hi - lo});
-  for (std::int64_t j = lo; j < hi; ++j) {
-    for (std::int64_t k = 0; k < n0; ++k) d.X(k, j - lo) = x[static_cast<std::size_t>(j * n0 + k)];
-    const double v = u[static_cast<std::size_t>(j)];
-    d.Y(0, j - lo) = classes == 2 ? (v > 0 ? 1.0 : 0.0) : double(static_cast<std::int64_t>(std::abs(v) * 1000) % classes);
-  }
-  return d;
-}
-
-int run_bench_data_parallel(const BenchOptions& o) {
-  dist::Comm& world = dist::Comm::world();
-  const int N = world.size(), r = world.rank();
-  if (o.m < N)
-    throw InputError(fmt::format("--m {}: a global batch smaller than the {} processes leaves some without "
-                                 "samples; give --m >= {}", o.m, N, N));
-  if (o.profile || o.no_opt)
-    throw InputError("--profile and --no-opt time one process; run them without mpirun");
-  const std::int64_t lo = o.m * r / N, hi = o.m * (r + 1) / N;
-  auto t0 = Clock::now();
-  models::Model model = models::build_mlp(to_model_spec(o.spec), to_dtype(o.spec));
-  model.minimize(optimizer_config(o));
-  model.set_init(train::Init::he);
-  model.init_params(o.spec.seed);
-  const dist::DataParallelOptions dp{o.bucket_mb};
-  train::Session session(model, train::Use::train, hi - lo, {}, &dp);
-  train::Feeder feeder(session, train::sample_data(model, batch_part(o, lo, hi), true), hi - lo);
-  feeder.feed_range(0, hi - lo);
-  const double compile_s = seconds_since(t0);
-  // Per step: the slowest process's time, and the time this one spent in the
-  // waits for its buckets' sums (the communication the backward pass did not hide).
-  const std::span<const NodeId> schedule = session.exec().schedule();
-  std::vector<double> node_s(schedule.size()), step, waited;
-  int buckets = 0;
-  for (NodeId id : schedule) buckets += session.graph().node(id).op == OpKind::allreduce_start;
-  for (int i = 0; i < o.warmup + o.steps; ++i) {
-    std::fill(node_s.begin(), node_s.end(), 0.0);
-    world.barrier();
-    t0 = Clock::now();
-    session.exec().run({.training = true, .step = std::uint64_t(i), .batch = o.m, .collectives = &world},
-                       node_s);
-    const double s = world.max(seconds_since(t0));
-    if (i < o.warmup) continue;
-    double w = 0;
-    for (std::size_t k = 0; k < schedule.size(); ++k)
-      if (session.graph().node(schedule[k]).op == OpKind::allreduce_wait) w += node_s[k];
-    step.push_back(s);
-    waited.push_back(w);
-  }
-  // The sum of every gradient alone, as one bucket (the alpha-beta model's
-  // allreduce time, docs/scaling.md).
-  std::int64_t values = 0;
-  for (Expr p : model.params()) values += p.shape().size();
-  std::vector<float> grads(static_cast<std::size_t>(values), 1.0f);
-  std::vector<double> sum_s;
-  for (int i = 0; i < o.warmup + o.steps; ++i) {
-    world.barrier();
-    t0 = Clock::now();
-    world.start(0, grads.data(), values, DType::f32);
-    world.wait(0);
-    const double s = world.max(seconds_since(t0));
-    if (i >= o.warmup) sum_s.push_back(s);
-  }
-  if (r != 0) return 0;
-  const double med = quantile(step, 0.5), p90 = quantile(step, 0.9), flops = step_flops(o.spec.layers, o.m);
-  if (o.json) {
-    fmt::print("{}\n", nlohmann::json{{"median_ms", 1e3 * med}, {"p90_ms", 1e3 * p90}, {"steps_per_s", 1.0 / med},
-                                      {"gflops", flops / med * 1e-9}, {"processes", N}, {"buckets", buckets},
-                                      {"wait_median_ms", 1e3 * quantile(waited, 0.5)},
-                                      {"sum_median_ms", 1e3 * quantile(sum_s, 0.5)}, {"sum_bytes", 4 * values},
-                                      {"threads", o.spec.threads}, {"global_m", o.m}}
-                          .dump());
-    return 0;
-  }
-  fmt::print("model {} m={} (global, {} processes) {} threads={} data-parallel, {} bucket{} of <= {:g} MiB\n",
-             fmt::join(o.spec.layers, ","), o.m, N, o.spec.dtype, o.spec.threads, buckets, buckets == 1 ? "" : "s",
-             o.bucket_mb);
-  fmt::print("compile: {:.2f} ms ({} nodes)\n", 1e3 * compile_s, session.graph().size());
-  fmt::print("step: median {:.4f} ms  p90 {:.4f} ms  {:.1f} steps/s  {:.2f} GFLOP/s\n", 1e3 * med, 1e3 * p90,
-             1.0 / med, flops / med * 1e-9);
-  fmt::print("waiting for the sums (rank 0): median {:.4f} ms per step; the {} bytes of gradients summed "
-             "alone: median {:.4f} ms\n", 1e3 * quantile(waited, 0.5), 4 * values, 1e3 * quantile(sum_s, 0.5));
-  return 0;
-}
 
 int run_bench(const BenchOptions& o) {
   check_options(o);

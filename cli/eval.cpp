@@ -13,9 +13,9 @@
 #include "cli/outputs.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/params.hpp"
+#include "dagrad/models/normalize.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/normalize.hpp"
 #include "dagrad/train/params.hpp"
 #include "dagrad/viz/progress.hpp"
 
@@ -40,7 +40,7 @@ int run_eval(const EvalArgs& a) {
   if (!a.params.empty()) {
     io::NamedMatrices named = io::load_params(a.params);
     // A model trained with --normalize carries its training mu and sigma.
-    model.normalization = train::Normalizer::extract(named, a.params);
+    model.normalization = models::Normalizer::extract(named, a.params);
     train::set_params(model, std::move(named), a.params);
   }
   train::DataOptions dopt;

@@ -46,8 +46,7 @@ int run_export(const ExportArgs& a) {
 void add_export(CLI::App& app, Commands& out) {
   auto a = std::make_shared<ExportArgs>();
   CLI::App* c = app.add_subcommand("export", "write a saved model's inference graph as ONNX (opset 13)");
-  add_model_source(c, a->source, nullptr, "--model", "a model saved by dagrad train --save FILE.dagrad");
-  c->get_option("--model")->required();
+  add_model_file(c, a->source, "--model", "a model saved by dagrad train --save FILE.dagrad", false);
   c->add_option("-o,--out", a->output, "the ONNX file to write (FILE.onnx)")->required();
   out.push_back({c, [a] { return run_export(*a); }});
 }

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <map>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -216,11 +216,77 @@ void add_relations(CLI::App* c) {
   }
 }
 
+// Declared to CLI11 as each command's callback; defined with the parsing below.
+void check_relations(const CLI::App* c);
+
+// A list flag's check: every element present and a number in the flag's
+// range. CLI11's own delimiter would drop an empty element ("3,,1" as 3,1),
+// so a list is one value that this check splits.
+constexpr std::string_view list_check_name = "dagrad-list";
+
+CLI::Validator list_check(Kind kind, const Range* r) {
+  return CLI::Validator(
+      [kind, r](std::string& s) -> std::string {
+        std::size_t begin = 0;
+        for (;;) {
+          const std::size_t end = std::min(s.find(',', begin), s.size());
+          if (end == begin)
+            return fmt::format("'{}' has an empty element; give the values without gaps, e.g. 2,4,1", printable(excerpt(s)));
+          if (std::string e = check_number(std::string_view(s).substr(begin, end - begin), kind, r); !e.empty()) return e;
+          if (end == s.size()) return "";
+          begin = end + 1;
+        }
+      },
+      (r ? bounds_text(*r) : std::string()) + " ...", std::string(list_check_name));
+}
+
+bool is_list(CLI::Option* o) {
+  try {
+    o->get_validator(std::string(list_check_name));
+    return true;
+  } catch (const CLI::OptionNotFound&) {
+    return false;
+  }
+}
+
+template <class T>
+CLI::Option* add_list(CLI::App* c, const std::string& name, std::vector<T>& out, const std::string& help) {
+  constexpr Kind kind = std::is_floating_point_v<T> ? Kind::real : Kind::integer;
+  CLI::Option* o = c->add_option_function<std::string>(
+      name,
+      [&out](const std::string& s) {  // after list_check: every element parses
+        out.clear();
+        for (std::size_t begin = 0; begin <= s.size();) {
+          const std::size_t end = std::min(s.find(',', begin), s.size());
+          long double v = 0;
+          parse_number(std::string_view(s).substr(begin, end - begin), kind, v);
+          out.push_back(static_cast<T>(v));
+          begin = end + 1;
+        }
+      },
+      help);
+  o->type_name(kind == Kind::real ? "FLOAT" : "INT");
+  o->check(list_check(kind, range_of(name)));
+  return o;
+}
+
 }  // namespace
+
+CLI::Option* add_list_option(CLI::App* c, const std::string& name, std::vector<std::int64_t>& out,
+                             const std::string& help) {
+  return add_list(c, name, out, help);
+}
+
+CLI::Option* add_list_option(CLI::App* c, const std::string& name, std::vector<double>& out, const std::string& help) {
+  return add_list(c, name, out, help);
+}
 
 void harden(CLI::App& app) {
   for (CLI::App* c : app.get_subcommands({})) {
     for (CLI::Option* o : c->get_options()) {
+      // A second --lr or --normalize is refused, not merged or taken last.
+      o->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+      if (is_list(o)) continue;
       const std::optional<Kind> kind = kind_of(o);
       const Range* r = range_of(o->get_name(false, false));
       show_default(o, kind, r);
@@ -230,6 +296,7 @@ void harden(CLI::App& app) {
           [kind = *kind, r](std::string& s) { return check_number(s, kind, r); }, description, "dagrad-number"));
     }
     add_relations(c);
+    c->final_callback([c] { check_relations(c); });
   }
 }
 
@@ -271,10 +338,6 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 
 namespace {
 
-struct UsageError {
-  std::string message;
-};
-
 std::vector<std::string> subcommand_names(const CLI::App& app) {
   std::vector<std::string> out;
   for (const CLI::App* c : app.get_subcommands({})) out.push_back(c->get_name());
@@ -290,71 +353,58 @@ std::vector<std::string> flag_names(const CLI::App* c) {
   return out;
 }
 
-bool looks_like_number(std::string_view s) {
-  if (s.size() < 2 || s[0] != '-') return false;
-  return std::isdigit(static_cast<unsigned char>(s[1])) || (s[1] == '.' && s.size() > 2);
-}
-
 std::string did_you_mean(const std::string& s) { return s.empty() ? "" : fmt::format(" (did you mean {}?)", s); }
 
-// The flags of one subcommand's arguments, before CLI11 sees them: unknown
-// flags with a suggestion, flags given twice, lists with an empty element.
-void scan_flags(const CLI::App* c, const std::vector<std::string>& args) {
-  std::map<const CLI::Option*, int> seen;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& t = args[i];
-    if (t == "--") break;
-    if (t.size() < 2 || t[0] != '-' || looks_like_number(t)) continue;
-    const bool is_long = t.starts_with("--");
-    const std::size_t eq = is_long ? t.find('=') : std::string::npos;
-    const std::string name = is_long ? t.substr(0, eq) : t.substr(0, 2);
-    const CLI::Option* o = c->get_option_no_throw(name);
-    if (!o)
-      throw UsageError{fmt::format("{}: unknown flag {}{}", c->get_name(), name, did_you_mean(nearest(name, flag_names(c))))};
-    if (++seen[o] == 2)
-      throw UsageError{fmt::format("{} is given more than once; give it once{}", name,
-                                   o->get_delimiter() ? fmt::format(" (a list is one value: {} a{}b{}c)", name,
-                                                                    o->get_delimiter(), o->get_delimiter())
-                                                      : "")};
-    if (!o->get_delimiter() || o->get_type_size() == 0) continue;
-    std::string value;
-    if (eq != std::string::npos) value = t.substr(eq + 1);
-    else if (!is_long && t.size() > 2) value = t.substr(2);
-    else if (i + 1 < args.size()) value = args[i + 1];
-    const std::string d(1, o->get_delimiter());
-    if (value.empty() || value.starts_with(d) || value.ends_with(d) || value.find(d + d) != std::string::npos)
-      throw UsageError{fmt::format("{}: '{}' has an empty element; give the values without gaps, e.g. {} 2{}4{}1",
-                                   name, value, name, d, d)};
+// What CLI11 left over at the top level (before or without a command):
+// an unknown command, a flag before the command, or no command at all.
+std::string top_level_message(const CLI::App& app) {
+  const std::vector<std::string> left = app.remaining();
+  const std::vector<std::string> names = subcommand_names(app);
+  if (left.empty()) return fmt::format("give a command: {} (dagrad --help describes them)", fmt::join(names, ", "));
+  const std::string& t = left.front();
+  if (t.starts_with("-")) {
+    const std::string name = t.substr(0, t.find('='));
+    return fmt::format("unknown flag {} before the command{}", name, did_you_mean(nearest(name, {"--help", "--version"})));
   }
+  return fmt::format("unknown command '{}'{}; the commands are {}", t, did_you_mean(nearest(t, names)),
+                     fmt::join(names, ", "));
 }
 
-// The selected subcommand's position in args, checking the top level first.
-std::size_t find_subcommand(const CLI::App& app, const std::vector<std::string>& args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& t = args[i];
-    if (t == "-h" || t == "--help" || t == "--version") return args.size();  // CLI11 answers
-    if (t.starts_with("-"))
-      throw UsageError{fmt::format("unknown flag {} before the command{}", t,
-                                   did_you_mean(nearest(t, {"--help", "--version"})))};
-    const std::vector<std::string> names = subcommand_names(app);
-    if (std::find(names.begin(), names.end(), t) != names.end()) return i;
-    throw UsageError{fmt::format("unknown command '{}'{}; the commands are {}", t,
-                                 did_you_mean(nearest(t, subcommand_names(app))),
-                                 fmt::join(subcommand_names(app), ", "))};
+// What CLI11 left over in a command: the first unknown flag, with the
+// nearest valid one, or an unexpected argument.
+std::string extras_message(const CLI::App* c) {
+  const std::vector<std::string> left = c->remaining();
+  if (left.empty()) return "unexpected arguments";
+  const std::string& t = left.front();
+  if (t.size() > 1 && t.starts_with("-")) {
+    const std::string name = t.starts_with("--") ? t.substr(0, t.find('=')) : t.substr(0, 2);
+    return fmt::format("{}: unknown flag {}{}", c->get_name(), name, did_you_mean(nearest(name, flag_names(c))));
   }
-  throw UsageError{fmt::format("give a command: {} (dagrad --help describes them)",
-                               fmt::join(subcommand_names(app), ", "))};
+  return "unexpected argument " + t;
 }
 
-// "--beta2 needs --optimizer rmsprop or adam"; a required group with none given.
+// A flag CLI11's MultiOptionPolicy::Throw refused: it was given twice.
+std::string repeated_message(CLI::App* c) {
+  for (CLI::Option* o : c->get_options()) {
+    if (o->count() < 2) continue;
+    const std::string name = o->get_name(false, true);
+    return fmt::format("{} is given more than once; give it once{}", name,
+                       is_list(o) ? fmt::format(" (a list is one value: {} a,b,c)", name) : "");
+  }
+  return "";
+}
+
+// "--beta2 needs --optimizer rmsprop or adam"; a required group with none
+// given. Run as each command's CLI11 callback, after CLI11 has checked the
+// flags themselves (values, needs, excludes, unknown flags).
 void check_relations(const CLI::App* c) {
   for (const NeedsValue& n : needs_value) {
     const CLI::Option *a = c->get_option_no_throw(std::string(n.flag)), *b = c->get_option_no_throw(std::string(n.other));
     if (!a || !b || a->count() == 0) continue;
     const std::string value = b->count() ? b->results().back() : b->get_default_str();
     if (std::find(n.values.begin(), n.values.end(), value) == n.values.end())
-      throw UsageError{fmt::format("{} needs {} {} (it has no effect with {} {})", n.flag, n.other,
-                                   fmt::join(n.values, " or "), n.other, value)};
+      throw CLI::ValidationError(fmt::format("{} needs {} {} (it has no effect with {} {})", n.flag, n.other,
+                                             fmt::join(n.values, " or "), n.other, value));
   }
   for (const auto& group : one_of) {
     bool all = true, any = false;
@@ -363,22 +413,29 @@ void check_relations(const CLI::App* c) {
       all = all && o;
       any = any || (o && o->count() > 0);
     }
-    if (all && !any) throw UsageError{fmt::format("{}: give {} N", c->get_name(), fmt::join(group, " N or "))};
+    if (all && !any)
+      throw CLI::ValidationError(fmt::format("{}: give {} N", c->get_name(), fmt::join(group, " N or ")));
   }
 }
 
-// CLI11's own messages, made one line and named. NOTE: get_name() is not the
+// The command CLI11 selected, or nullptr.
+CLI::App* selected(CLI::App& app) {
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  return parsed.empty() ? nullptr : parsed.front();
+}
+
+// CLI11's errors, made one line and named. NOTE: get_name() is not the
 // error's type for every error (a subcommand's ExtrasError carries the
 // subcommand's name), so the type is asked for by dynamic_cast.
-std::string describe(const CLI::ParseError& e) {
+std::string describe(CLI::App& app, const CLI::ParseError& e) {
   std::string m = e.what();
-  if (dynamic_cast<const CLI::RequiredError*>(&e) && m.find("subcommand") != std::string::npos)
-    return "give a command (dagrad --help lists them)";
-  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && m.find("missing") != std::string::npos)
-    return m.substr(0, m.find(':')) + " needs a value";
-  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
-    const std::size_t at = m.find("expected: ");
-    return "unexpected argument " + (at == std::string::npos ? m : m.substr(at + 10));
+  CLI::App* c = selected(app);
+  if (!app.remaining().empty() || (dynamic_cast<const CLI::RequiredError*>(&e) && !c)) return top_level_message(app);
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) && c) return extras_message(c);
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
+    if (c)
+      if (std::string r = repeated_message(c); !r.empty()) return r;
+    if (m.find("missing") != std::string::npos) return m.substr(0, m.find(':')) + " needs a value";
   }
   return m;
 }
@@ -392,19 +449,8 @@ void print_error(std::string_view message) {
 void print_note(std::string_view message) { fmt::print(stderr, "dagrad: note: {}\n", printable(message)); }
 
 std::optional<int> parse_args(CLI::App& app, int argc, const char* const* argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    const std::size_t at = find_subcommand(app, args);
-    CLI::App* selected = nullptr;
-    if (at < args.size()) {
-      selected = app.get_subcommand(args[at]);
-      scan_flags(selected, std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(at) + 1, args.end()));
-    }
     app.parse(argc, argv);
-    if (selected) check_relations(selected);
-  } catch (const UsageError& e) {
-    print_error(e.message);
-    return 2;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -412,7 +458,7 @@ std::optional<int> parse_args(CLI::App& app, int argc, const char* const* argv) 
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    print_error(describe(e));
+    print_error(describe(app, e));
     return 2;
   }
   return std::nullopt;

@@ -1,6 +1,7 @@
-// The rules every flag of every subcommand follows, applied in one pass over
-// the CLI11 options once all subcommands have added theirs, so a flag added
-// later gets them without a line of its own:
+// The rules every flag of every subcommand follows, declared to CLI11 once
+// all subcommands have added their options (validators, needs/excludes,
+// MultiOptionPolicy::Throw and a callback per command), so a flag added later
+// gets them without a line of its own, and CLI11 is the one parser of argv:
 //   - a number is finite and in its flag's range (the table in flags.cpp;
 //     a flag with no entry: any finite number, a count >= 0), an integer is
 //     written in decimal and fits its type, never wrapped or clamped;
@@ -16,6 +17,7 @@
 // Every usage error is one line on stderr, "dagrad: error: ...", exit code 2.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +30,12 @@ namespace dagrad::cli {
 // Attaches the number checks, relations and help text to every option of
 // every subcommand of `app`. Call once, after the subcommands are added.
 void harden(CLI::App& app);
+
+// A comma-separated list flag (--layers 2,4,1): one value, split and checked
+// element by element, so "2,,1" is refused rather than read as 2,1.
+CLI::Option* add_list_option(CLI::App* c, const std::string& name, std::vector<std::int64_t>& out,
+                             const std::string& help);
+CLI::Option* add_list_option(CLI::App* c, const std::string& name, std::vector<double>& out, const std::string& help);
 
 // Parses argv with the checks above. Returns std::nullopt when the selected
 // subcommand should run, otherwise the exit code: 0 after --help or

@@ -22,9 +22,9 @@
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/io/params.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/models/model_file.hpp"
 #include "dagrad/ops/op.hpp"
-#include "dagrad/train/init.hpp"
 
 namespace dagrad::cli {
 
@@ -51,7 +51,7 @@ struct Problem {
 
 io::Matrix randn_matrix(Shape s, std::uint64_t seed, std::uint64_t stream, double scale) {
   io::Matrix out(s);
-  train::fill_randn(out.values, seed, stream);
+  models::fill_randn(out.values, seed, stream);
   for (double& v : out.values) v *= scale;
   return out;
 }

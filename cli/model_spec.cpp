@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/flags.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/models/model_file.hpp"
@@ -16,24 +17,26 @@
 
 namespace dagrad::cli {
 
+void add_runtime_options(CLI::App* cmd, SpecOptions& o) {
+  cmd->add_option("--threads", o.threads, "threads for the matrix products and the large element-wise loops");
+  cmd->add_option("--gemm", o.gemm,
+                  "GEMM library: auto (time OpenBLAS and oneDNN per shape, keep the faster), or pin one")
+      ->check(CLI::IsMember({"auto", "openblas", "onednn"}));
+}
+
 void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required) {
-  auto* layers = cmd->add_option("--layers", o.layers, "layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
-                     ->delimiter(',');
+  auto* layers = add_list_option(cmd, "--layers", o.layers, "layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1");
   if (layers_required) layers->required();
   cmd->add_option("--hidden", o.hidden, "hidden activation")
       ->check(CLI::IsMember({"relu", "tanh", "sigmoid", "leaky_relu"}));
   cmd->add_option("--output", o.output, "output layer (linear: regression with the squared error)")
       ->check(CLI::IsMember({"sigmoid", "softmax", "linear"}));
   cmd->add_option("--l2", o.l2, "L2 regularization lambda (0: none)");
-  cmd->add_option("--keep-prob", o.keep_prob,
-                  "dropout keep probability: one value for all hidden layers or one per layer")
-      ->delimiter(',');
+  add_list_option(cmd, "--keep-prob", o.keep_prob,
+                  "dropout keep probability: one value for all hidden layers or one per layer");
   cmd->add_option("--dtype", o.dtype, "element type")->check(CLI::IsMember({"f32", "f64"}));
-  cmd->add_option("--threads", o.threads, "threads for the matrix products and the large element-wise loops");
   cmd->add_option("--seed", o.seed, "seed for initialization, data and dropout");
-  cmd->add_option("--gemm", o.gemm,
-                  "GEMM library: auto (time OpenBLAS and oneDNN per shape, keep the faster), or pin one")
-      ->check(CLI::IsMember({"auto", "openblas", "onednn"}));
+  add_runtime_options(cmd, o);
 }
 
 models::ModelSpec to_model_spec(const SpecOptions& o) {
@@ -92,7 +95,8 @@ void apply_threads(const SpecOptions& o) {
 }
 
 bool given(const CLI::App* cmd, const std::string& flag) {
-  return cmd != nullptr && cmd->count(flag) > 0;
+  const CLI::Option* o = cmd ? cmd->get_option_no_throw(flag) : nullptr;
+  return o != nullptr && o->count() > 0;
 }
 
 void add_model_source(CLI::App* cmd, ModelSource& s, const char* graph_help,
@@ -101,6 +105,13 @@ void add_model_source(CLI::App* cmd, ModelSource& s, const char* graph_help,
   add_spec_options(cmd, s.spec, false);
   if (graph_help) cmd->add_option("--graph", s.graph, graph_help);
   if (model_flag) cmd->add_option(model_flag, s.model, model_help);
+}
+
+void add_model_file(CLI::App* cmd, ModelSource& s, const char* model_flag, const char* model_help,
+                    bool runtime) {
+  s.cmd = cmd;
+  if (runtime) add_runtime_options(cmd, s.spec);
+  cmd->add_option(model_flag, s.model, model_help)->required();
 }
 
 namespace {

@@ -35,6 +35,8 @@ struct SpecOptions {
 // Adds the spec flags to `cmd`. With layers_required, --layers is mandatory
 // (commands that can also take --graph make it optional).
 void add_spec_options(CLI::App* cmd, SpecOptions& o, bool layers_required = true);
+// Adds --threads and --gemm alone: how a command runs, whatever its model.
+void add_runtime_options(CLI::App* cmd, SpecOptions& o);
 models::ModelSpec to_model_spec(const SpecOptions& o);  // InputError on bad values
 DType to_dtype(const SpecOptions& o);
 // Applies --threads to OpenBLAS, oneDNN and the large element-wise loops (one
@@ -53,6 +55,11 @@ struct ModelSource {
 // their help is given.
 void add_model_source(CLI::App* cmd, ModelSource& s, const char* graph_help,
                       const char* model_flag, const char* model_help);
+// Adds only the model file flag (required), and with `runtime` --threads and
+// --gemm: for the commands that take a saved model and nothing that would
+// describe another (predict, export), so their --help lists no spec flag.
+void add_model_file(CLI::App* cmd, ModelSource& s, const char* model_flag, const char* model_help,
+                    bool runtime);
 // Builds the spec's MLP, or reads the graph or model file. Exactly one of
 // them must be given. With a file, a spec flag that was given must agree
 // with what the file holds (--dtype, and for a model built from a spec

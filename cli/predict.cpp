@@ -64,8 +64,7 @@ int run_predict(const PredictArgs& a) {
 void add_predict(CLI::App& app, Commands& out) {
   auto a = std::make_shared<PredictArgs>();
   CLI::App* c = app.add_subcommand("predict", "a saved model's outputs for new data, as CSV");
-  add_model_source(c, a->source, nullptr, "--model", "a model saved by dagrad train --save FILE.dagrad");
-  c->get_option("--model")->required();
+  add_model_file(c, a->source, "--model", "a model saved by dagrad train --save FILE.dagrad", true);
   c->add_option("--data", a->data, "features: .csv (one sample per line), .h5, .npz")->required();
   c->add_option("-o,--out", a->output, "predictions: CSV, one row per sample")->required();
   c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255");

@@ -316,7 +316,7 @@ int run_train(TrainArgs& a) {
   if (resumed) {
     check_resume(a, model);
   } else {
-    model.set_init(train::parse_init(a.init));
+    model.set_init(models::parse_init(a.init));
     if (given(a.source.cmd, "--seed")) model.seed = a.source.spec.seed;
     if (!a.init_from.empty()) train::set_params(model, io::load_params(a.init_from), a.init_from);
   }

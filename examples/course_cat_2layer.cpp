@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
   const auto train_set = course::csv(a, "cat_train", 255.0);
   const auto test_set = course::csv(a, "cat_test", 255.0);
   const auto s = course::spec({12288, 7, 1}, dagrad::models::Activation::relu);
-  auto m = course::model(a, "cat2", s, dagrad::train::Init::small, 1);
+  auto m = course::model(a, "cat2", s, dagrad::models::Init::small, 1);
   const auto r = dagrad::train::fit(m, train_set, nullptr, course::options(0.0075, 2500, 100));
   fmt::print("2-layer cat classifier (C1W4), lr 0.0075, 2500 iterations:\n");
   course::row("cost at iteration 2400", "0.048555", course::cost_at(r, 2400));

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   const auto train_set = course::csv(a, "cat_train", 255.0);
   const auto test_set = course::csv(a, "cat_test", 255.0);
   const auto s = course::spec({12288, 20, 7, 5, 1}, dagrad::models::Activation::relu);
-  auto m = course::model(a, "catL", s, dagrad::train::Init::xavier, 1);
+  auto m = course::model(a, "catL", s, dagrad::models::Init::xavier, 1);
   const auto r = dagrad::train::fit(m, train_set, nullptr, course::options(0.0075, 2500, 100));
   fmt::print("L-layer cat classifier (C1W4), lr 0.0075, 2500 iterations:\n");
   course::row("cost at iteration 0", "0.771749", course::cost_at(r, 0));

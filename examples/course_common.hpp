@@ -63,7 +63,7 @@ inline models::ModelSpec spec(std::vector<std::int64_t> layers, models::Activati
 // own numpy weights) when given and present, else from dagrad's seeded
 // `init`; says which. `seed` seeds the init and the mini-batch shuffles.
 inline models::Model model(const Args& a, const std::string& name, const models::ModelSpec& s,
-                           train::Init init, std::uint64_t seed, bool quiet = false) {
+                           models::Init init, std::uint64_t seed, bool quiet = false) {
   models::Model m = models::build_mlp(s, DType::f64);
   m.set_init(init);
   m.seed = seed;
@@ -73,7 +73,7 @@ inline models::Model model(const Args& a, const std::string& name, const models:
     if (!quiet) fmt::print("init: the notebook's numpy weights from {}\n", path.string());
   } else if (!quiet) {
     fmt::print("init: dagrad's own seeded {} init (seed {}); the notebook's numpy draws differ\n",
-               train::name_of(init), seed);
+               models::name_of(init), seed);
   }
   return m;
 }

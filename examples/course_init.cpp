@@ -11,9 +11,9 @@ int main(int argc, char** argv) {
   const auto s = course::spec({2, 10, 5, 1}, dagrad::models::Activation::relu);
 
   const auto o = course::options(0.01, 15000, 1000);
-  auto mz = course::model(a, "zeros", s, dagrad::train::Init::zeros, 1, true);
+  auto mz = course::model(a, "zeros", s, dagrad::models::Init::zeros, 1, true);
   const auto rz = dagrad::train::fit(mz, train_set, nullptr, o);
-  auto mh = course::model(a, "he", s, dagrad::train::Init::he, 3);
+  auto mh = course::model(a, "he", s, dagrad::models::Init::he, 3);
   const auto rh = dagrad::train::fit(mh, train_set, nullptr, o);
 
   fmt::print("initialization (C2W1), circles, [2,10,5,1] relu, lr 0.01, 15000 iterations:\n");

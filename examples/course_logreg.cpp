@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
   const auto train_set = course::csv(a, "cat_train", 255.0);
   const auto test_set = course::csv(a, "cat_test", 255.0);
   const auto s = course::spec({12288, 1}, dagrad::models::Activation::relu);
-  auto m = course::model(a, "logreg", s, dagrad::train::Init::zeros, 1, true);
+  auto m = course::model(a, "logreg", s, dagrad::models::Init::zeros, 1, true);
   const auto r = dagrad::train::fit(m, train_set, nullptr, course::options(0.005, 2000, 100));
   fmt::print("logistic regression (C1W2), zero init, lr 0.005, 2000 iterations:\n");
   course::row("cost at iteration 1900", "0.140872", course::cost_at(r, 1900));

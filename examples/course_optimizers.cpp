@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     o.epochs = 10000;
     o.batch_size = 64;
     o.optimizer.kind = kind;
-    auto m = course::model(a, "opt", s, dagrad::train::Init::he, 3);
+    auto m = course::model(a, "opt", s, dagrad::models::Init::he, 3);
     dagrad::train::fit(m, train_set, nullptr, o);
     rows.push_back({fmt::format("{}: train accuracy", dagrad::train::name_of(kind)), notes,
                     course::acc(m, train_set)});

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   const auto a = course::parse_args(argc, argv);
   const auto data = course::csv(a, "planar");
   auto s = course::spec({2, 4, 1}, Activation::tanh);
-  auto m = course::model(a, "planar", s, dagrad::train::Init::small, 2);
+  auto m = course::model(a, "planar", s, dagrad::models::Init::small, 2);
   const auto r = dagrad::train::fit(m, data, nullptr, course::options(1.2, 10000, 1000));
   fmt::print("planar flower (C1W3), 2-4-1 tanh, lr 1.2, 10000 iterations:\n");
   course::row("cost at iteration 9000", "0.218607", course::cost_at(r, 9000));
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     s.layers = {2, n_h, 1};
     auto os = course::options(1.2, 5000, 0);
     os.out = nullptr;
-    auto ms = course::model(a, fmt::format("planar_h{}", n_h), s, dagrad::train::Init::small, 2, true);
+    auto ms = course::model(a, fmt::format("planar_h{}", n_h), s, dagrad::models::Init::small, 2, true);
     dagrad::train::fit(ms, data, nullptr, os);
     course::row(fmt::format("accuracy, {} hidden units", n_h), notes, course::acc(ms, data));
   }

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     auto s = course::spec({2, 20, 3, 1}, dagrad::models::Activation::relu);
     s.l2 = run.l2;
     if (run.keep < 1.0) s.keep_prob = {run.keep};
-    auto m = course::model(a, "reg", s, dagrad::train::Init::xavier, 3);
+    auto m = course::model(a, "reg", s, dagrad::models::Init::xavier, 3);
     const auto r = dagrad::train::fit(m, train_set, nullptr, course::options(0.3, 30000, 10000));
     course::row(fmt::format("{}: cost at iteration 20000", run.name), run.cost, course::cost_at(r, 20000));
     course::row(fmt::format("{}: train accuracy", run.name), run.tr, course::acc(m, train_set));

@@ -11,280 +11,28 @@
 #include <utility>
 
 #include <boost/graph/breadth_first_search.hpp>
-#include <boost/graph/graph_traits.hpp>
 #include <boost/graph/topological_sort.hpp>
-#include <boost/iterator/counting_iterator.hpp>
-#include <boost/iterator/iterator_facade.hpp>
 #include <boost/property_map/property_map.hpp>
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/graph/id_table.hpp"
+#include "dagrad/graph/node_store.hpp"
 #include "dagrad/ops/op.hpp"
 
 namespace dagrad {
 
 namespace {
 
-// Node ids keyed by a hash, in one flat array (open addressing, linear
-// probing, at most half full): no allocation per node, unlike the standard
-// unordered containers. Several ids may share a hash; the caller's `match`
-// tells the one it looks for. Erased entries stay as tombstones until the
-// next growth. An entry keeps 32 bits folded from the hash (8 bytes an
-// entry in all), which place it and skip most non-matching candidates. The
-// slot is taken from the high bits of key * 2^64/phi (Fibonacci hashing):
-// the structural hash's low bits alone cluster.
-class IdTable {
- public:
-  void reserve(std::size_t n) {
-    if (2 * n > slots_.size()) rehash(std::bit_ceil(std::max<std::size_t>(16, 2 * n)));
-  }
-
-  // The first id with hash h for which match(id) holds.
-  template <class Match>
-  std::optional<NodeId> find(std::size_t h, Match match) const {
-    if (slots_.empty()) return std::nullopt;
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = slot(key(h));; i = (i + 1) & mask) {
-      const Entry& e = slots_[i];
-      if (e.id == empty) return std::nullopt;
-      if (e.id != tombstone && e.key == key(h) && match(e.id)) return e.id;
-    }
-  }
-
-  void insert(std::size_t h, NodeId id) { insert_key(key(h), id); }
-
-  void erase(std::size_t h, NodeId id) {
-    if (slots_.empty()) return;
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = slot(key(h)); slots_[i].id != empty; i = (i + 1) & mask)
-      if (slots_[i].id == id) {
-        slots_[i].id = tombstone;
-        return;
-      }
-  }
-
- private:
-  static constexpr NodeId empty = ~NodeId{0}, tombstone = ~NodeId{0} - 1;
-  struct Entry {
-    std::uint32_t key = 0;
-    NodeId id = empty;
-  };
-  static std::uint32_t key(std::size_t h) { return static_cast<std::uint32_t>(h ^ (h >> 32)); }
-  void insert_key(std::uint32_t k, NodeId id) {
-    if (2 * (used_ + 1) > slots_.size()) rehash(std::max<std::size_t>(16, 2 * slots_.size()));
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = slot(k);
-    while (slots_[i].id != empty) i = (i + 1) & mask;
-    slots_[i] = {k, id};
-    ++used_;
-  }
-  std::size_t slot(std::uint32_t k) const {
-    return static_cast<std::size_t>((std::uint64_t(k) * 0x9e3779b97f4a7c15ULL) >> shift_);
-  }
-  void rehash(std::size_t size) {
-    std::vector<Entry> old = std::exchange(slots_, std::vector<Entry>(size));
-    shift_ = 64 - std::countr_zero(size);
-    used_ = 0;
-    for (const Entry& e : old)
-      if (e.id != empty && e.id != tombstone) insert_key(e.key, e.id);
-  }
-  std::vector<Entry> slots_;  // size 0 or a power of two
-  std::size_t used_ = 0;      // entries and tombstones
-  int shift_ = 64;            // 64 - log2(slots_.size())
-};
+using detail::Backward;
+using detail::Edges;
+using detail::Forward;
+using detail::IdTable;
+using detail::NodeStore;
 
 std::size_t name_hash(std::string_view name) { return std::hash<std::string_view>{}(name); }
 
 }  // namespace
-
-// ---- storage and its Boost views -------------------------------------------
-//
-// Nodes sit in one vector in id order; each node's consumers are a chain of
-// edges through flat arrays, in the order the edges were added. Adding a
-// node allocates nothing beyond its own operand list (Boost's adjacency_list
-// keeps two edge vectors per vertex and an edge list besides). Boost's
-// algorithms run on two views of this storage: Forward (edges operand ->
-// consumer) and Backward (consumer -> operand, i.e. Node::inputs).
-
-namespace {
-
-// The nodes, indexed by NodeId, in segments that never move: 16 nodes, 16,
-// 32, ..., 256, then 512 at a time. A growing graph allocates one segment at
-// a time instead of copying itself into twice the memory (on a VM, first
-// touching a page costs more than the copy), a small graph takes little,
-// and segments of 80 KB come from the heap, where a dropped graph's memory
-// serves the next one (larger blocks are mapped and unmapped each time).
-class NodeStore {
- public:
-  NodeStore() = default;
-  NodeStore(const NodeStore& o) {
-    for (std::size_t i = 0; i < o.size_; ++i) push_back(o[i]);
-  }
-  NodeStore(NodeStore&& o) noexcept
-      : segments_(std::exchange(o.segments_, {})), size_(std::exchange(o.size_, 0)) {}
-  NodeStore& operator=(const NodeStore&) = delete;
-  NodeStore& operator=(NodeStore&&) = delete;
-  ~NodeStore() {
-    for (std::size_t i = 0; i < size_; ++i) (*this)[i].~Node();
-    for (std::size_t s = 0; s < segments_.size(); ++s)
-      std::allocator<Node>().deallocate(segments_[s], capacity(s));
-  }
-
-  std::size_t size() const { return size_; }
-  const Node& operator[](std::size_t i) const {
-    const std::size_t s = segment(i);
-    return segments_[s][i - start(s)];
-  }
-  Node& operator[](std::size_t i) {
-    const std::size_t s = segment(i);
-    return segments_[s][i - start(s)];
-  }
-  void push_back(Node n) {
-    const std::size_t s = segment(size_);
-    if (s == segments_.size()) segments_.push_back(std::allocator<Node>().allocate(capacity(s)));
-    new (segments_[s] + (size_ - start(s))) Node(std::move(n));
-    ++size_;
-  }
-
- private:
-  // Segments 0-5 hold [0, 16), [16, 32), ..., [256, 512); segment s > 5
-  // holds [512 (s - 5), 512 (s - 4)).
-  static std::size_t segment(std::size_t i) {
-    return i < 512 ? static_cast<std::size_t>(std::bit_width(i >> 4)) : 5 + (i >> 9);
-  }
-  static std::size_t start(std::size_t s) {
-    return s == 0 ? 0 : s <= 5 ? std::size_t{16} << (s - 1) : (s - 5) << 9;
-  }
-  static std::size_t capacity(std::size_t s) {
-    return s == 0 ? 16 : s <= 5 ? std::size_t{16} << (s - 1) : 512;
-  }
-  std::vector<Node*> segments_;
-  std::size_t size_ = 0;
-};
-
-// The consumer chains.
-struct Edges {
-  static constexpr NodeId none = ~NodeId{0};
-  std::vector<NodeId> first, last;   // per node: its first and last edge, or none
-  std::vector<NodeId> target, next;  // per edge: the consumer, the node's next edge
-
-  std::size_t nodes() const { return first.size(); }
-  void add_node() {
-    first.push_back(none);
-    last.push_back(none);
-  }
-  void add(NodeId from, NodeId to) {
-    const auto e = static_cast<NodeId>(target.size());
-    target.push_back(to);
-    next.push_back(none);
-    if (first[from] == none) first[from] = e;
-    else next[last[from]] = e;
-    last[from] = e;
-  }
-  void reserve(std::size_t n, std::size_t e) {
-    first.reserve(n);
-    last.reserve(n);
-    target.reserve(e);
-    next.reserve(e);
-  }
-};
-
-struct ViewEdge {
-  NodeId source, target;
-  friend bool operator==(const ViewEdge&, const ViewEdge&) = default;
-};
-
-// Out-edges of `source` in the Forward view: a walk along its chain.
-class ChainIterator : public boost::iterator_facade<ChainIterator, ViewEdge,
-                                                    boost::forward_traversal_tag, ViewEdge> {
- public:
-  ChainIterator() = default;
-  ChainIterator(const Edges* g, NodeId source, NodeId e) : g_(g), source_(source), e_(e) {}
-
- private:
-  friend class boost::iterator_core_access;
-  ViewEdge dereference() const { return {source_, g_->target[e_]}; }
-  bool equal(const ChainIterator& o) const { return e_ == o.e_; }
-  void increment() { e_ = g_->next[e_]; }
-  const Edges* g_ = nullptr;
-  NodeId source_ = 0, e_ = Edges::none;
-};
-
-// Out-edges of `source` in the Backward view: its operands.
-class InputIterator : public boost::iterator_facade<InputIterator, ViewEdge,
-                                                    boost::random_access_traversal_tag, ViewEdge> {
- public:
-  InputIterator() = default;
-  InputIterator(NodeId source, const NodeId* p) : source_(source), p_(p) {}
-
- private:
-  friend class boost::iterator_core_access;
-  ViewEdge dereference() const { return {source_, *p_}; }
-  bool equal(const InputIterator& o) const { return p_ == o.p_; }
-  void increment() { ++p_; }
-  void decrement() { --p_; }
-  void advance(std::ptrdiff_t n) { p_ += n; }
-  std::ptrdiff_t distance_to(const InputIterator& o) const { return o.p_ - p_; }
-  NodeId source_ = 0;
-  const NodeId* p_ = nullptr;
-};
-
-struct Forward {
-  const Edges* edges;
-  using out_edge_iterator = ChainIterator;
-};
-struct Backward {
-  const NodeStore* nodes;
-  using out_edge_iterator = InputIterator;
-};
-
-// What Boost's graph concepts ask of a view (IncidenceGraph and
-// VertexListGraph), found by argument-dependent lookup.
-std::size_t num_vertices(const Forward& g) { return g.edges->nodes(); }
-std::size_t num_vertices(const Backward& g) { return g.nodes->size(); }
-template <class View>
-std::pair<boost::counting_iterator<NodeId>, boost::counting_iterator<NodeId>> vertices(const View& g) {
-  return {NodeId{0}, static_cast<NodeId>(num_vertices(g))};
-}
-std::pair<ChainIterator, ChainIterator> out_edges(NodeId v, const Forward& g) {
-  return {ChainIterator(g.edges, v, g.edges->first[v]), ChainIterator(g.edges, v, Edges::none)};
-}
-std::pair<InputIterator, InputIterator> out_edges(NodeId v, const Backward& g) {
-  const std::vector<NodeId>& in = (*g.nodes)[v].inputs;
-  return {InputIterator(v, in.data()), InputIterator(v, in.data() + in.size())};
-}
-template <class View>
-std::size_t out_degree(NodeId v, const View& g) {
-  auto [b, e] = out_edges(v, g);
-  return static_cast<std::size_t>(std::distance(b, e));
-}
-template <class View>
-NodeId source(ViewEdge e, const View&) { return e.source; }
-template <class View>
-NodeId target(ViewEdge e, const View&) { return e.target; }
-
-}  // namespace
-}  // namespace dagrad
-
-namespace boost {
-template <class View>
-  requires std::is_same_v<View, dagrad::Forward> || std::is_same_v<View, dagrad::Backward>
-struct graph_traits<View> {
-  struct traversal_category : incidence_graph_tag, vertex_list_graph_tag {};
-  using vertex_descriptor = dagrad::NodeId;
-  using edge_descriptor = dagrad::ViewEdge;
-  using directed_category = directed_tag;
-  using edge_parallel_category = allow_parallel_edge_tag;
-  using out_edge_iterator = typename View::out_edge_iterator;
-  using vertex_iterator = counting_iterator<dagrad::NodeId>;
-  using degree_size_type = std::size_t;
-  using vertices_size_type = std::size_t;
-  using edges_size_type = std::size_t;
-  static vertex_descriptor null_vertex() { return ~dagrad::NodeId{0}; }
-};
-}  // namespace boost
-
-namespace dagrad {
 
 struct Graph::Impl {
   NodeStore nodes;  // index = NodeId

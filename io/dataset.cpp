@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <limits>
-#include <numeric>
-#include <random>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -14,6 +11,7 @@
 #include "dagrad/io/csv.hpp"
 #include "dagrad/io/h5.hpp"
 #include "dagrad/io/npz.hpp"
+#include "dagrad/io/shard.hpp"
 
 namespace dagrad::io {
 namespace {
@@ -165,11 +163,6 @@ void check_label_column(const Dataset& d) {
   }
 }
 
-// The range [begin, end) of `total` samples that a shard holds.
-std::pair<std::int64_t, std::int64_t> part_of(std::int64_t total, const Shard& s) {
-  return {total * s.part / s.parts, total * (s.part + 1) / s.parts};
-}
-
 // The labels of a label file (one per line, or an .npy array), or the
 // shard's part of them and how many the file holds.
 std::pair<Matrix, std::int64_t> read_labels(const std::filesystem::path& path, const Shard& shard,
@@ -195,13 +188,6 @@ std::pair<Matrix, std::int64_t> read_labels(const std::filesystem::path& path, c
   Matrix Y(Shape{1, m.rows()});
   Y.values = m.values;
   return {std::move(Y), t.total};
-}
-
-// A shard of `total` samples holding [begin, end).
-void make_shard(Dataset& d, std::int64_t begin, std::int64_t end, std::int64_t total) {
-  d.index.resize(static_cast<std::size_t>(end - begin));
-  std::iota(d.index.begin(), d.index.end(), begin);
-  d.total = total;
 }
 
 Dataset load_csv(const std::filesystem::path& path, const LoadOptions& opts) {
@@ -278,15 +264,6 @@ Dataset shard_from_arrays(const NamedArrays& shapes, const LoadOptions& opts, co
   return d;
 }
 
-// Every process of a data-parallel run needs a sample: with more processes
-// than samples some would hold none (an empty batch further on).
-void check_enough_samples(const Dataset& d, const Shard& shard) {
-  const std::int64_t m = d.total_samples();
-  if (shard.parts > 1 && m > 0 && m < shard.parts)
-    throw InputError(fmt::format("{}: {} samples for {} processes: each process needs at least one sample; "
-                                 "run at most {} (mpirun -np {})", d.origin, m, shard.parts, m, m));
-}
-
 }  // namespace
 
 Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts) {
@@ -350,111 +327,6 @@ void check_binary_labels(const Dataset& d) {
     throw InputError(fmt::format("{} (the last column is taken as the labels; if it is a feature, give the "
                                  "labels with --labels FILE)", e.what()));
   }
-}
-
-namespace {
-
-// Uniform in [0, n) by rejection, so the split is the same on every platform
-// (std::uniform_int_distribution's algorithm is implementation-defined).
-std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t n) {
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
-  std::uint64_t r;
-  do r = rng(); while (r >= limit);
-  return r % n;
-}
-
-Matrix columns_of(const Matrix& from, const std::vector<std::int64_t>& cols) {
-  const auto m = static_cast<std::int64_t>(cols.size());
-  Matrix out(Shape{from.rows(), m});
-  for (std::int64_t j = 0; j < m; ++j)
-    for (std::int64_t k = 0; k < from.rows(); ++k) out(k, j) = from(k, cols[j]);
-  return out;
-}
-
-Dataset take_columns(const Dataset& d, const std::vector<std::int64_t>& cols, std::string_view part) {
-  Dataset out;
-  out.origin = fmt::format("{} ({} split)", d.origin, part);
-  out.X = columns_of(d.X, cols);
-  out.Y = columns_of(d.Y, cols);
-  for (const auto& [name, values] : d.inputs) out.inputs.emplace_back(name, columns_of(values, cols));
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
-// A shard's columns `cols` as the shard of a set of `total` samples whose
-// indices they have there.
-Dataset take_shard(const Dataset& d, const std::vector<std::int64_t>& cols,
-                   std::vector<std::int64_t> index, std::int64_t total, std::string_view part) {
-  Dataset out = take_columns(d, cols, part);
-  out.index = std::move(index);
-  out.total = total;
-  return out;
-}
-
-// The split of a shard: the permutation of the whole set's indices decides,
-// so each process keeps the train and dev samples of its own part, indexed
-// as the one-process split indexes them (train sample j is order[n_dev + j]).
-std::pair<Dataset, Dataset> split_shard(const Dataset& data, std::int64_t n_dev,
-                                        const std::vector<std::int64_t>& order) {
-  std::vector<std::int64_t> at(order.size());  // the position of each sample in `order`
-  for (std::size_t j = 0; j < order.size(); ++j) at[static_cast<std::size_t>(order[j])] = static_cast<std::int64_t>(j);
-  std::vector<std::pair<std::int64_t, std::int64_t>> train, dev;  // (index in the part, column)
-  for (std::int64_t c = 0; c < data.samples(); ++c) {
-    const std::int64_t p = at[static_cast<std::size_t>(data.index[static_cast<std::size_t>(c)])];
-    if (p < n_dev) dev.emplace_back(p, c);
-    else train.emplace_back(p - n_dev, c);
-  }
-  auto part = [&](std::vector<std::pair<std::int64_t, std::int64_t>>& v, std::int64_t total, std::string_view name) {
-    std::sort(v.begin(), v.end());
-    std::vector<std::int64_t> cols, index;
-    for (const auto& [i, c] : v) {
-      index.push_back(i);
-      cols.push_back(c);
-    }
-    return take_shard(data, cols, std::move(index), total, name);
-  };
-  const auto m = static_cast<std::int64_t>(order.size());
-  return {part(train, m - n_dev, "train"), part(dev, n_dev, "dev")};
-}
-
-}  // namespace
-
-Dataset shard_of(const Dataset& data, int part, int parts) {
-  if (parts < 1 || part < 0 || part >= parts)
-    throw InputError(fmt::format("{}: part {} of {} does not exist", data.origin, part, parts));
-  if (data.is_shard()) throw InputError(fmt::format("{}: is already a part of a data set", data.origin));
-  check_enough_samples(data, {part, parts});
-  const std::int64_t m = data.samples();
-  const std::int64_t begin = m * part / parts, end = m * (part + 1) / parts;
-  std::vector<std::int64_t> cols;
-  for (std::int64_t i = begin; i < end; ++i) cols.push_back(i);
-  Dataset out = take_shard(data, cols, cols, m, fmt::format("part {} of {}", part + 1, parts));
-  out.origin = data.origin;
-  out.notes = data.notes;
-  out.labels_from_last_column = data.labels_from_last_column;
-  return out;
-}
-
-std::pair<Dataset, Dataset> split_train_dev(const Dataset& data, double dev_ratio, std::uint64_t seed) {
-  const std::int64_t m = data.total_samples();
-  if (!(dev_ratio >= 0.0 && dev_ratio < 1.0))
-    throw InputError(fmt::format("{}: dev ratio {} is not in [0, 1)", data.origin, dev_ratio));
-  const auto n_dev = static_cast<std::int64_t>(std::llround(static_cast<double>(m) * dev_ratio));
-  if (n_dev >= m)
-    throw InputError(fmt::format("{}: a dev ratio of {} leaves no training samples out of {}", data.origin,
-                                 dev_ratio, m));
-  std::vector<std::int64_t> order(static_cast<std::size_t>(m));
-  for (std::int64_t i = 0; i < m; ++i) order[i] = i;
-  std::mt19937_64 rng(seed);
-  for (std::int64_t i = m - 1; i > 0; --i)
-    std::swap(order[i], order[uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
-  if (data.is_shard()) return split_shard(data, n_dev, order);
-  const std::vector<std::int64_t> dev(order.begin(), order.begin() + n_dev);
-  const std::vector<std::int64_t> train(order.begin() + n_dev, order.end());
-  return {take_columns(data, train, "train"), take_columns(data, dev, "dev")};
 }
 
 }  // namespace dagrad::io

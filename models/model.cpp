@@ -139,16 +139,16 @@ std::optional<std::int64_t> fan_in(const Graph& g, NodeId param) {
   return std::nullopt;
 }
 
-void Model::set_init(train::Init init) { init_ = init; }
+void Model::set_init(Init init) { init_ = init; }
 
-void Model::set_init(std::string_view param, train::Init init) {
+void Model::set_init(std::string_view param, Init init) {
   const auto id = graph_->find(param);
   if (!id || graph_->node(*id).op != OpKind::param)
     throw InputError(fmt::format("model: no parameter named '{}' to initialize", param));
   inits_.insert_or_assign(std::string(param), init);
 }
 
-std::vector<std::pair<std::string, train::Init>> init_overrides(const Model& m) {
+std::vector<std::pair<std::string, Init>> init_overrides(const Model& m) {
   return {m.inits_.begin(), m.inits_.end()};
 }
 
@@ -159,9 +159,9 @@ void Model::init_params(std::uint64_t seed) {
     if (fan) ++stream;  // the k-th weight draws stream k, whether or not it is drawn now
     if (has_value(p.name())) continue;
     const auto it = inits_.find(p.name());
-    const train::Init init = it != inits_.end() ? it->second : fan ? init_ : train::Init::zeros;
+    const Init init = it != inits_.end() ? it->second : fan ? init_ : Init::zeros;
     values_.insert_or_assign(
-        p.name(), train::init_weight(p.shape(), init, static_cast<double>(fan.value_or(1)), seed,
+        p.name(), init_weight(p.shape(), init, static_cast<double>(fan.value_or(1)), seed,
                                      stream, dtype()));
   }
 }

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "dagrad/graph/graph.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/models/mlp.hpp"
+#include "dagrad/models/normalize.hpp"
 #include "dagrad/runtime/tensor.hpp"
-#include "dagrad/train/init.hpp"
-#include "dagrad/train/normalize.hpp"
 #include "dagrad/train/optimizer.hpp"
 
 namespace dagrad::models {
@@ -85,9 +85,9 @@ class Model {
   // A parameter used as a matrix product's weight gets `init` scaled by its
   // fan-in (He, Xavier, small) and every other parameter (a bias) starts at
   // zero, unless set per parameter.
-  void set_init(train::Init init);
-  void set_init(std::string_view param, train::Init init);
-  train::Init default_init() const { return init_; }
+  void set_init(Init init);
+  void set_init(std::string_view param, Init init);
+  Init default_init() const { return init_; }
   // Gives every parameter without a value its initial value. The k-th
   // weight draws Philox stream k, so the notes' MLP starts as it always has.
   void init_params(std::uint64_t seed);
@@ -114,7 +114,7 @@ class Model {
   std::int64_t epochs = 0;   // epochs completed
   std::int64_t batch_size = 0;  // the mini-batch size it was trained with (0: full batch)
   std::uint64_t seed = 1;    // initialization, shuffles and the dev split
-  std::optional<train::Normalizer> normalization;  // applied to the features' data
+  std::optional<Normalizer> normalization;  // applied to the features' data
   std::optional<ModelSpec> spec;  // the MLP spec the model was built from, if any
 
  private:
@@ -123,9 +123,9 @@ class Model {
   std::optional<NodeId> cost_, eval_cost_, features_, labels_;
   std::vector<NodeId> outputs_;
   std::optional<std::vector<NodeId>> params_;
-  friend std::vector<std::pair<std::string, train::Init>> init_overrides(const Model& m);
-  train::Init init_ = train::Init::he;
-  std::map<std::string, train::Init, std::less<>> inits_;
+  friend std::vector<std::pair<std::string, Init>> init_overrides(const Model& m);
+  Init init_ = Init::he;
+  std::map<std::string, Init, std::less<>> inits_;
   std::map<std::string, runtime::Tensor, std::less<>> values_;
   std::optional<train::OptimizerConfig> optimizer_;
   std::optional<train::Updates> updates_;
@@ -136,7 +136,7 @@ class Model {
 Model build_mlp(const ModelSpec& spec, DType dtype = DType::f64);
 
 // The initializers set per parameter (set_init(name, init)), by name.
-std::vector<std::pair<std::string, train::Init>> init_overrides(const Model& m);
+std::vector<std::pair<std::string, Init>> init_overrides(const Model& m);
 
 // For a parameter, the fan-in its initializer scales by, or nullopt when no
 // matrix product uses it as a weight (a bias).

@@ -83,9 +83,9 @@ Json meta_json(const Model& m) {
   j["params"] = names(m.params());
   j["features"] = m.features().name();
   if (m.labels().valid()) j["labels"] = m.labels().name();
-  j["init"] = train::name_of(m.default_init());
+  j["init"] = name_of(m.default_init());
   Json inits = Json::object();
-  for (const auto& [name, init] : init_overrides(m)) inits[name] = train::name_of(init);
+  for (const auto& [name, init] : init_overrides(m)) inits[name] = name_of(init);
   j["inits"] = inits;
   if (m.minimized()) j["optimizer"] = optimizer_json(m.optimizer());
   j["steps"] = m.steps;
@@ -226,7 +226,7 @@ void read_normalization(Model& model, const io::ZipArchive& a, std::string_view 
                                  origin, n));
   for (double s : sigma.values)
     if (!(s > 0.0)) throw InputError(fmt::format("{}: norm_sigma holds {}, not positive", origin, s));
-  model.normalization = train::Normalizer{mu.values, sigma.values};
+  model.normalization = Normalizer{mu.values, sigma.values};
 }
 
 }  // namespace
@@ -309,12 +309,12 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   role("params", [&] { m.set_params(params); });
   m.set_features(node_named(g, r, r.str(meta, "features"), "features"));
   if (meta.contains("labels")) m.set_labels(node_named(g, r, r.str(meta, "labels"), "labels"));
-  m.set_init(train::parse_init(r.str(meta, "init")));
+  m.set_init(parse_init(r.str(meta, "init")));
   const Json& inits = r.at(meta, "inits", "inits");
   if (!inits.is_object()) r.bad("inits", "an object of parameter: initializer");
   for (const auto& [name, init] : inits.items()) {
     if (!init.is_string()) r.bad("inits", "an object of parameter: initializer");
-    m.set_init(name, train::parse_init(init.get<std::string>()));
+    m.set_init(name, parse_init(init.get<std::string>()));
   }
   m.steps = r.count(meta, "steps");
   m.epochs = r.count(meta, "epochs");

@@ -125,7 +125,7 @@ class Importer {
     return open_product_.valid() && v.kind == Value::Kind::samples && v.expr.id == open_product_.id;
   }
   std::optional<std::vector<double>> per_feature(const std::string& tensor) const;
-  std::optional<train::Normalizer> normalization_at(const ox::NodeProto& n) const;
+  std::optional<Normalizer> normalization_at(const ox::NodeProto& n) const;
   double scalar_of(const ox::NodeProto& n, int k) const;
 
   const ox::ModelProto& proto_;
@@ -147,7 +147,7 @@ class Importer {
   int layer_ = 0;
   Expr last_z_;        // the current layer's Z, which an activation names A[l]
   Expr open_product_;  // a MatMul's W A whose bias Add may follow
-  std::optional<train::Normalizer> normalizer_;  // found at the Sub, taken at the Div
+  std::optional<Normalizer> normalizer_;  // found at the Sub, taken at the Div
   std::size_t index_ = 0;  // of the node being read, for messages
 };
 
@@ -571,7 +571,7 @@ std::optional<std::vector<double>> Importer::per_feature(const std::string& tens
 // (X - mu) / sigma at the head of the graph: this Sub reads the input X,
 // which nothing else reads, and a constant mu of one value per feature, and
 // only a Div by such a constant sigma > 0 reads its result.
-std::optional<train::Normalizer> Importer::normalization_at(const ox::NodeProto& n) const {
+std::optional<Normalizer> Importer::normalization_at(const ox::NodeProto& n) const {
   if (n.op_type() != "Sub" || !X_.valid() || model_.normalization) return std::nullopt;
   const Value& a = in(n, 0);
   if (a.kind != Value::Kind::samples || a.expr.id != X_.id || !uses_once(n.input(0), "Sub") ||
@@ -582,7 +582,7 @@ std::optional<train::Normalizer> Importer::normalization_at(const ox::NodeProto&
   auto mu = per_feature(n.input(1)), sigma = per_feature(div.input(1));
   if (!mu || !sigma || std::any_of(sigma->begin(), sigma->end(), [](double s) { return !(s > 0.0); }))
     return std::nullopt;
-  return train::Normalizer{std::move(*mu), std::move(*sigma)};
+  return Normalizer{std::move(*mu), std::move(*sigma)};
 }
 
 // Add, Sub, Mul, Div and Pow between batch values, or a batch value and a

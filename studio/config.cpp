@@ -127,7 +127,7 @@ train::OptimizerConfig Config::optimizer_config() const {
   return o;
 }
 
-train::Init Config::init_kind() const { return train::parse_init(init); }
+models::Init Config::init_kind() const { return models::parse_init(init); }
 
 DType Config::dtype_kind() const { return dtype == "f32" ? DType::f32 : DType::f64; }
 
@@ -237,7 +237,7 @@ io::Dataset generate(const Config& c) {
   // corners of a triangle; line: y = x1 - 0.5 x2 + noise randn over x ~ N(0, 1).
   const std::int64_t m = c.samples;
   std::vector<double> r(static_cast<std::size_t>(3 * m));
-  train::fill_randn(r, c.seed, 7);
+  models::fill_randn(r, c.seed, 7);
   io::Dataset d;
   d.origin = c.data;
   d.X = io::Matrix(Shape{2, m});

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "dagrad/io/dataset.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/models/mlp.hpp"
-#include "dagrad/train/init.hpp"
 #include "dagrad/train/optimizer.hpp"
 
 namespace dagrad::studio {
@@ -56,7 +56,7 @@ struct Config {
   // The spec build_mlp takes, and the optimizer minimize takes.
   models::ModelSpec spec() const;
   train::OptimizerConfig optimizer_config() const;
-  train::Init init_kind() const;
+  models::Init init_kind() const;
   DType dtype_kind() const;
 };
 

@@ -52,16 +52,16 @@ Trainer::Trainer(const RunSource& src) {
   }
   // Uploads come in any units: standardized as `dagrad train --normalize` does.
   if (src.data && src.model_bytes.empty() && !model.normalization)
-    model.normalization = train::Normalizer::fit(train_.X);
+    model.normalization = models::Normalizer::fit(train_.X);
   m_ = train_.samples();
   const std::int64_t batch = src.model_bytes.empty() ? c.batch : model.batch_size;
-  B_ = (batch <= 0 || batch >= m_) ? m_ : batch;
+  batches_.emplace(m_, batch, model.seed);  // as train::fit draws them
+  B_ = batches_->batch_size();
   model.batch_size = B_ == m_ ? 0 : B_;
-  per_epoch_ = (m_ + B_ - 1) / B_;
+  per_epoch_ = batches_->per_epoch();
   session_ = std::make_unique<train::Session>(model, train::Use::train, B_);
   feeder_ = std::make_unique<train::Feeder>(*session_, train::sample_data(model, train_, true), B_);
-  if (B_ == m_) feeder_->feed_range(0, m_);
-  else sampler_.emplace(m_, B_, model.seed ^ 0x9e3779b97f4a7c15ull);  // as train::fit seeds it
+  if (batches_->full_batch()) feeder_->feed_range(0, m_);
   for (Expr p : model.params()) params_.push_back(&model.value(p.name()));
   for (const runtime::Tensor* p : params_) entering_.emplace_back(p->dtype(), p->shape());
   train_eval_ = std::make_unique<train::Session>(model, train::Use::evaluate, m_);
@@ -77,13 +77,7 @@ Trainer::Trainer(const RunSource& src) {
 }
 
 std::span<const std::int64_t> Trainer::next_batch() {
-  if (!sampler_) return {};
-  const std::int64_t step = model_->steps, epoch = step / per_epoch_, k = step % per_epoch_;
-  if (sampler_epoch_ != epoch) {
-    sampler_->start_epoch(epoch);
-    sampler_epoch_ = epoch;
-  }
-  return sampler_->batch(k);
+  return batches_->batch(model_->steps);
 }
 
 // One update, as train::fit's loop makes it: the batch of the model's next
@@ -94,7 +88,7 @@ bool Trainer::step() {
   const std::int64_t step = model.steps;
   const std::int64_t epoch = step / per_epoch_, k = step % per_epoch_;
   const std::span<const std::int64_t> idx = next_batch();
-  if (sampler_) feeder_->feed(idx);
+  if (!batches_->full_batch()) feeder_->feed(idx);
   session_->set_epoch(epoch);
   for (std::size_t p = 0; p < params_.size(); ++p)
     std::memcpy(entering_[p].raw(), params_[p]->raw(), bytes_of(*params_[p]));

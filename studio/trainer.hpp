@@ -80,8 +80,7 @@ class Trainer {
   std::int64_t m_ = 0, B_ = 0, per_epoch_ = 1;
   std::unique_ptr<train::Session> session_, train_eval_, dev_eval_;
   std::unique_ptr<train::Feeder> feeder_, train_eval_feed_, dev_eval_feed_;
-  std::optional<train::BatchSampler> sampler_;
-  std::int64_t sampler_epoch_ = -1;
+  std::optional<train::BatchSchedule> batches_;
   std::vector<runtime::Tensor*> params_;
   std::vector<runtime::Tensor> entering_;  // the parameters before the current update
   std::vector<double> costs_;

@@ -50,4 +50,19 @@ std::span<const std::int64_t> BatchSampler::batch(std::int64_t k) const {
                                                        static_cast<std::size_t>(end - begin));
 }
 
+BatchSchedule::BatchSchedule(std::int64_t m, std::int64_t batch_size, std::uint64_t model_seed)
+    : B_(batch_size <= 0 || batch_size >= m ? m : batch_size), per_epoch_(B_ > 0 ? (m + B_ - 1) / B_ : 1) {
+  if (B_ < m) sampler_.emplace(m, B_, shuffle_seed(model_seed));
+}
+
+std::span<const std::int64_t> BatchSchedule::batch(std::int64_t step) {
+  if (!sampler_) return {};
+  const std::int64_t epoch = step / per_epoch_;
+  if (epoch != drawn_epoch_) {
+    sampler_->start_epoch(epoch);
+    drawn_epoch_ = epoch;
+  }
+  return sampler_->batch(step % per_epoch_);
+}
+
 }  // namespace dagrad::train

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -33,6 +34,33 @@ class BatchSampler {
   std::int64_t m_, batch_size_;
   std::vector<std::int64_t> order_;
   std::uint64_t seed_;
+};
+
+// The seed of the batch shuffle, from the model's seed: a stream of its own,
+// apart from the initializer's and dropout's draws, which use the seed itself.
+constexpr std::uint64_t shuffle_seed(std::uint64_t model_seed) { return model_seed ^ 0x9e3779b97f4a7c15ull; }
+
+// The batch of every step of a training run over m samples: the whole set
+// (batch_size 0 or >= m: full batch) or the shuffled mini-batches of each
+// epoch, ceil(m / B) to an epoch, from shuffle_seed(model_seed). train::fit,
+// dagrad bench and the studio feed their steps from it, so they draw the same
+// batches for the same step.
+class BatchSchedule {
+ public:
+  BatchSchedule(std::int64_t m, std::int64_t batch_size, std::uint64_t model_seed);
+
+  bool full_batch() const { return !sampler_; }
+  std::int64_t batch_size() const { return B_; }  // m for the full batch
+  std::int64_t per_epoch() const { return per_epoch_; }
+  // Step `step`'s sample indices (empty for the full batch). The epoch's
+  // permutation is drawn when a step of a new epoch is asked for, so a run
+  // resumed mid-epoch draws what an uninterrupted one drew.
+  std::span<const std::int64_t> batch(std::int64_t step);
+
+ private:
+  std::int64_t B_, per_epoch_;
+  std::optional<BatchSampler> sampler_;
+  std::int64_t drawn_epoch_ = -1;
 };
 
 // dst(r, j) = src(r, idx[j]) for a (rows x m) row-major src and a

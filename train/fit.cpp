@@ -81,7 +81,7 @@ class Trainer {
   std::int64_t m_, B_, per_epoch_ = 1, total_, check_every_;
   std::unique_ptr<Session> session_, dev_session_;
   std::unique_ptr<Feeder> feeder_, dev_feeder_;
-  std::optional<BatchSampler> sampler_;
+  std::optional<BatchSchedule> batches_;
   std::vector<runtime::Tensor*> params_;
   // The parameters before this run (entering_) and before the previous one
   // (last_good_): a NaN cost at this run was computed from entering_, so the
@@ -140,10 +140,11 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   model.init_params(model.seed);
   if (dp_) share_values();
   if (o.normalize && !model.normalization)
-    model.normalization = Normalizer::fit(data_->X, comm_, m_);
+    model.normalization = models::Normalizer::fit(data_->X, comm_, m_);
   model.batch_size = o.batch_size;
-  B_ = (o.batch_size == 0 || o.batch_size >= m_) ? m_ : o.batch_size;
-  per_epoch_ = (m_ + B_ - 1) / B_;
+  batches_.emplace(m_, o.batch_size, model.seed);
+  B_ = batches_->batch_size();
+  per_epoch_ = batches_->per_epoch();
   if (o.epochs > std::numeric_limits<std::int64_t>::max() / per_epoch_)
     throw InputError(fmt::format("--epochs {} of {} mini-batches each is more updates than an int64 counts",
                                  o.epochs, per_epoch_));
@@ -163,8 +164,7 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
                                        dp_ ? &o.data_parallel : nullptr);
   feeder_ = std::make_unique<Feeder>(*session_, sample_data(model, *data_, true), capacity);
   // Full batch: the data set (this process's part of it) is the batch.
-  if (B_ == m_) feeder_->feed_range(0, data_->samples());
-  else sampler_.emplace(m_, B_, model.seed ^ 0x9e3779b97f4a7c15ull);
+  if (batches_->full_batch()) feeder_->feed_range(0, data_->samples());
   local_cols_.reserve(static_cast<std::size_t>(capacity));
   local_samples_.reserve(static_cast<std::size_t>(capacity));
   for (Expr p : model.params()) params_.push_back(&model.value(p.name()));
@@ -224,9 +224,8 @@ bool Trainer::iterate() {
   const std::int64_t epoch = step / per_epoch_, k = step % per_epoch_;
   if (k == 0) epoch_sum_ = 0;
   std::span<const std::int64_t> idx, samples = dp_ ? std::span<const std::int64_t>(index_) : idx;
-  if (sampler_) {
-    if (k == 0 || step == r_.first_iteration) sampler_->start_epoch(epoch);
-    idx = sampler_->batch(k);
+  if (!batches_->full_batch()) {
+    idx = batches_->batch(step);
     if (dp_) select_local(idx);
     feeder_->feed(dp_ ? std::span<const std::int64_t>(local_cols_) : idx);
     samples = dp_ ? std::span<const std::int64_t>(local_samples_) : idx;
@@ -238,13 +237,13 @@ bool Trainer::iterate() {
                  .step = static_cast<std::uint64_t>(step),
                  .check_numerics = o_.check_numerics,
                  .samples = samples,
-                 .batch = !dp_ ? 0 : sampler_ ? static_cast<std::int64_t>(idx.size()) : m_,
+                 .batch = !dp_ ? 0 : !batches_->full_batch() ? static_cast<std::int64_t>(idx.size()) : m_,
                  .collectives = dp_ ? &comm_ : nullptr});
   const double J = session_->scalar(model_.cost());
   if (stop_on_bad_cost(J)) return false;
   r_.costs.push_back(J);
   last_cost_ = J;
-  const auto b = sampler_ ? static_cast<std::int64_t>(idx.size()) : m_;
+  const auto b = !batches_->full_batch() ? static_cast<std::int64_t>(idx.size()) : m_;
   epoch_sum_ += J * static_cast<double>(b);
   watch_plateau(J);
   if (o_.epochs == 0 && o_.print_every > 0 && step % o_.print_every == 0)

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
-#include "dagrad/train/normalize.hpp"
+#include "dagrad/models/normalize.hpp"
 
 namespace dagrad::train {
 
@@ -18,7 +18,7 @@ io::NamedMatrices params_of(const models::Model& model) {
 }
 
 void set_params(models::Model& model, io::NamedMatrices named, std::string_view origin) {
-  Normalizer::extract(named, origin);
+  models::Normalizer::extract(named, origin);
   std::vector<std::pair<std::string, Shape>> expected;
   for (Expr p : model.params()) expected.emplace_back(p.name(), p.shape());
   io::check_params_against(named, expected, origin);

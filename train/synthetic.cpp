@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 
 namespace dagrad::train {
 
@@ -16,7 +16,7 @@ namespace {
 
 std::vector<double> randn(std::int64_t n, std::uint64_t seed, std::uint64_t stream) {
   std::vector<double> z(static_cast<std::size_t>(n));
-  fill_randn(z, seed, stream);
+  models::fill_randn(z, seed, stream);
   return z;
 }
 

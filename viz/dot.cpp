@@ -11,12 +11,6 @@
 #include <ostream>
 #include <sstream>
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
@@ -25,6 +19,7 @@
 #include "dagrad/io/child_process.hpp"
 #include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/op.hpp"
+#include "dagrad/viz/renderer.hpp"
 
 namespace dagrad::viz {
 
@@ -436,31 +431,6 @@ std::string to_dot(const Graph& g, std::span<const NodeId> outputs,
 
 namespace {
 
-std::string lower_extension(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const auto dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = path.substr(dot + 1);
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
-}
-
-std::string find_program(std::string_view program) {
-  const char* env = std::getenv("PATH");
-  std::string_view dirs = env ? env : "/usr/local/bin:/usr/bin:/bin";
-  for (;;) {
-    const auto colon = dirs.find(':');
-    const std::string_view dir = dirs.substr(0, colon);
-    const std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, program);
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
-    if (colon == std::string_view::npos) return "";
-    dirs.remove_prefix(colon + 1);
-  }
-}
-
 // Runs `dot -T<format> -o out in` (io::run_program: no shell, so no quoting
 // of paths; the child dies with dagrad); throws on failure.
 void run_dot(const std::string& exe, const std::string& format, const std::string& in,
@@ -479,7 +449,7 @@ std::string check_dot_path(const std::string& path) {
   if (ext != "svg" && ext != "png" && ext != "pdf")
     throw InputError(fmt::format("cannot write '{}': {} (use .dot, .gv, .svg, .png or .pdf)", path,
                                  ext.empty() ? "no extension" : fmt::format("unknown extension '.{}'", ext)));
-  const std::string exe = find_program("dot");
+  const std::string exe = find_on_path("dot");
   if (exe.empty())
     throw InputError(fmt::format("cannot write '{}': rendering .{} needs Graphviz's `dot` "
                                  "program, which is not on PATH. Install it with "

@@ -1,19 +1,16 @@
 #include "dagrad/viz/svg.hpp"
 
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
-#include <cstdlib>
 #include <fmt/format.h>
 #include <vector>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/atomic_file.hpp"
 #include "dagrad/io/child_process.hpp"
+#include "dagrad/viz/renderer.hpp"
 
 namespace dagrad::viz {
 
@@ -139,36 +136,6 @@ std::string SvgDocument::str() const {
 
 namespace {
 
-// Lower-cased extension including the dot ("" when there is none).
-std::string extension_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  auto dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = path.substr(dot);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
-
-// ---- rsvg-convert ---------------------------------------------------------------
-
-std::string find_on_path(std::string_view program) {
-  const char* env = std::getenv("PATH");
-  std::string_view dirs = env ? env : "/usr/local/bin:/usr/bin:/bin";
-  while (true) {
-    auto colon = dirs.find(':');
-    std::string_view dir = dirs.substr(0, colon);
-    std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, program);
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    if (colon == std::string_view::npos) return "";
-    dirs.remove_prefix(colon + 1);
-  }
-}
-
 // io::run_program: an argv array, no shell, so paths need no quoting; the
 // child dies with dagrad.
 void run_rsvg_convert(const std::string& exe, std::string_view format, const std::string& in,
@@ -185,7 +152,8 @@ void run_rsvg_convert(const std::string& exe, std::string_view format, const std
 }  // namespace
 
 std::string check_figure_path(const std::string& path) {
-  const std::string ext = extension_of(path);
+  const std::string lower = lower_extension(path);
+  const std::string ext = lower.empty() ? "" : "." + lower;
   if (ext != ".svg" && ext != ".png" && ext != ".pdf") {
     throw InputError(fmt::format("cannot write plot '{}': {} (use .svg, .png or .pdf)", path,
                                  ext.empty() ? "no extension" : fmt::format("unknown extension '{}'", ext)));
@@ -210,7 +178,7 @@ void write_figure(const std::string& path, const std::string& svg) {
     // dies; rsvg-convert writes into the output's temp file.
     io::TempFile source(".svg");
     source.write(svg);
-    run_rsvg_convert(exe, extension_of(path).substr(1), source.path().string(), out.temp_path().string());
+    run_rsvg_convert(exe, lower_extension(path), source.path().string(), out.temp_path().string());
   }
   out.commit();
 }

@@ -24,7 +24,7 @@ int main() {
   auto A2 = sigmoid(W2 * A1 + b2).named("A2");
   model.set_cost(binary_cross_entropy(A2, Y).named("J"));
   model.set_output(A2);
-  model.set_init(train::Init::small);
+  model.set_init(models::Init::small);
   model.seed = 2;
 
   const io::Dataset flower = train::make_planar(400, 1);

@@ -15,7 +15,7 @@
 
 #include "dagrad/dagrad.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 
 using namespace dagrad;
 using M = io::Matrix;
@@ -98,7 +98,7 @@ void compare(const models::ModelSpec& spec, std::int64_t m) {
   std::mt19937_64 rng(5);
   net.feeds.emplace_back("X", test::random_matrix(model.X.shape(), rng));
   net.feeds.emplace_back("Y", test::random_matrix(model.Y.shape(), rng, test::Fill::binary));
-  const auto init = train::init_params(model, train::Init::he, 3, DType::f64);
+  const auto init = models::init_params(model, models::Init::he, 3, DType::f64);
   for (std::size_t k = 0; k < init.size(); ++k) {
     M v = init[k].to_matrix();
     for (double& x : v.values) x += 0.1 * (static_cast<double>(rng() % 1000) / 1000.0 - 0.5);

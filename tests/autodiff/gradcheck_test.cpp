@@ -8,7 +8,7 @@
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/grad_override.hpp"
 #include "tests/autodiff/autodiff_test_util.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 
 using namespace dagrad;
 
@@ -30,7 +30,7 @@ void setup(Setup& s, const models::ModelSpec& spec, std::int64_t m, DType dtype 
   s.feeds.emplace_back("Y", spec.output == models::Output::softmax
                                 ? test::one_hot(s.model.Y.shape(), rng)
                                 : test::random_matrix(s.model.Y.shape(), rng, test::Fill::binary));
-  const auto init = train::init_params(s.model, train::Init::he, 4, DType::f64);
+  const auto init = models::init_params(s.model, models::Init::he, 4, DType::f64);
   for (std::size_t k = 0; k < init.size(); ++k) {
     io::Matrix v = init[k].to_matrix();
     if (k % 2 == 1)  // non-zero biases, so db is not trivially 1/m sum(dZ) of a symmetric net

@@ -90,7 +90,7 @@ TEST_CASE("train 40 epochs, or 20, save, load and resume to 40: the same bits", 
 TEST_CASE("a saved model loads with its roles, values, counters and normalization", "[models]") {
   const io::Dataset data = test::tiny_moons(50);
   models::Model m = regularized_mlp(DType::f64);
-  m.set_init("W2", train::Init::xavier);
+  m.set_init("W2", models::Init::xavier);
   train::fit(m, data, nullptr, adam_epochs(3));
   io::test::TempDir dir;
   models::save_model(m, dir / "m.dagrad");

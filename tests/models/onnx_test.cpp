@@ -224,7 +224,7 @@ models::Model residual_model(DType dtype) {
   Expr A3 = sigmoid(W3 * T + b3).named("A3");
   model.set_cost(binary_cross_entropy(A3, Y).named("J"));
   model.set_output(A3);
-  model.set_init(train::Init::xavier);
+  model.set_init(models::Init::xavier);
   return model;
 }
 

@@ -7,7 +7,7 @@
 
 #include "dagrad/io/params.hpp"
 #include "dagrad/models/mlp.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 
@@ -55,7 +55,7 @@ TEST_CASE("two training runs with the same seed and threads give identical bytes
     Graph g(DType::f64);
     models::ModelSpec spec;
     spec.layers = {2, 16, 8, 1};
-    const auto initial = train::init_params(models::build_mlp(g, spec, 1), train::Init::he, 11, DType::f64);
+    const auto initial = models::init_params(models::build_mlp(g, spec, 1), models::Init::he, 11, DType::f64);
     REQUIRE(trained.size() == initial.size());
     for (std::size_t k = 0; k < initial.size(); k += 2) {
       INFO(trained[k].first);

@@ -18,7 +18,7 @@
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 

@@ -118,7 +118,7 @@ TEST_CASE("studio engine: planar 2-4-1 makes train::fit's updates, and the cost 
   spec.seed = 3;
   models::Model model = models::build_mlp(spec);
   model.seed = 3;
-  model.set_init(train::Init::small);
+  model.set_init(models::Init::small);
   const auto [train_set, dev_set] = io::split_train_dev(train::make_planar(400, 3), 0.2, 3);
   train::FitOptions fo;
   fo.iterations = 300;
@@ -618,7 +618,7 @@ TEST_CASE("studio engine: training speed beside train::fit", "[.][studio-bench]"
     spec.hidden = models::Activation::tanh;
     spec.seed = 3;
     models::Model model = models::build_mlp(spec);
-    model.set_init(train::Init::small);
+    model.set_init(models::Init::small);
     const auto [train_set, dev_set] = io::split_train_dev(train::make_planar(400, 3), 0.2, 3);
     train::FitOptions fo;
     fo.iterations = iterations;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "dagrad/models/normalize.hpp"
 #include "dagrad/train/batches.hpp"
-#include "dagrad/train/normalize.hpp"
 
 using namespace dagrad;
 
@@ -64,7 +64,7 @@ TEST_CASE("normalization applies the training mu and sigma to the test set", "[t
   train_X.values = {1, 2, 3, 4, 5, 5, 5, 5};  // feature 2 is constant
   io::Matrix test_X({2, 1});
   test_X.values = {5, 7};
-  const auto z = train::Normalizer::fit(train_X);
+  const auto z = models::Normalizer::fit(train_X);
   // mu = 2.5, sigma = sqrt(((1.5)^2 + (0.5)^2) * 2 / 4) = sqrt(1.25)
   CHECK(z.mu[0] == 2.5);
   CHECK(z.sigma[0] == Approx(std::sqrt(1.25)));
@@ -73,7 +73,7 @@ TEST_CASE("normalization applies the training mu and sigma to the test set", "[t
   CHECK(test_X(1, 0) == 2.0);  // constant feature: centred only
   io::NamedMatrices named = z.to_named();
   named.insert(named.begin(), {"W1", io::Matrix({1, 2})});
-  const auto back = train::Normalizer::extract(named, "p.npz");
+  const auto back = models::Normalizer::extract(named, "p.npz");
   REQUIRE(back);
   CHECK(back->mu == z.mu);
   CHECK(named.size() == 1);

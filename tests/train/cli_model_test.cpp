@@ -97,6 +97,25 @@ TEST_CASE("dagrad eval and predict need only the model file", "[train][cli]") {
   for (std::int64_t j = 0; j < 7; ++j) CHECK(P(j, 0) == want(0, j));
 }
 
+// Issue 19, A.7: a command that takes a saved model alone lists no flag
+// that would describe another model, and refuses one as unknown.
+TEST_CASE("predict and export --help list only the flags that apply to them", "[train][cli]") {
+  io::test::TempDir dir;
+  for (const char* cmd : {"predict", "export"}) {
+    const Ran h = dagrad_cli(dir.path(), fmt::format("{} --help", cmd));
+    INFO(h.out);
+    REQUIRE(h.code == 0);
+    CHECK_THAT(h.out, Catch::Contains("--model TEXT REQUIRED"));
+    for (const char* flag : {"--layers", "--hidden", "--output", "--l2", "--keep-prob", "--dtype", "--seed", "--lr",
+                             "--iters", "--epochs", "--optimizer"})
+      CHECK_THAT(h.out, !Catch::Contains(std::string(flag) + " "));
+  }
+  CHECK_THAT(dagrad_cli(dir.path(), "predict --help").out, Catch::Contains("--threads"));
+  const Ran seed = dagrad_cli(dir.path(), "predict --model m.dagrad --data d.csv -o P.csv --seed 5");
+  CHECK(seed.code == 2);
+  CHECK_THAT(seed.out, Catch::Contains("unknown flag --seed"));
+}
+
 TEST_CASE("flags that disagree with the model file are refused with exit 2", "[train][cli]") {
   io::test::TempDir dir;
   train::write_csv(test::tiny_moons(30), dir / "d.csv");
@@ -106,7 +125,7 @@ TEST_CASE("flags that disagree with the model file are refused with exit 2", "[t
       {"eval --model m.dagrad --data d.csv --hidden tanh", "--hidden tanh"},
       {"eval --model m.dagrad --data d.csv --layers 2,5,1", "--layers 2,5,1"},
       {"eval --model m.dagrad --data d.csv --dtype f32", "--dtype f32"},
-      {"predict --model m.dagrad --data d.csv -o P.csv --l2 0.7", "--l2 0.7"},
+      {"predict --model m.dagrad --data d.csv -o P.csv --l2 0.7", "unknown flag --l2"},  // not a predict flag
       {"train --resume m.dagrad --data d.csv --epochs 4 --optimizer gd", "--optimizer"},
       {"train --resume m.dagrad --data d.csv --epochs 4 --lr 0.5", "--lr"},
       {"train --resume m.dagrad --data d.csv --epochs 4 --init xavier", "--init"},

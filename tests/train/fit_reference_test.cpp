@@ -88,7 +88,7 @@ struct Setup {
 // change this helper alone.
 std::vector<std::vector<std::vector<std::int64_t>>> reference_batches(std::int64_t m, std::int64_t B,
                                                                       std::int64_t epochs, std::uint64_t seed) {
-  train::BatchSampler sampler(m, B, seed ^ 0x9e3779b97f4a7c15ull);
+  train::BatchSampler sampler(m, B, train::shuffle_seed(seed));
   std::vector<std::vector<std::vector<std::int64_t>>> out;
   for (std::int64_t e = 0; e < epochs; ++e) {
     sampler.start_epoch(e);

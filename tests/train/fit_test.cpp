@@ -7,14 +7,14 @@
 
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 #include "tests/train/train_test_util.hpp"
 
 using namespace dagrad;
 
 namespace {
 
-models::Model mlp(std::vector<std::int64_t> layers, models::Activation h, train::Init init,
+models::Model mlp(std::vector<std::int64_t> layers, models::Activation h, models::Init init,
                   std::uint64_t seed = 1) {
   models::ModelSpec s;
   s.layers = std::move(layers);
@@ -43,7 +43,7 @@ std::vector<std::vector<double>> params_of(const models::Model& m) {
 
 TEST_CASE("the cost falls while training a small relu net", "[train]") {
   const auto data = test::tiny_moons(40);
-  auto m = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  auto m = mlp({2, 5, 1}, models::Activation::relu, models::Init::he);
   const auto r = train::fit(m, data, nullptr, quiet(300, 0.5));
   REQUIRE(r.costs.size() == 300);
   CHECK(r.costs.back() < 0.5 * r.costs.front());
@@ -56,7 +56,7 @@ TEST_CASE("zero init keeps the hidden units symmetric and warns at log 2", "[tra
   // Balanced labels: with W = 0 every unit computes the same thing, dW1 = 0,
   // and A2 = sigmoid(b2) stays 1/2, so J sits at log 2 (the notes' warning).
   auto data = test::tiny_moons(20);
-  auto m = mlp({2, 3, 1}, models::Activation::tanh, train::Init::zeros);
+  auto m = mlp({2, 3, 1}, models::Activation::tanh, models::Init::zeros);
   const auto r = train::fit(m, data, nullptr, quiet(150, 0.5));
   const runtime::Tensor& W1 = m.value("W1");
   const runtime::Tensor& W2 = m.value("W2");
@@ -70,7 +70,7 @@ TEST_CASE("zero init keeps the hidden units symmetric and warns at log 2", "[tra
 TEST_CASE("He and Xavier weights have the variance of their formula", "[train]") {
   // (n-1) s^2 / sigma^2 is chi-square with n-1 degrees of freedom: mean n-1,
   // standard deviation sqrt(2 (n-1)); 6 standard deviations bound it.
-  for (auto [init, var] : {std::pair{train::Init::he, 2.0 / 400}, {train::Init::xavier, 1.0 / 400}}) {
+  for (auto [init, var] : {std::pair{models::Init::he, 2.0 / 400}, {models::Init::xavier, 1.0 / 400}}) {
     auto m = mlp({400, 300, 1}, models::Activation::relu, init, 7);
     m.init_params(m.seed);
     const runtime::Tensor& W = m.value("W1");
@@ -101,7 +101,7 @@ TEST_CASE("init finds weights by their use in a matrix product, biases by the re
   CHECK(models::fan_in(g, W1.id) == 1);
   CHECK(models::fan_in(g, b1.id) == std::nullopt);
   CHECK(models::fan_in(g, V.id) == 5);  // A^T V^T: V is on the right, transposed
-  m.set_init("V", train::Init::zeros);
+  m.set_init("V", models::Init::zeros);
   m.init_params(4);
   CHECK(m.value("b1").to_matrix().values == std::vector<double>(5, 0.0));
   CHECK(m.value("V").to_matrix().values == std::vector<double>(15, 0.0));
@@ -116,7 +116,7 @@ TEST_CASE("early stopping keeps the parameters of the best dev check", "[train]"
   const auto data = test::tiny_moons(40);
   io::Dataset dev = data;
   for (double& y : dev.Y.values) y = 1.0 - y;
-  auto m = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  auto m = mlp({2, 5, 1}, models::Activation::relu, models::Init::he);
   auto o = quiet(500, 0.5);
   o.patience = 3;
   o.print_every = 5;  // a dev check every 5 iterations
@@ -126,7 +126,7 @@ TEST_CASE("early stopping keeps the parameters of the best dev check", "[train]"
   CHECK(r.iterations == 20);
   CHECK(r.best_dev_cost == r.dev_costs[0]);
   // The same run stopped at the first check gives the same parameters.
-  auto first = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  auto first = mlp({2, 5, 1}, models::Activation::relu, models::Init::he);
   train::fit(first, data, nullptr, quiet(5, 0.5));
   CHECK(params_of(m) == params_of(first));
   CHECK(train::evaluate(m, dev).cost == Approx(r.dev_costs[0]).epsilon(1e-12));
@@ -134,7 +134,7 @@ TEST_CASE("early stopping keeps the parameters of the best dev check", "[train]"
 
 TEST_CASE("a NaN cost stops training and keeps the last good parameters", "[train]") {
   const auto data = test::tiny_moons(20);
-  auto m = mlp({2, 5, 1}, models::Activation::relu, train::Init::he);
+  auto m = mlp({2, 5, 1}, models::Activation::relu, models::Init::he);
   const auto r = train::fit(m, data, nullptr, quiet(50, 1e200));
   REQUIRE(r.diverged);
   CHECK(r.iterations < 50);
@@ -165,7 +165,7 @@ TEST_CASE("two runs with the same seed give bitwise-identical parameters", "[tra
 
 TEST_CASE("mini-batch training keeps the last partial batch on one plan", "[train]") {
   const auto data = test::tiny_moons(10);
-  auto m = mlp({2, 3, 1}, models::Activation::relu, train::Init::he);
+  auto m = mlp({2, 3, 1}, models::Activation::relu, models::Init::he);
   auto o = quiet(0, 0.1);
   o.epochs = 4;
   o.batch_size = 4;  // 4 + 4 + 2
@@ -203,7 +203,7 @@ TEST_CASE("a DSL model with a residual connection trains through fit alone", "[t
 
 TEST_CASE("a model trained on batches of 64 predicts 7 samples from the same plan", "[train]") {
   const auto data = test::tiny_moons(200);
-  auto m = mlp({2, 8, 1}, models::Activation::tanh, train::Init::xavier);
+  auto m = mlp({2, 8, 1}, models::Activation::tanh, models::Init::xavier);
   auto o = quiet(0, 0.3);
   o.epochs = 5;
   o.batch_size = 64;

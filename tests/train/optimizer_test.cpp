@@ -8,13 +8,13 @@
 #include <random>
 
 #include "dagrad/autodiff/gradients.hpp"
+#include "dagrad/models/init.hpp"
 #include "dagrad/models/model.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/train/fit.hpp"
-#include "dagrad/train/init.hpp"
 #include "dagrad/train/optimizer.hpp"
 #include "dagrad/train/synthetic.hpp"
 
@@ -290,7 +290,7 @@ std::vector<std::vector<T>> old_way(const models::ModelSpec& spec, const io::Dat
   eo.capacity = B;
   runtime::Executor exec(r.graph, r.outputs, eo);
   // He init from the seed, as fit's Model::init_params draws it.
-  const auto start = train::init_params(net, train::Init::he, seed, DType::f64);
+  const auto start = models::init_params(net, models::Init::he, seed, DType::f64);
   std::vector<Reference<T>> refs;
   for (std::size_t k = 0; k < params.size(); ++k) {
     refs.push_back({c, {}, std::vector<T>(start[k].size()), std::vector<T>(start[k].size())});
@@ -298,7 +298,7 @@ std::vector<std::vector<T>> old_way(const models::ModelSpec& spec, const io::Dat
     exec.bind(params[k].name(), refs[k].w.data());
   }
   const std::int64_t m = d.samples();
-  train::BatchSampler sampler(m, B, seed ^ 0x9e3779b97f4a7c15ull);
+  train::BatchSampler sampler(m, B, train::shuffle_seed(seed));
   std::vector<T> xb(static_cast<std::size_t>(2 * B)), yb(static_cast<std::size_t>(B));
   std::vector<std::int64_t> all(static_cast<std::size_t>(m));
   for (std::int64_t i = 0; i < m; ++i) all[static_cast<std::size_t>(i)] = i;

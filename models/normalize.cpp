@@ -1,4 +1,4 @@
-#include "dagrad/train/normalize.hpp"
+#include "dagrad/models/normalize.hpp"
 
 #include <cmath>
 
@@ -6,7 +6,7 @@
 
 #include "dagrad/graph/error.hpp"
 
-namespace dagrad::train {
+namespace dagrad::models {
 
 Normalizer Normalizer::fit(const io::Matrix& X) { return fit(X, dist::Comm::self(), X.cols()); }
 
@@ -70,4 +70,4 @@ std::optional<Normalizer> Normalizer::extract(io::NamedMatrices& params, std::st
   return Normalizer{mu->values, sigma->values};
 }
 
-}  // namespace dagrad::train
+}  // namespace dagrad::models

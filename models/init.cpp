@@ -1,4 +1,4 @@
-#include "dagrad/train/init.hpp"
+#include "dagrad/models/init.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -8,7 +8,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/ops/philox.hpp"
 
-namespace dagrad::train {
+namespace dagrad::models {
 
 Init parse_init(std::string_view s) {
   for (Init i : {Init::zeros, Init::small, Init::he, Init::xavier})
@@ -69,4 +69,4 @@ std::vector<runtime::Tensor> init_params(const models::Mlp& model, Init init,
   return out;
 }
 
-}  // namespace dagrad::train
+}  // namespace dagrad::models

@@ -12,7 +12,7 @@
 #include "dagrad/io/matrix.hpp"
 #include "dagrad/io/params.hpp"
 
-namespace dagrad::train {
+namespace dagrad::models {
 
 struct Normalizer {
   std::vector<double> mu, sigma;  // one per feature (row of X)
@@ -33,4 +33,4 @@ struct Normalizer {
   static std::optional<Normalizer> extract(io::NamedMatrices& params, std::string_view origin);
 };
 
-}  // namespace dagrad::train
+}  // namespace dagrad::models

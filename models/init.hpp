@@ -15,7 +15,7 @@
 #include "dagrad/models/mlp.hpp"
 #include "dagrad/runtime/tensor.hpp"
 
-namespace dagrad::train {
+namespace dagrad::models {
 
 enum class Init { zeros, small, he, xavier };
 
@@ -32,7 +32,7 @@ runtime::Tensor init_weight(Shape shape, Init init, double fan_in, std::uint64_t
                             std::uint64_t stream, DType dtype);
 
 // W1, b1, ..., WL, bL for `model`, in the order of model.params().
-std::vector<runtime::Tensor> init_params(const models::Mlp& model, Init init,
+std::vector<runtime::Tensor> init_params(const Mlp& model, Init init,
                                          std::uint64_t seed, DType dtype);
 
-}  // namespace dagrad::train
+}  // namespace dagrad::models
