@@ -142,7 +142,12 @@ bool InferencePlan::match_layers() {
   if (found.empty()) return false;
   std::reverse(found.begin(), found.end());
   layers_ = std::move(found);
-  for (const Layer& l : layers_) widest_ = std::max(widest_, l.units);
+  for (Layer& l : layers_) {
+    widest_ = std::max(widest_, l.units);
+    l.Wt = runtime::Tensor(dtype_, Shape{l.fan_in, l.units});
+    for (std::int64_t i = 0; i < l.units; ++i)
+      for (std::int64_t j = 0; j < l.fan_in; ++j) l.Wt.set(j * l.units + i, l.W->get(i * l.fan_in + j));
+  }
   return true;
 }
 
@@ -202,10 +207,12 @@ void InferencePlan::run_layers(Context& ctx, const T* x, T* y, std::int64_t m, L
       (std::is_same_v<T, float> ? def.f32 : def.f64)(
           ops::KernelCall{g, l.z, g.node(l.z), in, buffer(z, l.units, m), run});
     } else {
-      // Z^T = A^T W^T + b^T: every row (sample) starts as b, one GEMM adds.
+      // Z^T = A^T W^T + b^T: every row (sample) starts as b, one GEMM adds
+      // (an NN product on W^T, stored once: see describe()'s note in the header).
       const T* bias = l.b->data<T>();
       for (std::int64_t s = 0; s < m; ++s) std::copy_n(bias, l.units, z + s * l.units);
-      ops::gemm<T>(buffer(a, m, l.fan_in), false, W, true, T(1), T(1), buffer(z, m, l.units));
+      ops::gemm<T>(buffer(a, m, l.fan_in), false, buffer(l.Wt.data<T>(), l.fan_in, l.units), false, T(1),
+                   T(1), buffer(z, m, l.units));
     }
     if (l.has_act) {
       const Node& n = g.node(l.act);

@@ -45,7 +45,8 @@ enum class Layout : std::uint8_t { columns, rows };
 class InferencePlan;
 
 // One caller's buffers: the normalized input, the layers' values, or an
-// executor for a general graph. Cheap to make; make one per thread.
+// executor for a general graph. Cheap to make; make one per thread. It
+// refers to its plan by address: make it once the plan is where it stays.
 class Context {
  public:
   explicit Context(const InferencePlan& plan);
@@ -100,6 +101,7 @@ class InferencePlan {
     bool has_act = false;
     const runtime::Tensor* W = nullptr;
     const runtime::Tensor* b = nullptr;
+    runtime::Tensor Wt;  // W^T (fan_in x units), made once: the rows layout's NN product
     std::int64_t units = 0, fan_in = 0;
   };
   template <class T> void run(Context& ctx, std::span<const T> x, std::span<T> y, Layout layout) const;

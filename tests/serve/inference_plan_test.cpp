@@ -265,12 +265,9 @@ TEST_CASE("a graph that is not a chain of layers runs on an executor, in both la
   Graph& g = model.graph();
   auto X = g.input("X", {3, m_dim});
   auto Y = g.input("Y", {2, m_dim});
-  auto W1 = g.param("W1", {4, 3});
-  auto b1 = g.param("b1", {4, 1});
-  auto W2 = g.param("W2", {4, 4});
-  auto b2 = g.param("b2", {4, 1});
-  auto W3 = g.param("W3", {2, 4});
-  auto b3 = g.param("b3", {2, 1});
+  auto W1 = g.param("W1", {4, 3}), b1 = g.param("b1", {4, 1});
+  auto W2 = g.param("W2", {4, 4}), b2 = g.param("b2", {4, 1});
+  auto W3 = g.param("W3", {2, 4}), b3 = g.param("b3", {2, 1});
   auto A1 = tanh(W1 * X + b1);
   auto A2 = relu(W2 * A1 + b2) + A1;
   auto P = sigmoid(W3 * A2 + b3);
