@@ -328,22 +328,29 @@ struct CsvStream::Lines {
 CsvStream::CsvStream(const std::filesystem::path& path)
     : in_(std::make_unique<Lines>(path)), origin_(path.string()) {
   sep_ = in_->stream.separator();
+  // The first two lines decide the header; blank lines after them are read
+  // on to the next line that is not (or the end), so that trailing blank
+  // lines are told from a blank line in the middle.
   std::string_view line;
-  while (pending_.size() < 2 && in_->stream.next(line, sep_)) {
+  while (pending_.size() < 2 || trim(pending_.back()).empty()) {
+    if (!in_->stream.next(line, sep_)) break;
     check_no_nul(line, origin_, pending_.size() + 1);
     pending_.emplace_back(line);
   }
-  while (!pending_.empty() && trim(pending_.back()).empty()) pending_.pop_back();
-  if (pending_.empty()) throw InputError(fmt::format("{}: the file is empty", origin_));
-  const std::vector<std::string_view> head(pending_.begin(), pending_.end());
+  std::size_t last = pending_.size();
+  while (last > 0 && trim(pending_[last - 1]).empty()) --last;
+  if (last == 0) throw InputError(fmt::format("{}: the file is empty", origin_));
+  const std::vector<std::string_view> head(pending_.begin(),
+                                           pending_.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(last, 2)));
   if (is_header(head, origin_)) {
     for (std::string_view f : fields_of(head[0])) header_.emplace_back(f);
     next_pending_ = 1;
     line_no_ = 1;
   }
-  if (next_pending_ < pending_.size()) {
+  for (std::size_t k = next_pending_; k < last && fields_ == 0; ++k) {
+    if (trim(pending_[k]).empty()) continue;
     std::vector<double> scratch;
-    fields_ = parse_line(pending_[next_pending_], origin_, next_pending_ + 1, scratch);
+    fields_ = parse_line(pending_[k], origin_, k + 1, scratch);
   }
 }
 
