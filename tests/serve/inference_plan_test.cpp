@@ -170,40 +170,44 @@ double float_ulps(double a, double b) {
 
 }  // namespace
 
-TEST_CASE("the inference plan gives the training plan's forward bits in f64, columns layout", "[serve]") {
+// Runs check(net, model, plan, ctx, m) for every net in `dtype`, at
+// batches 1, 64 and 67 (odd), one context per net.
+template <class F>
+void each_case(DType dtype, F check) {
   for (const Net& net : nets) {
-    models::Model model = make(net, DType::f64);
-    serve::InferencePlan plan(model);
-    CHECK(plan.layered());
+    models::Model model = make(net, dtype);
+    const serve::InferencePlan plan(model);
     serve::Context ctx(plan);
     for (std::int64_t m : {1, 64, 67}) {
-      const std::vector<double> x = features(net.layers[0], m);
-      const std::vector<double> y = run_plan<double>(plan, ctx, x, m, Layout::columns);
-      const io::Matrix ref = session_forward(model, x, m);
       INFO(plan.describe() << ", batch " << m);
-      CHECK(std::memcmp(y.data(), ref.values.data(), y.size() * sizeof(double)) == 0);
-      // And the notes' formulas in a plain loop, to rounding.
-      const std::vector<double> loop = loop_forward(model, net, x, m);
-      for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(loop[i]).epsilon(1e-12).margin(1e-14));
+      check(net, model, plan, ctx, m);
     }
   }
 }
 
+TEST_CASE("the inference plan gives the training plan's forward bits in f64, columns layout", "[serve]") {
+  each_case(DType::f64, [](const Net& net, models::Model& model, const serve::InferencePlan& plan,
+                           serve::Context& ctx, std::int64_t m) {
+    CHECK(plan.layered());
+    const std::vector<double> x = features(net.layers[0], m);
+    const std::vector<double> y = run_plan<double>(plan, ctx, x, m, Layout::columns);
+    const io::Matrix ref = session_forward(model, x, m);
+    CHECK(std::memcmp(y.data(), ref.values.data(), y.size() * sizeof(double)) == 0);
+    // And the notes' formulas in a plain loop, to rounding.
+    const std::vector<double> loop = loop_forward(model, net, x, m);
+    for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(loop[i]).epsilon(1e-12).margin(1e-14));
+  });
+}
+
 TEST_CASE("rows layout is columns layout transposed, f64 within 1e-13", "[serve]") {
-  for (const Net& net : nets) {
-    models::Model model = make(net, DType::f64);
-    serve::InferencePlan plan(model);
-    serve::Context ctx(plan);
-    for (std::int64_t m : {1, 64, 67}) {
-      const std::vector<double> x = features(net.layers[0], m);
-      const std::vector<double> cols = run_plan<double>(plan, ctx, x, m, Layout::columns);
-      const std::vector<double> rows =
-          run_plan<double>(plan, ctx, transposed(x, net.layers[0], m), m, Layout::rows);
-      const std::vector<double> back = transposed(rows, m, plan.outputs());
-      INFO(plan.describe() << ", batch " << m);
-      for (std::size_t i = 0; i < cols.size(); ++i) CHECK(back[i] == Approx(cols[i]).epsilon(1e-13).margin(1e-15));
-    }
-  }
+  each_case(DType::f64, [](const Net& net, models::Model&, const serve::InferencePlan& plan,
+                           serve::Context& ctx, std::int64_t m) {
+    const std::vector<double> x = features(net.layers[0], m);
+    const std::vector<double> cols = run_plan<double>(plan, ctx, x, m, Layout::columns);
+    const std::vector<double> rows = run_plan<double>(plan, ctx, transposed(x, net.layers[0], m), m, Layout::rows);
+    const std::vector<double> back = transposed(rows, m, plan.outputs());
+    for (std::size_t i = 0; i < cols.size(); ++i) CHECK(back[i] == Approx(cols[i]).epsilon(1e-13).margin(1e-15));
+  });
 }
 
 // f32: columns layout runs the training plan's kernels on the same nodes,
@@ -212,30 +216,24 @@ TEST_CASE("rows layout is columns layout transposed, f64 within 1e-13", "[serve]
 // and inputs. Measured here: at most 37 ulps.
 // NOTE: columns and rows layouts differ in f32 by the products' rounding.
 TEST_CASE("f32: the training plan's bits in columns layout, 128 ulps of a double loop in both", "[serve]") {
-  for (const Net& net : nets) {
-    models::Model model = make(net, DType::f32);
-    serve::InferencePlan plan(model);
-    serve::Context ctx(plan);
-    for (std::int64_t m : {1, 64, 67}) {
-      std::vector<double> xd = features(net.layers[0], m);
-      const std::vector<float> x = as<float>(xd);
-      xd.assign(x.begin(), x.end());  // the reference sees the float inputs
-      const std::vector<float> cols = run_plan<float>(plan, ctx, x, m, Layout::columns);
-      const std::vector<float> rows =
-          transposed(run_plan<float>(plan, ctx, transposed(x, net.layers[0], m), m, Layout::rows), m,
-                     plan.outputs());
-      const io::Matrix session = session_forward(model, xd, m);
-      const std::vector<double> loop = loop_forward(model, net, xd, m);
-      INFO(plan.describe() << ", batch " << m);
-      double worst = 0;
-      for (std::size_t i = 0; i < cols.size(); ++i) {
-        CHECK(double(cols[i]) == session.values[i]);
-        worst = std::max({worst, float_ulps(cols[i], loop[i]), float_ulps(rows[i], loop[i])});
-      }
-      INFO("worst " << worst << " ulps");
-      CHECK(worst <= 128);
+  each_case(DType::f32, [](const Net& net, models::Model& model, const serve::InferencePlan& plan,
+                           serve::Context& ctx, std::int64_t m) {
+    std::vector<double> xd = features(net.layers[0], m);
+    const std::vector<float> x = as<float>(xd);
+    xd.assign(x.begin(), x.end());  // the reference sees the float inputs
+    const std::vector<float> cols = run_plan<float>(plan, ctx, x, m, Layout::columns);
+    const std::vector<float> rows =
+        transposed(run_plan<float>(plan, ctx, transposed(x, net.layers[0], m), m, Layout::rows), m, plan.outputs());
+    const io::Matrix session = session_forward(model, xd, m);
+    const std::vector<double> loop = loop_forward(model, net, xd, m);
+    double worst = 0;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      CHECK(double(cols[i]) == session.values[i]);
+      worst = std::max({worst, float_ulps(cols[i], loop[i]), float_ulps(rows[i], loop[i])});
     }
-  }
+    INFO("worst " << worst << " ulps");
+    CHECK(worst <= 128);
+  });
 }
 
 TEST_CASE("train::predict and Predictor serve through the plan, any number of samples", "[serve]") {
