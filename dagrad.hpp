@@ -5,6 +5,7 @@
 //   files              model files (save_model, load_model), graph files,
 //                      parameter files (.npz), data sets (.h5, .npz, .csv)
 //   running a graph    runtime::Executor
+//   serving            serve::InferencePlan, serve::Context (one per thread)
 #pragma once
 
 #include "dagrad/autodiff/gradcheck.hpp"
@@ -21,6 +22,7 @@
 #include "dagrad/models/normalize.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/runtime/executor.hpp"
+#include "dagrad/serve/inference_plan.hpp"
 #include "dagrad/train/data.hpp"
 #include "dagrad/train/fit.hpp"
 #include "dagrad/train/optimizer.hpp"

@@ -320,4 +320,64 @@ CsvPart read_csv_part(const std::filesystem::path& path, std::int64_t part, std:
   return out;
 }
 
+struct CsvStream::Lines {
+  explicit Lines(const std::filesystem::path& path) : stream(path) {}
+  LineStream stream;
+};
+
+CsvStream::CsvStream(const std::filesystem::path& path)
+    : in_(std::make_unique<Lines>(path)), origin_(path.string()) {
+  sep_ = in_->stream.separator();
+  // The first two lines decide the header; blank lines after them are read
+  // on to the next line that is not (or the end), so that trailing blank
+  // lines are told from a blank line in the middle.
+  std::string_view line;
+  while (pending_.size() < 2 || trim(pending_.back()).empty()) {
+    if (!in_->stream.next(line, sep_)) break;
+    check_no_nul(line, origin_, pending_.size() + 1);
+    pending_.emplace_back(line);
+  }
+  std::size_t last = pending_.size();
+  while (last > 0 && trim(pending_[last - 1]).empty()) --last;
+  if (last == 0) throw InputError(fmt::format("{}: the file is empty", origin_));
+  const std::vector<std::string_view> head(pending_.begin(),
+                                           pending_.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(last, 2)));
+  if (is_header(head, origin_)) {
+    for (std::string_view f : fields_of(head[0])) header_.emplace_back(f);
+    next_pending_ = 1;
+    line_no_ = 1;
+  }
+  for (std::size_t k = next_pending_; k < last && fields_ == 0; ++k) {
+    if (trim(pending_[k]).empty()) continue;
+    std::vector<double> scratch;
+    fields_ = parse_line(pending_[k], origin_, k + 1, scratch);
+  }
+}
+
+CsvStream::~CsvStream() = default;
+
+std::int64_t CsvStream::read(std::int64_t max_rows, std::vector<double>& out) {
+  out.clear();
+  std::int64_t rows = 0;
+  std::string_view line;
+  while (rows < max_rows) {
+    if (next_pending_ < pending_.size()) line = pending_[next_pending_++];
+    else if (!in_->stream.next(line, sep_)) break;
+    ++line_no_;
+    if (line_no_ > pending_.size()) check_no_nul(line, origin_, line_no_);
+    // A blank line is an error unless only blank lines follow it.
+    if (trim(line).empty()) {
+      if (blank_ == 0) blank_ = line_no_;
+      continue;
+    }
+    if (blank_ != 0) throw InputError(fmt::format("{}:{}: empty line", origin_, blank_));
+    const std::size_t n = parse_line(line, origin_, line_no_, out);
+    if (n != fields_)
+      throw InputError(fmt::format("{}:{}: {} fields, but line {} has {}", origin_, line_no_, n,
+                                   header_.empty() ? 1 : 2, fields_));
+    ++rows;
+  }
+  return rows;
+}
+
 }  // namespace dagrad::io

@@ -4,7 +4,9 @@
 // "\r" line ends, a UTF-8 byte-order mark, fields in double quotes.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,5 +46,32 @@ struct CsvPart {
   std::int64_t total = 0;  // M
 };
 CsvPart read_csv_part(const std::filesystem::path& path, std::int64_t part, std::int64_t parts);
+
+// A CSV file's data lines read in blocks, for files of any size: one
+// block's values are held at a time, never the file. The same header rule,
+// line ends, byte-order mark and errors (with the file's line numbers) as
+// read_csv_table; every line must have the first data line's field count.
+class CsvStream {
+ public:
+  explicit CsvStream(const std::filesystem::path& path);
+  ~CsvStream();
+  CsvStream(const CsvStream&) = delete;
+  CsvStream& operator=(const CsvStream&) = delete;
+  const std::vector<std::string>& header() const { return header_; }
+  std::int64_t fields() const { return static_cast<std::int64_t>(fields_); }
+  // Replaces `out` with the values of up to `max_rows` more data lines
+  // (row-major, fields() per line) and returns how many lines; 0 at the end.
+  // `out` keeps its capacity, so a loop over a file allocates once.
+  std::int64_t read(std::int64_t max_rows, std::vector<double>& out);
+
+ private:
+  struct Lines;
+  std::unique_ptr<Lines> in_;
+  std::string origin_;
+  std::vector<std::string> header_;
+  std::vector<std::string> pending_;  // the first lines, read for the header rule
+  std::size_t next_pending_ = 0, fields_ = 0, line_no_ = 0, blank_ = 0;
+  char sep_ = '\n';
+};
 
 }  // namespace dagrad::io

@@ -37,10 +37,8 @@ void Normalizer::apply(io::Matrix& X) const {
   if (static_cast<std::size_t>(X.rows()) != mu.size())
     throw InputError(fmt::format("normalize: data has {} features but mu/sigma were computed for {}",
                                  X.rows(), mu.size()));
-  for (std::int64_t r = 0; r < X.rows(); ++r) {
-    const double mu_r = mu[static_cast<std::size_t>(r)], inv = 1.0 / sigma[static_cast<std::size_t>(r)];
-    for (std::int64_t c = 0; c < X.cols(); ++c) X(r, c) = (X(r, c) - mu_r) * inv;
-  }
+  for (std::int64_t r = 0; r < X.rows(); ++r)
+    for (std::int64_t c = 0; c < X.cols(); ++c) X(r, c) = apply(static_cast<std::size_t>(r), X(r, c));
 }
 
 io::NamedMatrices Normalizer::to_named() const {

@@ -5,6 +5,7 @@
 // the same transformation. Saved beside the weights as norm_mu / norm_sigma.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct Normalizer {
   static Normalizer fit(const io::Matrix& X, dist::Comm& comm, std::int64_t total);
   // X := (X - mu) / sigma in place; InputError when X has another feature count.
   void apply(io::Matrix& X) const;
+  // One value x of feature j: (x - mu_j) / sigma_j, as apply() computes it.
+  double apply(std::size_t j, double x) const { return (x - mu[j]) * (1.0 / sigma[j]); }
 
   // As two (n_x x 1) arrays named norm_mu and norm_sigma, for the params file.
   io::NamedMatrices to_named() const;

@@ -60,23 +60,57 @@ void collect_outputs(const models::Model& model, const Session& session, std::in
 
 }  // namespace
 
-Predictor::Predictor(models::Model& model, std::int64_t capacity)
-    : model_(model), capacity_(capacity), session_(model, Use::predict, capacity) {
+Predictor::Predictor(const models::Model& model, std::int64_t capacity)
+    : plan_(std::make_unique<serve::InferencePlan>(model)), ctx_(*plan_), capacity_(capacity) {
   if (capacity < 1) throw InputError(fmt::format("predict: capacity {} must be >= 1", capacity));
 }
 
+namespace {
+
+// Columns [b, e) of X into t (n_x x (e - b)), and back from y (rows x (e - b)).
+template <class T>
+void predict_chunks(const serve::InferencePlan& plan, serve::Context& ctx, std::int64_t capacity,
+                    const io::Matrix& X, runtime::Tensor& xt, runtime::Tensor& yt, io::Matrix& out) {
+  const std::int64_t n = X.rows(), k = out.rows(), m = X.cols();
+  for (std::int64_t b = 0; b < m; b += capacity) {
+    const std::int64_t w = std::min(capacity, m - b);
+    T* x = xt.data<T>();
+    for (std::int64_t r = 0; r < n; ++r)
+      for (std::int64_t c = 0; c < w; ++c) x[r * w + c] = static_cast<T>(X(r, b + c));
+    T* y = yt.data<T>();
+    plan.predict(ctx, std::span<const T>(x, std::size_t(n * w)), std::span<T>(y, std::size_t(k * w)),
+                 serve::Layout::columns);
+    for (std::int64_t r = 0; r < k; ++r)
+      for (std::int64_t c = 0; c < w; ++c) out(r, b + c) = double(y[r * w + c]);
+  }
+}
+
+}  // namespace
+
 io::Matrix Predictor::predict(const io::Matrix& X) {
-  io::Dataset d;
-  d.X = X;
-  d.origin = "predict";
-  Feeder feeder(session_, sample_data(model_, d, false), capacity_);
-  io::Matrix out(Shape{output_rows(model_), X.cols()});
-  in_chunks(feeder, session_, capacity_,
-            [&](std::int64_t b, std::int64_t) { collect_outputs(model_, session_, b, out); });
+  if (X.rows() != plan_->inputs())
+    throw InputError(fmt::format("predict: the data has {} features but the model takes {} (n[0] = {})",
+                                 X.rows(), plan_->inputs(), plan_->inputs()));
+  io::Matrix out(Shape{plan_->outputs(), X.cols()});
+  if (X.cols() == 0) return out;
+  const std::int64_t chunk = std::min(capacity_, X.cols());
+  if (x_.size() < X.rows() * chunk) {
+    x_ = runtime::Tensor(plan_->dtype(), Shape{X.rows(), chunk});
+    y_ = runtime::Tensor(plan_->dtype(), Shape{plan_->outputs(), chunk});
+  }
+  if (plan_->dtype() == DType::f32) predict_chunks<float>(*plan_, ctx_, chunk, X, x_, y_, out);
+  else predict_chunks<double>(*plan_, ctx_, chunk, X, x_, y_, out);
   return out;
 }
 
-io::Matrix predict(models::Model& model, const io::Matrix& X) {
+void Predictor::predict(std::span<const float> x, std::span<float> y, serve::Layout layout) {
+  plan_->predict(ctx_, x, y, layout);
+}
+void Predictor::predict(std::span<const double> x, std::span<double> y, serve::Layout layout) {
+  plan_->predict(ctx_, x, y, layout);
+}
+
+io::Matrix predict(const models::Model& model, const io::Matrix& X) {
   Predictor p(model, std::clamp<std::int64_t>(X.cols(), 1, eval_chunk));
   return p.predict(X);
 }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/io/dataset.hpp"
 #include "dagrad/models/model.hpp"
+#include "dagrad/serve/inference_plan.hpp"
 #include "dagrad/train/optimizer.hpp"
 #include "dagrad/train/session.hpp"
 
@@ -83,24 +85,35 @@ struct Evaluation {
   models::Task task = models::Task::binary;
 };
 
-// The model's outputs for new data, in inference mode (no dropout), by
-// batches of at most `capacity` samples on one plan: it plans once and
-// never again, whatever the number of samples.
+// The model's outputs for new data, in inference mode (no dropout), through
+// serve::InferencePlan (forward nodes only; see serve/inference_plan.hpp):
+// the plan is made once, at construction, and the parameters are copied
+// into it, so later changes to the model are not seen. The span overloads
+// take and return the model's dtype with no copy and allocate nothing after
+// the first call; one Predictor serves one thread at a time (for several
+// threads, one serve::Context each on one shared serve::InferencePlan).
 class Predictor {
  public:
-  explicit Predictor(models::Model& model, std::int64_t capacity = 1024);
+  // `capacity`: the most samples io::Matrix calls convert and run at once.
+  explicit Predictor(const models::Model& model, std::int64_t capacity = 1024);
   // X: raw features (n_x x m); the model's normalization is applied here.
   // Returns the outputs stacked by rows: (units of every output x m).
   io::Matrix predict(const io::Matrix& X);
-  const runtime::Executor& executor() const { return session_.exec(); }
+  // x, y in `layout` (rows: x (batch x n_x), y (batch x n_out), as ONNX;
+  // columns: the notes' (n_x x batch) and (n_out x batch)).
+  void predict(std::span<const float> x, std::span<float> y, serve::Layout layout = serve::Layout::rows);
+  void predict(std::span<const double> x, std::span<double> y, serve::Layout layout = serve::Layout::rows);
+  const serve::InferencePlan& plan() const { return *plan_; }
+  const serve::Context& context() const { return ctx_; }
 
  private:
-  models::Model& model_;
+  std::unique_ptr<serve::InferencePlan> plan_;  // at a fixed address: ctx_ points to it
+  serve::Context ctx_;
   std::int64_t capacity_;
-  Session session_;
+  runtime::Tensor x_, y_;  // one chunk of an io::Matrix call, in the model's dtype
 };
 
-io::Matrix predict(models::Model& model, const io::Matrix& X);
+io::Matrix predict(const models::Model& model, const io::Matrix& X);
 // Cost and metric on a data set (raw features and labels, as fit takes them).
 // Over `comm` with more than one process, each holds its shard (or cuts its
 // block of a whole set) and every process gets the whole set's figures.

@@ -1,0 +1,286 @@
+#include "dagrad/serve/inference_plan.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "dagrad/graph/error.hpp"
+#include "dagrad/ops/kernels.hpp"
+#include "dagrad/ops/op.hpp"
+#include "dagrad/passes/optimize.hpp"
+
+namespace dagrad::ops {
+// The column-wise softmax of ops/softmax.cpp, the kernel's own loop: on a
+// (K x 1) matrix it is one sample's softmax, for the rows layout.
+template <class T>
+void softmax_columns(const T* z, T* y, std::int64_t rows, std::int64_t cols);
+}  // namespace dagrad::ops
+
+namespace dagrad::serve {
+
+namespace {
+
+bool is_leaf(OpKind op) { return op == OpKind::input || op == OpKind::param || op == OpKind::state; }
+
+// Element-wise activations the layer path runs through their op's kernel,
+// in either layout (softmax per sample).
+bool is_activation(OpKind op) {
+  return op == OpKind::relu || op == OpKind::tanh || op == OpKind::sigmoid ||
+         op == OpKind::leaky_relu || op == OpKind::softmax;
+}
+
+ops::RunContext inference_run(std::int64_t m) {
+  return ops::RunContext{false, 0, runtime::threads(), m, {}, 0, nullptr};
+}
+
+template <class T>
+ops::Buffer buffer(const T* p, std::int64_t rows, std::int64_t cols) {
+  return ops::Buffer{const_cast<T*>(p), Shape{rows, cols}};
+}
+
+const char* layout_name(Layout l) { return l == Layout::rows ? "rows" : "columns"; }
+
+}  // namespace
+
+// ---- Context ----------------------------------------------------------------
+
+Context::Context(const InferencePlan& plan) : plan_(&plan) {}
+Context::~Context() = default;
+Context::Context(Context&&) noexcept = default;
+Context& Context::operator=(Context&&) noexcept = default;
+
+// ---- building the plan ---------------------------------------------------------
+
+InferencePlan::InferencePlan(const models::Model& model) : dtype_(model.dtype()) {
+  const std::vector<Expr> outs = model.outputs();
+  std::vector<NodeId> ids;
+  for (Expr o : outs) {
+    if (o.shape().cols != m_dim)
+      throw GraphError(fmt::format("serve: output {} {} has no sample columns (m)", o.name(),
+                                   to_string(o.shape())));
+    n_out_ += o.shape().rows;
+    ids.push_back(o.id);
+  }
+  // Forward nodes only: the outputs' ancestors, fused (the bias add into the
+  // GEMM) exactly as a training session's prediction plan is.
+  compiled_ = passes::optimize(model.graph(), ids, passes::PassOptions{});
+  outputs_ = compiled_.outputs;
+  const Expr X = model.features();
+  n_x_ = X.shape().rows;
+  features_ = compiled_.map[X.id];
+  if (features_ == passes::no_node)
+    throw GraphError(fmt::format("serve: the model's outputs do not depend on its features {}", X.name()));
+  for (NodeId id = 0; id < compiled_.graph.size(); ++id) {
+    const Node& n = compiled_.graph.node(id);
+    if (!is_leaf(n.op) || id == features_) continue;
+    if (n.op == OpKind::input)
+      throw GraphError(fmt::format("serve: the model's outputs need input {} {} besides the features {}",
+                                   n.name, to_string(n.shape), X.name()));
+    params_.emplace_back(id, model.value(n.name));  // a copy: the plan outlives the model
+  }
+  if (model.normalization) norm_ = model.normalization;
+  if (norm_ && static_cast<std::int64_t>(norm_->mu.size()) != n_x_)
+    throw GraphError(fmt::format("serve: the normalization has {} features but {} takes {}",
+                                 norm_->mu.size(), X.name(), n_x_));
+  const bool layered = match_layers();
+  std::string acts;
+  for (const Layer& l : layers_)
+    acts += fmt::format("{}{}", acts.empty() ? "" : ", ",
+                        l.has_act ? ops::op_def(compiled_.graph.node(l.act).op).name : "identity");
+  std::string widths = fmt::format("{}", n_x_);
+  for (const Layer& l : layers_) widths += fmt::format("-{}", l.units);
+  describe_ = layered ? fmt::format("{} layers {}: {}", layers_.size(), widths, acts)
+                      : fmt::format("a graph of {} nodes on an executor", compiled_.graph.size());
+  describe_ += fmt::format("; {}; normalization: {}", dtype_name(dtype_), norm_ ? "yes" : "no");
+}
+
+InferencePlan::~InferencePlan() = default;
+InferencePlan::InferencePlan(InferencePlan&&) noexcept = default;
+InferencePlan& InferencePlan::operator=(InferencePlan&&) noexcept = default;
+
+std::string InferencePlan::describe() const { return describe_; }
+
+// Walks from the one output back to the features through layers
+// act(matmul_bias(W, A_prev, b)), dropout (the identity in inference)
+// between them. Anything else leaves layers_ empty: the executor path.
+bool InferencePlan::match_layers() {
+  if (outputs_.size() != 1) return false;
+  const Graph& g = compiled_.graph;
+  auto param = [&](NodeId id) -> const runtime::Tensor* {
+    for (const auto& [pid, t] : params_)
+      if (pid == id) return &t;
+    return nullptr;
+  };
+  std::vector<Layer> found;
+  NodeId at = outputs_[0];
+  while (at != features_) {
+    Layer l;
+    const Node* n = &g.node(at);
+    if (is_activation(n->op)) {
+      l.has_act = true;
+      l.act = at;
+      at = n->inputs[0];
+      n = &g.node(at);
+    }
+    if (n->op != OpKind::matmul_bias || n->attrs.trans_a || n->attrs.trans_b ||
+        n->attrs.scale != 1.0 || n->attrs.m_pow != 0)
+      return false;
+    l.z = at;
+    l.W = param(n->inputs[0]);
+    l.b = param(n->inputs[2]);
+    const Shape z = n->shape;
+    if (!l.W || !l.b || z.cols != m_dim || l.b->shape() != Shape{z.rows, 1}) return false;
+    l.units = z.rows;
+    l.fan_in = l.W->shape().cols;
+    at = n->inputs[1];
+    while (g.node(at).op == OpKind::dropout) at = g.node(at).inputs[0];
+    const Node& prev = g.node(at);
+    if (at != features_ && prev.shape.rows != l.fan_in) return false;
+    found.push_back(l);
+  }
+  if (found.empty()) return false;
+  std::reverse(found.begin(), found.end());
+  layers_ = std::move(found);
+  for (Layer& l : layers_) {
+    widest_ = std::max(widest_, l.units);
+    l.Wt = runtime::Tensor(dtype_, Shape{l.fan_in, l.units});
+    for (std::int64_t i = 0; i < l.units; ++i)
+      for (std::int64_t j = 0; j < l.fan_in; ++j) l.Wt.set(j * l.units + i, l.W->get(i * l.fan_in + j));
+  }
+  return true;
+}
+
+// ---- running it -----------------------------------------------------------------
+
+void InferencePlan::reserve(Context& ctx, std::int64_t m) const {
+  if (m <= ctx.capacity_) return;
+  // Grown to what this call needs; later calls of up to m samples reuse it.
+  if (norm_ || !layered()) ctx.input_ = runtime::Tensor(dtype_, Shape{n_x_, m});
+  if (layered()) {
+    ctx.ping_ = runtime::Tensor(dtype_, Shape{widest_, m});
+    ctx.pong_ = runtime::Tensor(dtype_, Shape{widest_, m});
+  } else {
+    runtime::ExecutorOptions eo;
+    eo.capacity = m;
+    ctx.exec_ = std::make_unique<runtime::Executor>(compiled_.graph, outputs_, eo);
+    for (const auto& [id, t] : params_) ctx.exec_->bind(id, t);
+  }
+  ctx.capacity_ = m;
+}
+
+// x with the model's normalization applied, in layout `to` (into the
+// context), or x itself when it needs neither.
+template <class T>
+const T* InferencePlan::prepared(Context& ctx, const T* x, std::int64_t m, Layout from, Layout to) const {
+  if (!norm_ && from == to) return x;
+  T* out = ctx.input_.data<T>();
+  const auto features = static_cast<std::size_t>(n_x_), samples = static_cast<std::size_t>(m);
+  // rows: sample s's feature j at s * n_x + j; columns: at j * m + s.
+  auto at = [&](Layout l, std::size_t s, std::size_t j) {
+    return l == Layout::rows ? s * features + j : j * samples + s;
+  };
+  for (std::size_t s = 0; s < samples; ++s)
+    for (std::size_t j = 0; j < features; ++j) {
+      const T v = x[at(from, s, j)];
+      out[at(to, s, j)] = norm_ ? static_cast<T>(norm_->apply(j, static_cast<double>(v))) : v;
+    }
+  return out;
+}
+
+template <class T>
+void InferencePlan::run_layers(Context& ctx, const T* x, T* y, std::int64_t m, Layout layout) const {
+  const Graph& g = compiled_.graph;
+  const ops::RunContext run = inference_run(m);
+  const bool rows = layout == Layout::rows;
+  const T* a = prepared(ctx, x, m, layout, layout);
+  T* bufs[2] = {ctx.ping_.data<T>(), ctx.pong_.data<T>()};
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const Layer& l = layers_[k];
+    T* z = k + 1 == layers_.size() ? y : bufs[k % 2];  // the last layer writes y itself
+    const ops::Buffer W = buffer(l.W->data<T>(), l.units, l.fan_in);
+    const ops::Buffer b = buffer(l.b->data<T>(), l.units, 1);
+    if (!rows) {
+      // The matmul_bias kernel itself, on the node the training plan runs.
+      const ops::Buffer in[3] = {W, buffer(a, l.fan_in, m), b};
+      const ops::OpDef& def = ops::op_def(OpKind::matmul_bias);
+      (std::is_same_v<T, float> ? def.f32 : def.f64)(
+          ops::KernelCall{g, l.z, g.node(l.z), in, buffer(z, l.units, m), run});
+    } else {
+      // Z^T = A^T W^T + b^T: every row (sample) starts as b, one GEMM adds
+      // (an NN product on W^T, stored once: see describe()'s note in the header).
+      const T* bias = l.b->data<T>();
+      for (std::int64_t s = 0; s < m; ++s) std::copy_n(bias, l.units, z + s * l.units);
+      // One sample reads W's rows (A W^T, NT): the NN product on W^T ran
+      // 1.2 to 1.5x slower there (oneDNN, W-mb and W-course), and faster
+      // from 4 samples on (1.3x at 16, 3x at 4 for W-course).
+      if (m == 1)
+        ops::gemm<T>(buffer(a, m, l.fan_in), false, W, true, T(1), T(1), buffer(z, m, l.units));
+      else
+        ops::gemm<T>(buffer(a, m, l.fan_in), false, buffer(l.Wt.data<T>(), l.fan_in, l.units), false, T(1),
+                     T(1), buffer(z, m, l.units));
+    }
+    if (l.has_act) {
+      const Node& n = g.node(l.act);
+      if (rows && n.op == OpKind::softmax) {
+        for (std::int64_t s = 0; s < m; ++s) ops::softmax_columns(z + s * l.units, z + s * l.units, l.units, 1);
+      } else {
+        const ops::Buffer zb = rows ? buffer(z, m, l.units) : buffer(z, l.units, m);
+        const ops::OpDef& def = ops::op_def(n.op);
+        (std::is_same_v<T, float> ? def.f32 : def.f64)(ops::KernelCall{g, l.act, n, {&zb, 1}, zb, run});
+      }
+    }
+    a = z;
+  }
+}
+
+template <class T>
+void InferencePlan::run_graph(Context& ctx, const T* x, T* y, std::int64_t m, Layout layout) const {
+  runtime::Executor& exec = *ctx.exec_;
+  // The executor computes with samples as columns.
+  exec.bind(features_, prepared(ctx, x, m, layout, Layout::columns), Shape{n_x_, m});
+  exec.run({.training = false, .step = 0});
+  std::int64_t row0 = 0;
+  for (NodeId o : outputs_) {
+    const ops::Buffer v = exec.value(o);
+    const T* p = v.as<const T>();
+    for (std::int64_t r = 0; r < v.shape.rows; ++r)
+      for (std::int64_t s = 0; s < m; ++s)
+        y[layout == Layout::rows ? s * n_out_ + row0 + r : (row0 + r) * m + s] = p[r * m + s];
+    row0 += v.shape.rows;
+  }
+}
+
+template <class T>
+void InferencePlan::run(Context& ctx, std::span<const T> x, std::span<T> y, Layout layout) const {
+  if (runtime::dtype_of<T>() != dtype_)
+    throw InputError(fmt::format("predict: the model computes in {}, but x holds {} values: pass "
+                                 "spans of {}", dtype_name(dtype_), dtype_name(runtime::dtype_of<T>()),
+                                 dtype_ == DType::f32 ? "float" : "double"));
+  if (ctx.plan_ != this)
+    throw InputError("predict: the context was made for another plan (make one Context per plan and thread)");
+  const auto nx = static_cast<std::size_t>(n_x_);
+  if (x.empty() || x.size() % nx != 0)
+    throw InputError(fmt::format("predict: x holds {} values, not a whole number >= 1 of samples of "
+                                 "{} features ({} layout: x is {})", x.size(), n_x_, layout_name(layout),
+                                 layout == Layout::rows ? "(batch x n_x)" : "(n_x x batch)"));
+  const auto m = static_cast<std::int64_t>(x.size() / nx);
+  if (y.size() != static_cast<std::size_t>(m * n_out_))
+    throw InputError(fmt::format("predict: y holds {} values, but {} samples of {} outputs need {} ({} "
+                                 "layout: y is {}x{})", y.size(), m, n_out_, m * n_out_,
+                                 layout_name(layout), layout == Layout::rows ? m : n_out_,
+                                 layout == Layout::rows ? n_out_ : m));
+  reserve(ctx, m);
+  if (layered()) run_layers<T>(ctx, x.data(), y.data(), m, layout);
+  else run_graph<T>(ctx, x.data(), y.data(), m, layout);
+}
+
+void InferencePlan::predict(Context& ctx, std::span<const float> x, std::span<float> y, Layout layout) const {
+  run<float>(ctx, x, y, layout);
+}
+void InferencePlan::predict(Context& ctx, std::span<const double> x, std::span<double> y,
+                            Layout layout) const {
+  run<double>(ctx, x, y, layout);
+}
+
+}  // namespace dagrad::serve
