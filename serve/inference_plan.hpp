@@ -120,7 +120,7 @@ class InferencePlan {
   std::vector<std::pair<NodeId, runtime::Tensor>> params_;  // by compiled node id
   std::vector<Layer> layers_;
   std::int64_t widest_ = 0;  // the most units of any layer
-  std::optional<train::Normalizer> norm_;  // the model's input normalization
+  std::optional<models::Normalizer> norm_;  // the model's input normalization
   std::string describe_;
 };
 

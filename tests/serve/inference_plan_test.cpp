@@ -36,7 +36,7 @@ models::Model make(const Net& n, DType dtype, std::uint64_t seed = 3) {
   s.output = n.output;
   s.keep_prob = n.keep_prob;
   models::Model m = models::build_mlp(s, dtype);
-  m.set_init(train::Init::xavier);
+  m.set_init(models::Init::xavier);
   m.init_params(seed);
   // Biases away from zero, so that a bias added in the wrong place shows.
   for (Expr p : m.params()) {
@@ -45,7 +45,7 @@ models::Model make(const Net& n, DType dtype, std::uint64_t seed = 3) {
       for (std::int64_t i = 0; i < t.size(); ++i) t.set(i, 0.1 * std::sin(double(i) + 1.0));
   }
   if (n.normalize) {
-    train::Normalizer z;
+    models::Normalizer z;
     for (std::int64_t j = 0; j < n.layers[0]; ++j) {
       z.mu.push_back(0.25 * double(j % 5));
       z.sigma.push_back(0.5 + 0.1 * double(j % 3));
