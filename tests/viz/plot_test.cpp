@@ -19,6 +19,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/viz/plot.hpp"
 #include "dagrad/viz/svg.hpp"
+#include "tests/support/dependency.hpp"
 
 namespace fs = std::filesystem;
 using namespace dagrad;
@@ -420,7 +421,7 @@ TEST_CASE("boundary plot refuses bad labels, ragged input and NaN predictions", 
 
 TEST_CASE("plots render to PNG and PDF through rsvg-convert", "[viz]") {
   if (std::system("command -v rsvg-convert > /dev/null 2>&1") != 0) {
-    WARN("rsvg-convert not on PATH (apt-get install librsvg2-bin): PNG rendering not tested");
+    dagrad::support::missing_dependency("rsvg-convert (librsvg2-bin)", "PNG and PDF rendering");
     return;
   }
   TempDir dir;
