@@ -779,6 +779,25 @@ std::vector<Row> contradiction_rows() {
   return rows;
 }
 
+// A1-A3: a resumed model goes on with the settings that chose its training
+// stream (seed, batch size, dev split); a total it has reached trains nothing.
+// m.dagrad: 3 full-batch updates on every sample of good.csv.
+std::vector<Row> resume_setting_rows() {
+  auto row = [](std::string what, std::vector<std::string> extra, std::vector<std::string> expect) {
+    std::vector<std::string> args{"train", "--resume", "m.dagrad", "--data", "good.csv", "--save", "out.dagrad"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Row("train --resume: " + what, args, expect, "out.dagrad");
+  };
+  return {
+      row("--iters a total already reached", {"--iters", "3"}, {"--iters 3", "m.dagrad", "already made 3 updates"}),
+      row("--epochs below the epochs done", {"--epochs", "2"}, {"--epochs 2", "already completed 3 epochs"}),
+      row("--batch-size on a full-batch model", {"--iters", "6", "--batch-size", "4"},
+          {"--batch-size 4", "full batch", "m.dagrad"}),
+      row("--dev-ratio on a model trained on every sample", {"--iters", "6", "--dev-ratio", "0.5"},
+          {"--dev-ratio 0.5", "every sample", "m.dagrad"}),
+  };
+}
+
 // B8: a user's node named as dagrad names its own (the normalization's
 // arrays, a gradient, the optimizer's state) is refused at once.
 std::vector<Row> reserved_name_rows() {
@@ -1071,6 +1090,12 @@ std::vector<Row> message_rows() {
       r19("-o without an extension", {"dot", "--layers", "3,2,1", "-o", "graph"}, {"-o", "'graph'", "no extension"}),
       r19("--plot without an extension", {"train", "--layers", "3,2,1", "--data", "good.csv", "--iters", "5", "--plot", "cost"},
           {"--plot", "'cost'", "no extension"}),
+      r19("a CSV given as --model", {"eval", "--model", "good.csv", "--data", "good.csv"},
+          {"good.csv: not a dagrad model file", "starts with"}),
+      r19("label 2 with one sigmoid unit", {"train", "--layers", "3,2,1", "--data", "labels2.csv", "--iters", "5"},
+          {"labels2.csv", "is 2", "--output softmax"}),
+      r19("a real-valued label with one sigmoid unit", {"train", "--layers", "3,2,1", "--data", "feature_last.csv", "--iters", "5"},
+          {"feature_last.csv", "--output linear"}),
   };
   rows[0].args[2] = "nover.dagrad";
   rows[0].expect = {"nover.dagrad", "version"};
@@ -1093,6 +1118,7 @@ std::vector<Row> hostile_rows() {
       {"issue 19: --checkpoint-every and divergence", divergence_rows()},
       {"issue 19: a model file that contradicts itself", contradiction_rows()},
       {"issue 19: reserved names", reserved_name_rows()},
+      {"issue 19: settings a model file holds", resume_setting_rows()},
       {"issue 19: labels of another shape than the output", label_shape_rows()},
       // issue 19, part B: one family per class
       {"issue 19: a FIFO output with no reader", fifo_output_rows()},
