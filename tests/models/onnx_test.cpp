@@ -14,6 +14,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/train/fit.hpp"
 #include "tests/io/io_test_util.hpp"
@@ -515,6 +517,48 @@ TEST_CASE("import follows Gemm's alpha, beta and transB = 0 as the ONNX spec def
   models::Model plain = models::import_onnx_bytes(models::onnx_bytes(m), "again.onnx");
   CHECK(max_rel(train::predict(plain, X), train::predict(m, X)) < 1e-12);
   CHECK(max_rel(train::predict(plain, X), columns_of(test::onnx_evaluate(exported_mlp(DType::f64), rows_of(X)))) > 1e-3);
+}
+
+TEST_CASE("a per-feature constant of Mul, Div, Pow or Sub stays fixed when the imported model is fine-tuned",
+          "[onnx]") {
+  models::Model a = trained_mlp(models::Activation::tanh, models::Output::sigmoid, DType::f32);
+  for (const std::string op : {"Mul", "Div", "Pow", "Sub"}) {
+    INFO(op);
+    onnx::ModelProto p = parse(models::onnx_bytes(a));
+    p.clear_metadata_props();
+    auto* g = p.mutable_graph();
+    // X op k, k one value per feature ([2]), before the first layer.
+    for (auto& n : *g->mutable_node())
+      for (auto& in : *n.mutable_input())
+        if (in == "X") in = "Xk";
+    auto* k = g->add_initializer();
+    k->set_name("k");
+    k->set_data_type(onnx::TensorProto::FLOAT);
+    k->add_dims(2);
+    k->add_float_data(op == "Pow" ? 1.0f : 1.5f);
+    k->add_float_data(op == "Pow" ? 2.0f : 0.5f);
+    onnx::GraphProto rebuilt;
+    auto* first = rebuilt.add_node();
+    first->set_op_type(op);
+    const std::string x = "X", kname = "k", xk = "Xk";
+    first->add_input(x);
+    first->add_input(kname);
+    first->add_output(xk);
+    for (const auto& n : g->node()) *rebuilt.add_node() = n;
+    *g->mutable_node() = rebuilt.node();
+    models::Model m = models::import_onnx_bytes(serialize(p), "fixed.onnx");
+    std::vector<std::string> names;
+    for (Expr e : m.params()) names.push_back(e.name());
+    CHECK(std::find(names.begin(), names.end(), "k") == names.end());
+    REQUIRE(m.has_value("k"));
+    const io::Matrix k_before = m.value("k").to_matrix(), w_before = m.value("W1").to_matrix();
+    train::fit(m, test::tiny_moons(40), nullptr, short_fit());
+    CHECK(m.value("k").to_matrix() == k_before);  // fixed in the source model, fixed here
+    CHECK_FALSE(m.value("W1").to_matrix() == w_before);  // the layers did train
+    const models::Model again = models::model_from_bytes(models::model_bytes(m), "fixed.dagrad");
+    CHECK(again.params().size() == m.params().size());
+    CHECK(again.value("k").to_matrix() == k_before);
+  }
 }
 
 TEST_CASE("truncated, garbage and bit-flipped files are input errors, never crashes", "[onnx]") {
