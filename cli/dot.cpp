@@ -18,6 +18,7 @@
 #include "dagrad/dist/data_parallel.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
+#include "dagrad/models/model_file.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/viz/dot.hpp"
 
@@ -65,6 +66,25 @@ void distribute(viz::Derivation& d, double bucket_mb) {
   d.graph = std::move(dp.rewritten.graph);
 }
 
+// A model file's input normalization is applied to the data before the
+// graph sees it, so the graph does not hold it: drawn as a note feeding the
+// features node, when that node is drawn.
+std::string with_normalization(std::string text, const ModelSource& source, const viz::Derivation& d) {
+  if (source.model.empty()) return text;
+  const models::Model m = models::load_model(source.model);
+  if (!m.normalization) return text;
+  const auto x = d.graph.find(m.features().name());
+  const std::size_t end = text.rfind('}');
+  if (!x || end == std::string::npos || text.find(fmt::format("  n{};\n", *x)) == std::string::npos) return text;
+  const std::string name = m.features().name();
+  text.insert(end, fmt::format(
+      "norm [class=\"normalization\", shape=note, style=filled, fillcolor=\"#fffcf2\", color=\"#d6b656\", "
+      "label=\"{0} = ({0}_raw - mu) / sigma\\nmu, sigma: {1} x 1, from the training data\"];\n"
+      "norm -> n{2} [style=dashed, color=\"#d6b656\"];\n",
+      name, m.normalization->mu.size(), *x));
+  return text;
+}
+
 int run_dot(DotCliOptions& o) {
   OutputSet()
       .input("--graph", o.source.graph)
@@ -88,7 +108,7 @@ int run_dot(DotCliOptions& o) {
     outputs = {d.J};
     if (d.prediction) outputs.push_back(*d.prediction);
   }
-  const std::string text = viz::to_dot(d.graph, outputs, d.updates, o.dot);
+  const std::string text = with_normalization(viz::to_dot(d.graph, outputs, d.updates, o.dot), o.source, d);
   if (o.output.empty() || o.output == "-") {
     fmt::print("{}", text);
     return 0;

@@ -50,9 +50,11 @@ int run_eval(const EvalArgs& a) {
   dopt.class_labels = model.task() != models::Task::regression;
   const io::Dataset d = train::load_data(a.data, dopt);
   check_same_data("--data", d);  // under mpirun each process evaluates its block of one set
-  for (const std::string& note : d.notes) print_note(note);
+  if (is_root())
+    for (const std::string& note : d.notes) print_note(note);
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
   const train::Evaluation e = train::evaluate(model, d);
+  if (!is_root()) return 0;  // under mpirun: the job's result, printed once
   if (e.task == models::Task::regression)
     fmt::print("Cost: {}\nR^2: {}\nSamples: {}\n", viz::format_cost(e.cost), viz::format_cost(e.r2), e.samples);
   else

@@ -109,15 +109,22 @@ train::DataOptions data_options(const TrainArgs& a, const std::string& labels,
 
 bool saves_params(const std::string& path) { return path.ends_with(".npz"); }
 
-void write_plot(const TrainArgs& a, const train::FitResult& r, double lr) {
+// --cost-log has one row per update (its `iteration`, counted as the
+// model's steps); --plot has one point per epoch with --epochs (the mean
+// cost of the epoch's updates), else one per update on the cost log's axis.
+// The x label says which.
+void write_plot(const TrainArgs& a, const train::FitResult& r, double lr, std::int64_t epochs_done) {
   const bool per_epoch = a.epochs > 0;
   std::span<const double> costs = per_epoch ? r.epoch_costs : r.costs;
+  // Epochs numbered from 0, as the "Cost after epoch" lines number them.
+  const std::int64_t first = per_epoch ? epochs_done - static_cast<std::int64_t>(costs.size()) : r.first_iteration;
   std::vector<std::int64_t> xs(costs.size());
-  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<std::int64_t>(i);
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = first + static_cast<std::int64_t>(i);
   viz::CostPlotOptions po;
   po.title = fmt::format("Learning rate = {:g}", lr);
   po.log_scale = a.plot_log;
-  po.x_label = per_epoch ? "epochs" : "iterations";
+  po.x_label = per_epoch ? "epoch (mean cost of its updates; --cost-log has one row per update)"
+                         : "iteration (one update each, as in --cost-log)";
   viz::write_cost_plot(a.plot, xs, costs, po);
 }
 
@@ -168,7 +175,8 @@ struct Sets {
 };
 
 void check_labels(const models::Model& model, const io::Dataset& d) {
-  for (const std::string& note : d.notes) print_note(note);
+  if (is_root())
+    for (const std::string& note : d.notes) print_note(note);
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
 }
 
@@ -177,8 +185,8 @@ Sets load_sets(const TrainArgs& a, const models::Model& model) {
   s.train = train::load_data(a.data, data_options(a, a.labels, model));
   check_same_data("--data", s.train);  // under mpirun: every process's shard is of one set
   check_labels(model, s.train);
-  if (a.dev_ratio > 0) {
-    auto [t, d] = io::split_train_dev(s.train, a.dev_ratio, model.seed);
+  if (model.dev_ratio > 0) {
+    auto [t, d] = io::split_train_dev(s.train, model.dev_ratio, model.seed);
     s.train = std::move(t);
     s.dev = std::move(d);
   }
@@ -191,8 +199,26 @@ Sets load_sets(const TrainArgs& a, const models::Model& model) {
 }
 
 
-// A resumed model keeps its optimizer, initialization and normalization:
-// flags that would change them are refused rather than ignored.
+std::string batch_name(std::int64_t b) {
+  return b == 0 ? std::string("full batch (every sample)") : fmt::format("batch size {}", b);
+}
+
+// --iters and --epochs are totals: one the model has reached trains nothing.
+void check_total(const TrainArgs& a, const models::Model& model) {
+  const bool by_epochs = a.epochs > 0;
+  const std::int64_t want = by_epochs ? a.epochs : a.iters, done = by_epochs ? model.epochs : model.steps;
+  if (want <= done)
+    throw InputError(fmt::format("{} {}: {} has already {} {} {} (--iters and --epochs count the total, the "
+                                 "model's included); give more than {} to train further",
+                                 by_epochs ? "--epochs" : "--iters", want, a.source.model,
+                                 by_epochs ? "completed" : "made", done, by_epochs ? "epochs" : "updates", done));
+}
+
+// A resumed model keeps its optimizer, initialization and normalization,
+// and the settings that choose its training stream (model.hpp: seed, batch
+// size, dev split): flags that would change them are refused rather than
+// ignored. A model never trained here (steps 0: saved from C++ or imported)
+// takes any batch size and dev split.
 void check_resume(const TrainArgs& a, const models::Model& model) {
   const CLI::App* cmd = a.source.cmd;
   for (const char* f : {"--init", "--init-from"})
@@ -202,9 +228,18 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
   if (a.normalize && !model.normalization)
     throw InputError(fmt::format("--normalize: {} was trained without normalization; resume "
                                  "without --normalize", a.source.model));
-  if (given(cmd, "--batch-size") && a.batch_size != model.batch_size)
-    throw InputError(fmt::format("--batch-size {} differs from the {} that {} was trained with",
-                                 a.batch_size, model.batch_size, a.source.model));
+  check_total(a, model);
+  const bool trained = model.steps > 0;
+  if (trained && given(cmd, "--batch-size") && a.batch_size != model.batch_size)
+    throw InputError(fmt::format("--batch-size {} differs from the {} that {} was trained with; resume "
+                                 "without --batch-size", a.batch_size, batch_name(model.batch_size),
+                                 a.source.model));
+  if (trained && given(cmd, "--dev-ratio") && a.dev_ratio != model.dev_ratio)
+    throw InputError(fmt::format("--dev-ratio {:g} differs from the {} that {} was trained with; resume "
+                                 "without --dev-ratio", a.dev_ratio,
+                                 model.dev_ratio > 0 ? fmt::format("dev ratio {:g}", model.dev_ratio)
+                                                     : std::string("training on every sample (no dev set)"),
+                                 a.source.model));
   if (!model.minimized()) return;
   const train::OptimizerConfig file = model.optimizer(), flags = *optimizer_of(a.optimizer);
   const std::pair<const char*, bool> differ[] = {
@@ -244,7 +279,7 @@ void write_outputs(const TrainArgs& a, models::Model& model, const Sets& s,
     if (saves_params(a.save)) io::save_params(a.save, train::params_of(model), model.dtype());
     else models::save_model(model, a.save);
   }
-  if (!a.plot.empty()) write_plot(a, r, model.optimizer().learning_rate);
+  if (!a.plot.empty()) write_plot(a, r, model.optimizer().learning_rate, model.epochs);
 }
 
 // Every file the run reads and writes, checked before any work: a bad path
@@ -307,15 +342,17 @@ std::string on_disk(const TrainArgs& a, std::int64_t checkpoint) {
 
 int run_train(TrainArgs& a) {
   apply_threads(a.source.spec);
-  if (a.patience > 0 && !(a.dev_ratio > 0))
-    throw InputError("--patience needs a dev set: give --dev-ratio R (e.g. 0.2)");
   if (a.iters == 0 && a.epochs == 0) throw InputError("give --iters N or --epochs N");
   check_files(a);
   models::Model model = make_model(a.source);
   const bool resumed = !a.source.model.empty();
-  if (resumed) {
-    check_resume(a, model);
-  } else {
+  // The stream a trained model was on goes on; a fresh one takes the flags.
+  const bool continues = resumed && model.steps > 0;
+  if (resumed) check_resume(a, model);
+  if (!continues) model.dev_ratio = a.dev_ratio;
+  if (a.patience > 0 && !(model.dev_ratio > 0))
+    throw InputError("--patience needs a dev set: give --dev-ratio R (e.g. 0.2)");
+  if (!resumed) {
     model.set_init(models::parse_init(a.init));
     if (given(a.source.cmd, "--seed")) model.seed = a.source.spec.seed;
     if (!a.init_from.empty()) train::set_params(model, io::load_params(a.init_from), a.init_from);
@@ -327,7 +364,7 @@ int run_train(TrainArgs& a) {
   train::FitOptions o;
   o.iterations = a.iters;
   o.epochs = a.epochs;
-  o.batch_size = resumed ? model.batch_size : a.batch_size;
+  o.batch_size = continues ? model.batch_size : a.batch_size;
   // A resumed model keeps its optimizer (check_resume refused other flags).
   o.optimizer = resumed && model.minimized() ? model.optimizer() : *optimizer_of(a.optimizer);
   o.normalize = a.normalize;

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <map>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -163,15 +166,43 @@ void add_in_rank_order(const std::byte* received, int parts, std::int64_t count,
 
 }  // namespace
 
+namespace {
+
+// A library user's program under mpirun: an exception on one process must
+// not leave the others waiting forever in a collective. One that escapes
+// main (std::terminate) or unwinds past the Environment ends the whole job
+// with one line naming the process and the error.
+[[noreturn]] void abort_job(const char* how) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::string what = "an unknown exception";
+  if (std::exception_ptr e = std::current_exception()) try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+  std::fprintf(stderr, "dagrad: error: process %d of %d: %s (%s); ending the job (MPI_Abort)\n", rank, size,
+               what.c_str(), how);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);
+}
+
+}  // namespace
+
 Environment::Environment(int& argc, char**& argv) {
   if (!launched_by_mpi() || active()) return;
   int provided = 0;
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
   g_initialized_here = true;
+  std::set_terminate([] { abort_job("uncaught"); });
 }
 
 Environment::~Environment() {
   if (!g_initialized_here || !active()) return;
+  if (std::uncaught_exceptions() > 0 && Comm::world().size() > 1) abort_job("thrown past dist::Environment");
   MPI_Finalize();
   g_initialized_here = false;
 }

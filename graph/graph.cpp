@@ -14,6 +14,7 @@
 #include <boost/graph/topological_sort.hpp>
 #include <boost/property_map/property_map.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/id_table.hpp"
@@ -148,11 +149,22 @@ std::vector<NodeId> Graph::consumers(NodeId id) const {
   return out;
 }
 
-std::string Graph::describe(NodeId id) const {
-  const Node& n = node(id);
+namespace {
+
+// An unnamed node is named by what it computes from the user's names, two
+// levels deep ("add(matmul(W2, A1), b2)"), then by its id ("%17 (add)").
+std::string describe_within(const Graph& g, NodeId id, int depth) {
+  const Node& n = g.node(id);
   if (!n.name.empty()) return n.name;
-  return fmt::format("%{} ({})", id, ops::op_def(n.op).name);
+  if (depth == 0 || n.inputs.empty()) return fmt::format("%{} ({})", id, ops::op_def(n.op).name);
+  std::vector<std::string> args;
+  for (NodeId in : n.inputs) args.push_back(describe_within(g, in, depth - 1));
+  return fmt::format("{}({})", ops::op_def(n.op).name, fmt::join(args, ", "));
 }
+
+}  // namespace
+
+std::string Graph::describe(NodeId id) const { return describe_within(*this, id, 2); }
 
 NodeId Graph::insert(Node n) {
   const auto id = static_cast<NodeId>(impl_->nodes.size());

@@ -158,7 +158,7 @@ void check_label_column(const Dataset& d) {
     if (std::isfinite(v) && v != std::floor(v))
       throw InputError(fmt::format("{}: the last column is taken as the labels, but sample index {} has {} "
                                    "there, not a class number; if every column is a feature, give the labels "
-                                   "with --labels FILE",
+                                   "with --labels FILE; for real-valued labels use --output linear",
                                    d.origin, first_index(d) + static_cast<std::int64_t>(i), v));
   }
 }
@@ -314,9 +314,15 @@ Dataset load_dataset(const std::filesystem::path& data, const LoadOptions& opts)
 
 void check_binary_labels(const Matrix& Y, std::string_view origin, std::int64_t first) {
   for (std::size_t i = 0; i < Y.values.size(); ++i)
-    if (Y.values[i] != 0.0 && Y.values[i] != 1.0)
-      throw InputError(fmt::format("{}: label of sample index {} is {:g}, expected 0 or 1", origin,
-                                   first + static_cast<std::int64_t>(i), Y.values[i]));
+    if (const double y = Y.values[i]; y != 0.0 && y != 1.0) {
+      // One sigmoid unit takes 0/1: point at the output that takes the label.
+      const bool class_number = y > 1 && y == std::floor(y);
+      throw InputError(fmt::format("{}: label of sample index {} is {:g}, expected 0 or 1 for one sigmoid output "
+                                   "unit; {}", origin, first + static_cast<std::int64_t>(i), y,
+                                   class_number ? "for K classes numbered 0..K-1 use --output softmax with K "
+                                                  "output units (the last of --layers)"
+                                                : "for real-valued labels use --output linear"));
+    }
 }
 
 void check_binary_labels(const Dataset& d) {

@@ -114,6 +114,7 @@ class Model {
   std::int64_t epochs = 0;   // epochs completed
   std::int64_t batch_size = 0;  // the mini-batch size it was trained with (0: full batch)
   std::uint64_t seed = 1;    // initialization, shuffles and the dev split
+  double dev_ratio = 0;      // the fraction of the data held out as a dev set (the CLI's --dev-ratio)
   std::optional<Normalizer> normalization;  // applied to the features' data
   std::optional<ModelSpec> spec;  // the MLP spec the model was built from, if any
 

@@ -1,5 +1,6 @@
 #include "dagrad/models/model_file.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -92,6 +93,7 @@ Json meta_json(const Model& m) {
   j["epochs"] = m.epochs;
   j["batch_size"] = m.batch_size;
   j["seed"] = m.seed;
+  j["dev_ratio"] = m.dev_ratio;
   j["normalization"] = m.normalization.has_value();
   if (m.spec) j["spec"] = spec_json(*m.spec);
   j["values"] = m.value_names();
@@ -269,6 +271,13 @@ void save_model(const Model& model, const std::filesystem::path& path) {
 }
 
 Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view origin) try {
+  // A data file or anything else that is not a zip archive (whose first
+  // bytes are "PK"): say what the file is not, before any zip detail.
+  if (bytes.size() < 2 || bytes[0] != 'P' || bytes[1] != 'K')
+    throw InputError(fmt::format("{}: not a dagrad model file (one is a zip archive written by dagrad train --save "
+                                 "FILE.dagrad; this file starts with \"{}\")", origin,
+                                 excerpt(std::string_view(reinterpret_cast<const char*>(bytes.data()),
+                                                          std::min<std::size_t>(bytes.size(), 24)))));
   const io::ZipArchive a = io::read_checked_zip(bytes, origin, tag, model_format_version, true);
   const Json meta = [&] {
     try {
@@ -322,6 +331,10 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   const Json& seed = r.at(meta, "seed", "seed");
   if (!seed.is_number_unsigned()) r.bad("seed", "an unsigned integer");
   m.seed = seed.get<std::uint64_t>();
+  if (meta.contains("dev_ratio")) {  // absent in files written before it was stored: none
+    m.dev_ratio = r.num(meta, "dev_ratio", "dev_ratio");
+    if (!(m.dev_ratio >= 0 && m.dev_ratio < 1)) r.bad("dev_ratio", "a number in [0, 1)");
+  }
   if (meta.contains("spec")) m.spec = read_spec(r, meta.at("spec"));
   if (meta.contains("optimizer")) {
     const train::OptimizerConfig config = read_optimizer(r, meta.at("optimizer"));

@@ -57,7 +57,7 @@ struct Value {
 
 // The parameter a tensor became, and how it is read: a tensor is one
 // parameter, so a second use that needs another layout is refused.
-enum class Use { weight, weight_transposed, vector };
+enum class Use { weight, weight_transposed, vector, fixed };  // fixed: a vector never trained
 struct Param {
   Expr expr;
   Use use;
@@ -117,7 +117,8 @@ class Importer {
   const std::string& name_of(const Value& c) const { return tensor_names_.at(c.tensor); }
   Expr parameter(const ox::NodeProto& n, const Value& c, Shape shape, std::string notes_name, Use use,
                  double scale);
-  Expr vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name, double scale = 1.0);
+  Expr vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name, double scale = 1.0,
+                    Use use = Use::vector);
   Expr layer_product(const ox::NodeProto& n, Expr A, const Value& B, bool b_is_w, double alpha);
   void name_layer_output(Expr e, const ox::NodeProto& n, const std::string& notes_name);
   bool is_last_z(Expr e) const { return last_z_.valid() && e.id == last_z_.id; }
@@ -411,19 +412,19 @@ Expr Importer::parameter(const ox::NodeProto& n, const Value& c, Shape shape, st
       fresh(kept_.contains(tname) ? tname : !dagrad_file_ && !notes_name.empty() ? notes_name : tname);
   Expr p = model_.graph().param(name, shape);
   params_by_tensor_[c.tensor] = {p, use, scale};
-  params_.push_back(p);
+  if (use != Use::fixed) params_.push_back(p);  // a fixed one keeps its value: never trained
   param_values_.emplace_back(name, std::move(m));
   return p;
 }
 
 // A constant of rank >= 1 read against a batch: [k], [1, k] or [1] as (k x 1).
-Expr Importer::vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name, double scale) {
+Expr Importer::vector_param(const ox::NodeProto& n, const Value& c, std::string notes_name, double scale, Use use) {
   const auto& d = c.dims;
   const bool vec = d.size() == 1 || (d.size() == 2 && d[0] == 1);
   if (!vec || d.back() < 1)
     bad_node(n, fmt::format("constant '{}' has shape [{}], which does not broadcast over the batch "
                             "as [k] or [1, k]", name_of(c), fmt::join(d, ", ")));
-  return parameter(n, c, {d.back(), 1}, std::move(notes_name), Use::vector, scale);
+  return parameter(n, c, {d.back(), 1}, std::move(notes_name), use, scale);
 }
 
 // Z = alpha W A for a layer: B is W (b_is_w: Gemm with transB = 1) or W^T.
@@ -608,7 +609,13 @@ void Importer::arithmetic(const ox::NodeProto& n) {
   auto operand = [&](const Value& v, int k) -> Expr {
     if (v.kind == Value::Kind::samples) return v.expr;
     if (v.dims.empty()) return model_.graph().constant(scalar_of(n, k), {1, 1});
-    return vector_param(n, v, closes_layer ? fmt::format("b{}", layer_) : "");
+    // A bias closing a layer is trained; a per-feature constant of Sub, Mul,
+    // Div or Pow (a scale, a shift, an exponent) was fixed in the source
+    // model and stays fixed: a param node outside the model's params. In
+    // dagrad's own files every vector is a parameter (its constants are
+    // scalars).
+    return vector_param(n, v, closes_layer ? fmt::format("b{}", layer_) : "", 1.0,
+                        op == "Add" || dagrad_file_ ? Use::vector : Use::fixed);
   };
   Expr z;
   if (op == "Add" && (scalar_a || scalar_b)) {

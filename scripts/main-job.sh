@@ -7,6 +7,7 @@
 #   flower.dagrad       the trained model: graph, parameters, optimizer state
 #                       (numpy.load reads its arrays, W1.npy ..., as an .npz)
 #   eval.txt            dagrad eval of the saved model
+#   features.csv        planar.csv without its label column: the new data predict reads
 #   predictions.csv     the saved model's P(y = 1) for every sample
 #   cost.svg/.png       the cost curve
 #   boundary.svg/.png   the decision boundary over the data

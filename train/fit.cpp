@@ -25,12 +25,18 @@ std::size_t bytes_of(const runtime::Tensor& t) {
 }
 
 void check_options(const FitOptions& o, std::int64_t m) {
-  if ((o.iterations > 0) == (o.epochs > 0))
-    throw InputError(fmt::format("give exactly one of --iters ({}) and --epochs ({})",
+  // Named as a C++ caller sets them, with the CLI's flag beside.
+  if (o.iterations < 0 || o.epochs < 0)
+    throw InputError(fmt::format("FitOptions::iterations ({}) and epochs ({}) must be >= 0 (--iters, --epochs)",
                                  o.iterations, o.epochs));
-  if (o.iterations < 0 || o.epochs < 0) throw InputError("--iters/--epochs must be positive");
-  if (o.batch_size < 0) throw InputError(fmt::format("--batch-size {} must be >= 1", o.batch_size));
-  if (o.patience < 0) throw InputError(fmt::format("--patience {} must be >= 0", o.patience));
+  if ((o.iterations > 0) == (o.epochs > 0))
+    throw InputError(fmt::format("FitOptions: set exactly one of iterations ({}) and epochs ({}) "
+                                 "(--iters or --epochs)", o.iterations, o.epochs));
+  if (o.batch_size < 0)
+    throw InputError(fmt::format("FitOptions::batch_size (--batch-size) {} must be >= 1, or 0 for the full batch",
+                                 o.batch_size));
+  if (o.patience < 0)
+    throw InputError(fmt::format("FitOptions::patience (--patience) {} must be >= 0", o.patience));
   if (m < 1) throw InputError("the training set has no samples");
   o.optimizer.validate();
 }
@@ -146,7 +152,7 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   B_ = batches_->batch_size();
   per_epoch_ = batches_->per_epoch();
   if (o.epochs > std::numeric_limits<std::int64_t>::max() / per_epoch_)
-    throw InputError(fmt::format("--epochs {} of {} mini-batches each is more updates than an int64 counts",
+    throw InputError(fmt::format("FitOptions::epochs (--epochs) {} of {} mini-batches each is more updates than an int64 counts",
                                  o.epochs, per_epoch_));
   total_ = o.iterations > 0 ? o.iterations : o.epochs * per_epoch_;
   // The cost of every update is kept (FitResult::costs): refuse a count
@@ -177,7 +183,11 @@ Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Datas
   r_.costs.reserve(static_cast<std::size_t>(left));
   r_.epoch_costs.reserve(static_cast<std::size_t>(left / per_epoch_ + 1));
   r_.dev_costs.reserve(static_cast<std::size_t>(left / check_every_ + 2));
-  if (o.out && o.progress && left > 0)
+  // NOTE: under mpirun every process's stdout is a pseudo-terminal that
+  // Open MPI forwards, even into a redirected log: isatty says nothing
+  // there, so a launched process never draws the bar (its \r and ESC[K
+  // would land in the log). The "Cost after ..." lines still print.
+  if (o.out && o.progress && left > 0 && !dist::launched_by_mpi())
     bar_ = std::make_unique<viz::ProgressBar>(left, o.out);
 }
 

@@ -406,6 +406,29 @@ void draw_regions(SvgDocument& svg, const Box& b, const std::vector<char>& cls, 
   svg.end_group();
 }
 
+// The key, in one row above the title: each point colour
+// and region colour with what it means.
+void draw_boundary_legend(SvgDocument& svg, const Box& b, double y, const BoundaryPlotOptions& o) {
+  svg.begin_group(svg_attr("class", "legend"));
+  const std::pair<std::string_view, std::string_view> points[] = {{o.point_color0, "label 0"},
+                                                                   {o.point_color1, "label 1"}};
+  const std::pair<std::string_view, std::string_view> regions[] = {{o.region_color0, "predicted 0 (P <= 0.5)"},
+                                                                    {o.region_color1, "predicted 1 (P > 0.5)"}};
+  const TextStyle small{11.0, "start"};  // alphabetic baseline, 4 px below the marks' centre
+  double x = b.left;
+  for (const auto& [colour, what] : points) {
+    svg.circle(x + 5, y, 4, colour, {"#222222", 0.5});
+    svg.text(x + 13, y + 4, what, small);
+    x += 70;
+  }
+  for (const auto& [colour, what] : regions) {
+    svg.rect(x, y - 6, 12, 12, colour, svg_attr("stroke", "#999999"));
+    svg.text(x + 17, y + 4, what, small);
+    x += 150;
+  }
+  svg.end_group();
+}
+
 }  // namespace
 
 void write_boundary_plot(const std::string& path, std::span<const double> x1,
@@ -435,6 +458,7 @@ void write_boundary_plot(const std::string& path, std::span<const double> x1,
   }
   svg.end_group();
   draw_axes(svg, ax);
+  draw_boundary_legend(svg, ax.box, ax.box.top - 42, options);  // above the title
   write_figure(path, svg.str());
 }
 

@@ -131,3 +131,16 @@ TEST_CASE("names: .named() sets the node's name and find() returns it", "[dsl]")
   CHECK(*g.find("A1") == A.id);
   CHECK(g.describe(A.id) == "A1");
 }
+
+TEST_CASE("a shape error names an unnamed operand by what it computes from the user's nodes", "[graph][dsl]") {
+  Graph g(DType::f64);
+  Expr X = g.input("X", {2, m_dim});
+  Expr W1 = g.param("W1", {4, 2}), b1 = g.param("b1", {4, 1}), W2 = g.param("W2", {1, 3});
+  Expr Z1 = W1 * X + b1;  // unnamed: described as add(matmul(W1, X), b1), not %5
+  CHECK(g.describe(Z1.id) == "add(matmul(W1, X), b1)");
+  CHECK_THROWS_WITH(W2 * Z1, Catch::Contains("W2 (1x3)") && Catch::Contains("add(matmul(W1, X), b1) (4xm)") &&
+                                 !Catch::Contains("%"));
+  // Deeper than two levels: the id and op.
+  Expr deep = tanh(tanh(tanh(W1 * X)));
+  CHECK(g.describe(deep.id).find("tanh(tanh(%") == 0);
+}

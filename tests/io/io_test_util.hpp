@@ -1,5 +1,6 @@
 // Helpers shared by the io tests: a scratch directory, raw file bytes, and
-// /usr/bin/python3 + numpy for cross-checks (tests skip with a WARN without it).
+// /usr/bin/python3 + numpy for cross-checks (without it a test skips, or fails
+// under CI=true: tests/support/dependency.hpp).
 #pragma once
 
 #include <catch2/catch.hpp>

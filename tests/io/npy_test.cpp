@@ -5,6 +5,7 @@
 
 #include "dagrad/io/npy.hpp"
 #include "tests/io/io_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 using namespace dagrad::io;
@@ -143,7 +144,7 @@ TEST_CASE("npy errors name the file and the byte offset", "[io]") {
 
 TEST_CASE("npy file written by dagrad is read by numpy", "[io]") {
   if (!test::have_numpy()) {
-    WARN("numpy not available under /usr/bin/python3: skipping the numpy cross-check");
+    dagrad::support::missing_dependency("numpy (python3-numpy)", "the numpy cross-check");
     return;
   }
   TempDir dir;

@@ -1,5 +1,6 @@
 #include "dagrad/io/npz.hpp"
 #include "tests/io/io_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 using namespace dagrad::io;
@@ -35,7 +36,7 @@ TEST_CASE("npz round-trips f32 and f64 arrays, stored and deflated", "[io]") {
 
 TEST_CASE("numpy reads dagrad's npz and dagrad reads np.savez and np.savez_compressed", "[io]") {
   if (!test::have_numpy()) {
-    WARN("numpy not available under /usr/bin/python3: skipping the numpy cross-check");
+    dagrad::support::missing_dependency("numpy (python3-numpy)", "the numpy cross-check");
     return;
   }
   TempDir dir;

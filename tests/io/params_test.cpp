@@ -3,6 +3,7 @@
 #include "dagrad/io/params.hpp"
 #include "dagrad/io/zip.hpp"
 #include "tests/io/io_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 using namespace dagrad::io;
@@ -47,7 +48,7 @@ TEST_CASE("params round-trip exactly as f64 and as f32", "[io]") {
 
 TEST_CASE("numpy loads dagrad params and dagrad loads numpy's savez files", "[io]") {
   if (!test::have_numpy()) {
-    WARN("numpy not available under /usr/bin/python3: skipping the numpy cross-check");
+    dagrad::support::missing_dependency("numpy (python3-numpy)", "the numpy cross-check");
     return;
   }
   TempDir dir;

@@ -13,6 +13,7 @@
 #include "dagrad/io/h5.hpp"
 #include "dagrad/io/npy.hpp"
 #include "tests/io/io_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 using namespace dagrad::io;
@@ -111,7 +112,7 @@ TEST_CASE(".npy shards read the sample rows or columns, C or Fortran order", "[i
   REQUIRE(s.samples() == 3);
   CHECK(s.X(2, 1) == value(5, 2));
   if (!test::have_numpy()) {
-    WARN("python3 with numpy not found: Fortran-order .npy shards not checked");
+    dagrad::support::missing_dependency("numpy (python3-numpy)", "the Fortran-order .npy shards");
     return;
   }
   REQUIRE(test::run_python(dir.path(), R"(

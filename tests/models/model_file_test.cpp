@@ -187,6 +187,12 @@ TEST_CASE("a damaged model file is refused, naming the file", "[models]") {
       CHECK_THROWS_AS(models::model_from_bytes(cut, "m.dagrad"), InputError);
     }
   }
+  SECTION("a data file given as the model says it is no model file, not a zip detail") {
+    io::test::put_text(dir / "d.csv", "x1,x2,label\n0.5,0.25,1\n");
+    CHECK_THROWS_WITH(models::load_model(dir / "d.csv"),
+                      Catch::Contains("d.csv: not a dagrad model file") && Catch::Contains("starts with \"x1,x2,label") &&
+                          !Catch::Contains("zip archive at byte"));
+  }
   SECTION("a parameter file is not a model") {
     io::save_params(dir / "p.npz", train::params_of(m), DType::f64);
     CHECK_THROWS_WITH(models::load_model(dir / "p.npz"),

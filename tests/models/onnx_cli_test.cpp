@@ -13,6 +13,7 @@
 #include "tests/io/io_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 #include "tests/train/train_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 using robustness::CliResult;
@@ -55,7 +56,7 @@ TEST_CASE("dagrad export, import, predict: the same predictions", "[onnx][cli]")
   if (!models::onnx_available()) {
     io::test::TempDir dir;
     refused(dir, {"import", "m.onnx", "-o", "m.dagrad"});
-    WARN("this build has no ONNX: only the refusal is tested");
+    dagrad::support::missing_dependency("libonnx (libonnx-dev)", "every check but the refusal");
     return;
   }
   io::test::TempDir dir;
@@ -76,7 +77,10 @@ TEST_CASE("dagrad export, import, predict: the same predictions", "[onnx][cli]")
 }
 
 TEST_CASE("an imported model is checked, drawn, explained and fine-tuned like any other", "[onnx][cli]") {
-  if (!models::onnx_available()) return;
+  if (!models::onnx_available()) {
+    dagrad::support::missing_dependency("libonnx (libonnx-dev)", "this test");
+    return;
+  }
   io::test::TempDir dir;
   train_model(dir);
   ok(dir, {"export", "--model", "m.dagrad", "-o", "m.onnx"});
@@ -99,7 +103,10 @@ TEST_CASE("an imported model is checked, drawn, explained and fine-tuned like an
 }
 
 TEST_CASE("dagrad export and import refuse with exit 2 and one line naming the fault", "[onnx][cli]") {
-  if (!models::onnx_available()) return;
+  if (!models::onnx_available()) {
+    dagrad::support::missing_dependency("libonnx (libonnx-dev)", "this test");
+    return;
+  }
   io::test::TempDir dir;
   {  // an output ONNX cannot hold: relu's derivative mask
     models::Model m = models::build_mlp(small_spec(), DType::f64);

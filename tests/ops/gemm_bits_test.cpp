@@ -17,6 +17,7 @@
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "tests/ops/op_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 
@@ -257,7 +258,7 @@ TEST_CASE("OpenBLAS products have the same bits on 1, 2 and 3 threads", "[ops][g
 
 TEST_CASE("oneDNN products have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
   if (!ops::onednn_built()) {
-    WARN("this build has no oneDNN: nothing to check");
+    dagrad::support::missing_dependency("oneDNN (libdnnl-dev)", "the oneDNN bits check");
     return;
   }
   check_all_cases(ops::GemmMode::onednn);

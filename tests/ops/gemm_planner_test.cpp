@@ -10,6 +10,7 @@
 #include "tests/ops/op_test_util.hpp"
 #include "tests/robustness/cli_run.hpp"
 #include "tests/io/io_test_util.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 using namespace dagrad::test;
@@ -85,7 +86,7 @@ TEST_CASE("oneDNN pinned: every transpose, alpha and beta agree with a triple lo
   if (!ops::onednn_built()) {
     test::GemmModeGuard guard;
     CHECK_THROWS_AS(ops::set_gemm_mode(ops::GemmMode::onednn), InputError);
-    WARN("this build has no oneDNN: only the refusal of --gemm onednn is checked");
+    dagrad::support::missing_dependency("oneDNN (libdnnl-dev)", "every check but the refusal of --gemm onednn");
     return;
   }
   test::GemmModeGuard guard;

@@ -127,12 +127,15 @@ void check_f64(const Case& c, std::int64_t iterations = 12) {
     INFO("cost " << i);
     CHECK(std::abs(a.costs[i] - b.costs[i]) <= 1e-12 * std::max(1.0, std::abs(b.costs[i])));
   }
-  for (std::size_t p = 0; p < a.params.size(); ++p)
+  REQUIRE(a.params.size() == b.params.size());
+  for (std::size_t p = 0; p < a.params.size(); ++p) {
+    REQUIRE(a.params[p].size() == b.params[p].size());
     for (std::size_t i = 0; i < a.params[p].size(); ++i) {
       INFO("param " << p << " element " << i);
       const double x = a.params[p][i], y = b.params[p][i];
       CHECK(std::abs(x - y) <= 1e-12 * std::max(1.0, std::abs(y)));
     }
+  }
 }
 
 }  // namespace
@@ -190,14 +193,19 @@ TEST_CASE("a fused f32 step agrees with the unfused one within 64 ulps", "[passe
       const Run b = train_run(c, DType::f32, d, 1, false);
       REQUIRE(fused);
       const double ulp = std::ldexp(1.0, -23);
+      REQUIRE(a.costs.size() == 1);
+      REQUIRE(b.costs.size() == 1);
       CHECK(std::abs(a.costs[0] - b.costs[0]) <= 64 * ulp * std::abs(b.costs[0]));
-      for (std::size_t p = 0; p < a.params.size(); ++p)
+      REQUIRE(a.params.size() == b.params.size());
+      for (std::size_t p = 0; p < a.params.size(); ++p) {
+        REQUIRE(a.params[p].size() == b.params[p].size());
         for (std::size_t i = 0; i < a.params[p].size(); ++i) {
           INFO("param " << p << " element " << i << ": " << a.params[p][i] << " vs "
                         << b.params[p][i]);
           const double y = b.params[p][i];
           CHECK(std::abs(a.params[p][i] - y) <= 64 * ulp * std::max(std::abs(y), 0.01));
         }
+      }
     }
 }
 
@@ -212,11 +220,18 @@ TEST_CASE("a fused step gives the same bits with 1 and 2 threads", "[passes][fus
   for (int t : {1, 2}) {
     runtime::set_threads(t);
     models::Model m = model_of(c, DType::f32);
+    // The plan fit compiles holds a fused_net node, or this test compares
+    // the unfused loops instead of the fused kernel.
+    models::Model probe = model_of(c, DType::f32);
+    probe.minimize(options(c, 3, true).optimizer);
+    REQUIRE(has_fused_net(probe, d.samples()));
     const auto r = train::fit(m, d, nullptr, options(c, 3, true));
     for (Expr p : m.params()) runs[t - 1].params.push_back(m.value(p.name()).to_matrix().values);
     runs[t - 1].costs = r.costs;
   }
   runtime::set_threads(saved);
+  REQUIRE(runs[0].costs.size() == 3);
+  REQUIRE(runs[0].params.size() == 6);  // W1 b1 W2 b2 W3 b3
   CHECK(runs[0].costs == runs[1].costs);
   CHECK(runs[0].params == runs[1].params);
 }

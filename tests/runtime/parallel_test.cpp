@@ -14,6 +14,7 @@
 #include "dagrad/ops/parallel.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/dependency.hpp"
 
 extern "C" int openblas_get_parallel(void);
 
@@ -196,7 +197,10 @@ TEST_CASE("a two-thread training step allocates nothing after the first", "[runt
 // heap allocation per GEMM call at two threads or more (none at one thread).
 // dagrad's own code adds none: every allocation is one of those.
 TEST_CASE("with oneDNN's GEMMs, the only allocations per step are oneDNN's own", "[runtime]") {
-  if (!ops::onednn_built()) return;
+  if (!ops::onednn_built()) {
+    dagrad::support::missing_dependency("oneDNN (libdnnl-dev)", "this test");
+    return;
+  }
   const auto [one, one_calls] = step_allocations(ops::GemmMode::onednn, 1);
   CHECK(one_calls > 0);
   CHECK(one == 0);

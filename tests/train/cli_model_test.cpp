@@ -62,10 +62,67 @@ TEST_CASE("dagrad train: 40 epochs, or 20 then --resume to 40, write the same fi
   const Ran resumed = train("train --resume half.dagrad --data d.csv --epochs 40 --save rest.dagrad");
   CHECK(io::test::file_bytes(dir / "rest.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
   CHECK(models::load_model(dir / "rest.dagrad").epochs == 40);
-  // A resumed model already past the total trains no further.
-  train("train --resume rest.dagrad --data d.csv --epochs 40 --save same.dagrad");
-  CHECK(io::test::file_bytes(dir / "same.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  // A total the model has reached would train nothing: refused, nothing written.
+  for (const char* total : {"--epochs 40", "--epochs 12", "--iters 3"}) {
+    const Ran r = dagrad_cli(dir.path(), fmt::format("train --resume rest.dagrad --data d.csv {} --save same.dagrad", total));
+    INFO(total << "\n" << r.out);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.out, Catch::Contains(total) && Catch::Contains("rest.dagrad has already") &&
+                          Catch::Contains("give more than"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "same.dagrad"));
   (void)resumed;
+}
+
+TEST_CASE("dagrad train --resume holds out the dev samples the model was trained without", "[train][cli]") {
+  io::test::TempDir dir;
+  train::write_csv(test::tiny_moons(60), dir / "d.csv");
+  auto run = [&](const std::string& args, int code = 0) {
+    const Ran r = dagrad_cli(dir.path(), args);
+    INFO(args << "\n" << r.out);
+    REQUIRE(r.code == code);
+    return r;
+  };
+  const std::string dev = "--dev-ratio 0.25 --patience 50";
+  run(fmt::format("train --data d.csv {} {} {} --epochs 12 --save full.dagrad", spec, fit, dev));
+  run(fmt::format("train --data d.csv {} {} {} --epochs 6 --save half.dagrad", spec, fit, dev));
+  CHECK(models::load_model(dir / "half.dagrad").dev_ratio == 0.25);
+  // Without --dev-ratio the file's split goes on: the bytes of one run.
+  const Ran rest = run("train --resume half.dagrad --data d.csv --epochs 12 --save rest.dagrad");
+  CHECK_THAT(rest.out, Catch::Contains("Dev accuracy"));
+  CHECK(io::test::file_bytes(dir / "rest.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  // The same value again is fine (early stopping needs it named).
+  run("train --resume half.dagrad --data d.csv --epochs 12 --dev-ratio 0.25 --patience 50 --save again.dagrad");
+  CHECK(io::test::file_bytes(dir / "again.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  // Another split is refused, naming the flag and the file's value.
+  const Ran other = run("train --resume half.dagrad --data d.csv --epochs 12 --dev-ratio 0.5 --save x.dagrad", 2);
+  CHECK_THAT(other.out, Catch::Contains("--dev-ratio 0.5") && Catch::Contains("dev ratio 0.25"));
+  run(fmt::format("train --data d.csv {} {} --epochs 2 --save all.dagrad", spec, fit));
+  const Ran none = run("train --resume all.dagrad --data d.csv --epochs 4 --dev-ratio 0.2 --save x.dagrad", 2);
+  CHECK_THAT(none.out, Catch::Contains("every sample"));
+  CHECK_FALSE(std::filesystem::exists(dir / "x.dagrad"));
+}
+
+TEST_CASE("a model never trained here takes any batch size; a full batch is never called 0", "[train][cli]") {
+  io::test::TempDir dir;
+  train::write_csv(test::tiny_moons(40), dir / "d.csv");
+  models::ModelSpec s;
+  s.layers = {2, 5, 1};
+  models::Model fresh = models::build_mlp(s);  // as saved from C++, or imported: steps 0
+  fresh.init_params(3);
+  models::save_model(fresh, dir / "fresh.dagrad");
+  const Ran mini = dagrad_cli(dir.path(), "train --resume fresh.dagrad --data d.csv --iters 6 --batch-size 16 "
+                                          "--dev-ratio 0.25 --print-every 0 --save tuned.dagrad");
+  INFO(mini.out);
+  REQUIRE(mini.code == 0);
+  const models::Model tuned = models::load_model(dir / "tuned.dagrad");
+  CHECK(tuned.batch_size == 16);
+  CHECK(tuned.dev_ratio == 0.25);
+  REQUIRE(dagrad_cli(dir.path(), "train --data d.csv --layers 2,5,1 --iters 3 --print-every 0 --save full.dagrad").code == 0);
+  const Ran r = dagrad_cli(dir.path(), "train --resume full.dagrad --data d.csv --iters 6 --batch-size 16 --save x.dagrad");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("--batch-size 16") && Catch::Contains("full batch"));
+  CHECK_THAT(r.out, !Catch::Contains(" 0 "));
 }
 
 TEST_CASE("dagrad eval and predict need only the model file", "[train][cli]") {
@@ -200,4 +257,21 @@ TEST_CASE("dagrad train --graph trains a graph saved from C++ and saves it as a 
   const Ran bad = dagrad_cli(dir.path(), "train --graph res.json --data d.csv --epochs 2 --hidden tanh");
   CHECK(bad.code == 2);
   CHECK_THAT(bad.out, Catch::Contains("--hidden"));
+}
+
+TEST_CASE("dot --model draws the model's input normalization, feeding X", "[train][cli]") {
+  io::test::TempDir dir;
+  train::write_csv(test::tiny_moons(30), dir / "d.csv");
+  REQUIRE(dagrad_cli(dir.path(), "train --data d.csv --layers 2,3,1 --iters 2 --normalize --print-every 0 "
+                                 "--save n.dagrad").code == 0);
+  REQUIRE(dagrad_cli(dir.path(), "train --data d.csv --layers 2,3,1 --iters 2 --print-every 0 --save p.dagrad").code == 0);
+  const Ran n = dagrad_cli(dir.path(), "dot --model n.dagrad");
+  REQUIRE(n.code == 0);
+  const models::Model m = models::load_model(dir / "n.dagrad");
+  const std::string x = fmt::format("n{}", m.features().id);
+  CHECK_THAT(n.out, Catch::Contains("X = (X_raw - mu) / sigma") && Catch::Contains("2 x 1") &&
+                        Catch::Contains("norm -> " + x + " ") && Catch::Contains("  " + x + ";"));
+  const Ran p = dagrad_cli(dir.path(), "dot --model p.dagrad");
+  REQUIRE(p.code == 0);
+  CHECK_THAT(p.out, !Catch::Contains("norm"));
 }

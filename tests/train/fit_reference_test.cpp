@@ -1,13 +1,18 @@
 // Whole training runs of train::fit against a training loop written here in
 // plain loops, in f64, from the notes' formulas: forward, cost, backward and
-// the optimizer's update, step after step, with learning-rate decay,
-// L2, and mini-batches with a partial last batch. Every parameter and every
-// recorded cost must agree to 1e-12 (relative to max(1, |value|)).
+// the optimizer's update, step after step, with learning-rate decay, L2,
+// inverted dropout, tanh, relu, leaky relu and sigmoid hidden units, the
+// sigmoid + cross-entropy, softmax + categorical cross-entropy and linear +
+// squared-error outputs, and mini-batches with a partial last batch. Every
+// parameter and every recorded cost must agree to 1e-12 (relative to
+// max(1, |value|)), with the graph optimizations on (these nets are narrow:
+// the fused_net kernel, passes/fuse_net.cpp) and off (the op-by-op plan).
 // Also: a whole run gives the same bits with 1 and with 2 threads (f64), and
 // with 1, 2 and 3 in f32 and f64, full and mini-batches, fused or not.
 //
-// The only thing taken from dagrad is which samples make each mini-batch
-// (reference_batches below), since that is a choice, not a formula.
+// The only things taken from dagrad are which samples make each mini-batch
+// (reference_batches below) and which units a dropout mask keeps
+// (reference_keeps), since those are choices, not formulas.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -16,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "dagrad/ops/dropout_bits.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/models/model.hpp"
@@ -29,14 +35,23 @@ using Vec = std::vector<double>;
 
 // ---- the data and the start ---------------------------------------------------
 
-io::Dataset data_set(std::int64_t n0, std::int64_t m) {
+// Labels: 0/1 for a sigmoid output, a class number 0..K-1 for softmax (fit
+// makes them one-hot), K real values for a linear output.
+io::Dataset data_set(std::int64_t n0, std::int64_t m, models::Output out = models::Output::sigmoid,
+                     std::int64_t K = 1) {
   io::Dataset d;
   d.origin = "reference";
   d.X = io::Matrix({n0, m});
-  d.Y = io::Matrix({1, m});
+  d.Y = io::Matrix({out == models::Output::linear ? K : 1, m});
   for (std::int64_t i = 0; i < m; ++i) {
     for (std::int64_t k = 0; k < n0; ++k) d.X(k, i) = std::sin(1.3 * double(i + 1) + 0.7 * double(k)) * (1.0 + 0.1 * double(k));
-    d.Y(0, i) = (i * 7 + 3) % 5 < 2 ? 1.0 : 0.0;
+    switch (out) {
+      case models::Output::sigmoid: d.Y(0, i) = (i * 7 + 3) % 5 < 2 ? 1.0 : 0.0; break;
+      case models::Output::softmax: d.Y(0, i) = double((i * 5 + 1) % K); break;
+      case models::Output::linear:
+        for (std::int64_t k = 0; k < K; ++k) d.Y(k, i) = 0.8 * d.X(0, i) - 0.3 * double(k) + 0.1 * std::cos(double(i));
+        break;
+    }
   }
   return d;
 }
@@ -78,7 +93,12 @@ struct Setup {
   train::OptimizerKind optimizer = train::OptimizerKind::gd;
   double lr = 0.1, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, decay = 0, l2 = 0;
   std::int64_t iterations = 0, epochs = 0, batch = 0;  // batch 0: full batch
-  std::uint64_t seed = 5;
+  std::uint64_t seed = 5;                               // the model's: mini-batch shuffles
+  models::Output output = models::Output::sigmoid;
+  double keep_prob = 1.0;                               // every hidden layer
+  double slope = 0.01;                                  // leaky relu
+  std::uint64_t mask_seed = 7;                          // ModelSpec::seed: dropout masks
+  bool fused = true;                                    // the graph optimizations on or off
 };
 
 // The samples of every mini-batch of every epoch, in the order fit visits
@@ -101,44 +121,129 @@ std::vector<std::vector<std::vector<std::int64_t>>> reference_batches(std::int64
   return out;
 }
 
-double g_of(models::Activation a, double z) { return a == models::Activation::tanh ? std::tanh(z) : (z > 0 ? z : 0.0); }
-double dg_of(models::Activation a, double z, double y) {
-  return a == models::Activation::tanh ? 1.0 - y * y : (z > 0 ? 1.0 : 0.0);
+// Whether the dropout mask of hidden layer l (1-based) keeps unit r of data
+// set sample `sample` at update `step` (0-based). NOTE: the one place that
+// knows how dagrad draws masks (models/mlp.cpp's mask seed, Philox words as
+// ops/dropout_bits.hpp lays them out, the model's step count before the
+// update); when that changes, change this helper alone.
+bool reference_keeps(const Setup& s, std::size_t l, std::size_t r, std::int64_t sample, std::int64_t step) {
+  const ops::DropoutKey key = ops::dropout_key(s.mask_seed * 1000003u + l, static_cast<std::uint64_t>(step));
+  const auto words = ops::dropout_words(key, static_cast<std::uint64_t>(sample), static_cast<std::int64_t>(r / 4));
+  return words[r % 4] < ops::dropout_threshold(s.keep_prob);
 }
 
-// One forward and backward pass over the columns `cols`: the cost J and the
-// gradients dW, db (the notes' formulas, with L2 on the W).
+// g(z) and g'(z), the latter from z and y = g(z).
+double g_of(const Setup& s, double z) {
+  switch (s.hidden) {
+    case models::Activation::tanh: return std::tanh(z);
+    case models::Activation::sigmoid: return 1.0 / (1.0 + std::exp(-z));
+    case models::Activation::relu: return z > 0 ? z : 0.0;
+    case models::Activation::leaky_relu: return z > 0 ? z : s.slope * z;
+  }
+  return 0;
+}
+double dg_of(const Setup& s, double z, double y) {
+  switch (s.hidden) {
+    case models::Activation::tanh: return 1.0 - y * y;
+    case models::Activation::sigmoid: return y * (1.0 - y);
+    case models::Activation::relu: return z > 0 ? 1.0 : 0.0;
+    case models::Activation::leaky_relu: return z > 0 ? 1.0 : s.slope;
+  }
+  return 0;
+}
+
+// The output layer's A[L] from Z[L] (K x mb), its cost summed over the
+// samples (before the 1/mb), and the targets Y (K x mb).
+//   sigmoid: a = 1/(1+e^-z),  J_j = softplus(z) - y z   (the cross-entropy, from z)
+//   softmax: a_k = e^z_k / sum_i e^z_i,  J_j = -sum_k y_k log a_k, y one-hot
+//   linear:  a = z,  J_j = 1/2 sum_k (a_k - y_k)^2
+// Each makes dJ/dZ[L] = 1/mb (A[L] - Y).
+double output_layer(const Setup& s, const std::vector<Vec>& Z, const io::Dataset& d,
+                    const std::vector<std::int64_t>& cols, std::vector<Vec>& A, std::vector<Vec>& Y) {
+  const std::size_t K = Z.size(), mb = cols.size();
+  A.assign(K, Vec(mb));
+  Y.assign(K, Vec(mb, 0.0));
+  double J = 0;
+  for (std::size_t j = 0; j < mb; ++j) {
+    switch (s.output) {
+      case models::Output::sigmoid: {
+        const double z = Z[0][j], y = d.Y(0, cols[j]);
+        A[0][j] = 1.0 / (1.0 + std::exp(-z));
+        Y[0][j] = y;
+        J += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
+        break;
+      }
+      case models::Output::softmax: {
+        double top = Z[0][j], sum = 0;
+        for (std::size_t k = 1; k < K; ++k) top = std::max(top, Z[k][j]);
+        for (std::size_t k = 0; k < K; ++k) sum += std::exp(Z[k][j] - top);
+        const auto label = static_cast<std::size_t>(d.Y(0, cols[j]));
+        for (std::size_t k = 0; k < K; ++k) A[k][j] = std::exp(Z[k][j] - top) / sum;
+        Y[label][j] = 1.0;
+        J -= Z[label][j] - top - std::log(sum);  // -log a_label
+        break;
+      }
+      case models::Output::linear:
+        for (std::size_t k = 0; k < K; ++k) {
+          A[k][j] = Z[k][j];
+          Y[k][j] = d.Y(std::int64_t(k), cols[j]);
+          J += 0.5 * (A[k][j] - Y[k][j]) * (A[k][j] - Y[k][j]);
+        }
+        break;
+    }
+  }
+  return J;
+}
+
+// One forward and backward pass over the columns `cols` at update `step`:
+// the cost J and the gradients dW, db (the notes' formulas, with L2 on the
+// W and inverted dropout after each hidden activation).
 double cost_and_gradients(const Setup& s, const Net& net, const io::Dataset& d, const std::vector<std::int64_t>& cols,
-                          Net& grad) {
+                          std::int64_t step, Net& grad) {
   const std::size_t L = net.W.size(), mb = cols.size();
-  std::vector<std::vector<Vec>> Z(L), A(L + 1);  // [layer][unit][sample]
-  A[0].assign(static_cast<std::size_t>(s.layers[0]), Vec(mb));
-  for (std::size_t k = 0; k < A[0].size(); ++k)
-    for (std::size_t j = 0; j < mb; ++j) A[0][k][j] = d.X(std::int64_t(k), cols[j]);
-  for (std::size_t l = 0; l < L; ++l) {
+  // [layer][unit][sample]: A[l] is the activation before dropout, Ad[l] the
+  // one the next layer reads (A[l] D[l] / keep_prob), D[l] the mask.
+  std::vector<std::vector<Vec>> Z(L), A(L + 1), Ad(L + 1), D(L + 1);
+  Ad[0].assign(static_cast<std::size_t>(s.layers[0]), Vec(mb));
+  for (std::size_t k = 0; k < Ad[0].size(); ++k)
+    for (std::size_t j = 0; j < mb; ++j) Ad[0][k][j] = d.X(std::int64_t(k), cols[j]);
+  for (std::size_t l = 0; l + 1 < L; ++l) {
     const std::size_t rows = static_cast<std::size_t>(s.layers[l + 1]), in = static_cast<std::size_t>(s.layers[l]);
     Z[l].assign(rows, Vec(mb));
     A[l + 1].assign(rows, Vec(mb));
+    Ad[l + 1].assign(rows, Vec(mb));
+    D[l + 1].assign(rows, Vec(mb, 1.0));
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t j = 0; j < mb; ++j) {
         double z = net.b[l][r];
-        for (std::size_t k = 0; k < in; ++k) z += net.W[l][r * in + k] * A[l][k][j];
+        for (std::size_t k = 0; k < in; ++k) z += net.W[l][r * in + k] * Ad[l][k][j];
         Z[l][r][j] = z;
-        A[l + 1][r][j] = l + 1 == L ? 1.0 / (1.0 + std::exp(-z)) : g_of(s.hidden, z);
+        A[l + 1][r][j] = g_of(s, z);
+        if (s.keep_prob < 1.0) D[l + 1][r][j] = reference_keeps(s, l + 1, r, cols[j], step) ? 1.0 : 0.0;
+        Ad[l + 1][r][j] = s.keep_prob < 1.0 ? A[l + 1][r][j] * D[l + 1][r][j] / s.keep_prob : A[l + 1][r][j];
       }
   }
-  // J = 1/mb sum softplus(z) - y z (the cross-entropy of sigmoid(z)), + lambda/(2 mb) sum ||W||^2
-  double J = 0, penalty = 0;
-  for (std::size_t j = 0; j < mb; ++j) {
-    const double z = Z[L - 1][0][j], y = d.Y(0, cols[j]);
-    J += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
+  {
+    const std::size_t l = L - 1, rows = static_cast<std::size_t>(s.layers[L]), in = static_cast<std::size_t>(s.layers[l]);
+    Z[l].assign(rows, Vec(mb));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = 0; j < mb; ++j) {
+        double z = net.b[l][r];
+        for (std::size_t k = 0; k < in; ++k) z += net.W[l][r * in + k] * Ad[l][k][j];
+        Z[l][r][j] = z;
+      }
   }
+  std::vector<Vec> Y;
+  // J = 1/mb sum_j J_j + lambda/(2 mb) sum ||W||^2
+  double J = output_layer(s, Z[L - 1], d, cols, A[L], Y), penalty = 0;
   for (const Vec& w : net.W)
     for (double v : w) penalty += v * v;
   J = J / double(mb) + s.l2 / (2.0 * double(mb)) * penalty;
-  // dZ[L] = A[L] - Y; dW = 1/mb dZ A^T + lambda/mb W; db = 1/mb sum dZ; dZ[l] = W^T dZ * g'(Z)
-  std::vector<Vec> dZ(1, Vec(mb));
-  for (std::size_t j = 0; j < mb; ++j) dZ[0][j] = A[L][0][j] - d.Y(0, cols[j]);
+  // dZ[L] = A[L] - Y; dW = 1/mb dZ A^T + lambda/mb W; db = 1/mb sum dZ;
+  // dA[l] = W^T dZ, times D[l] / keep_prob; dZ[l] = dA[l] * g'(Z[l])
+  std::vector<Vec> dZ(A[L].size(), Vec(mb));
+  for (std::size_t r = 0; r < dZ.size(); ++r)
+    for (std::size_t j = 0; j < mb; ++j) dZ[r][j] = A[L][r][j] - Y[r][j];
   grad = net;
   for (std::size_t l = L; l-- > 0;) {
     const std::size_t rows = dZ.size(), in = static_cast<std::size_t>(s.layers[l]);
@@ -148,7 +253,7 @@ double cost_and_gradients(const Setup& s, const Net& net, const io::Dataset& d, 
       grad.b[l][r] = db / double(mb);
       for (std::size_t k = 0; k < in; ++k) {
         double dw = 0;
-        for (std::size_t j = 0; j < mb; ++j) dw += dZ[r][j] * A[l][k][j];
+        for (std::size_t j = 0; j < mb; ++j) dw += dZ[r][j] * Ad[l][k][j];
         grad.W[l][r * in + k] = dw / double(mb) + s.l2 / double(mb) * net.W[l][r * in + k];
       }
     }
@@ -158,7 +263,8 @@ double cost_and_gradients(const Setup& s, const Net& net, const io::Dataset& d, 
       for (std::size_t j = 0; j < mb; ++j) {
         double da = 0;
         for (std::size_t r = 0; r < rows; ++r) da += net.W[l][r * in + k] * dZ[r][j];
-        prev[k][j] = da * dg_of(s.hidden, Z[l - 1][k][j], A[l][k][j]);
+        if (s.keep_prob < 1.0) da = da * D[l][k][j] / s.keep_prob;
+        prev[k][j] = da * dg_of(s, Z[l - 1][k][j], A[l][k][j]);
       }
     dZ = std::move(prev);
   }
@@ -217,7 +323,7 @@ Reference reference_run(const Setup& s, const io::Dataset& d) {
     const double lr = s.lr / (1.0 + s.decay * double(e));
     for (const auto& cols : batches[static_cast<std::size_t>(e)]) {
       Net grad;
-      r.costs.push_back(cost_and_gradients(s, r.net, d, cols, grad));
+      r.costs.push_back(cost_and_gradients(s, r.net, d, cols, t, grad));
       ++t;
       for (std::size_t l = 0; l < r.net.W.size(); ++l) {
         update(s, r.net.W[l], grad.W[l], mw.v[l], mw.s[l], lr, t);
@@ -244,7 +350,11 @@ Fitted fit_run(const Setup& s, const io::Dataset& d) {
   models::ModelSpec spec;
   spec.layers = s.layers;
   spec.hidden = s.hidden;
+  spec.output = s.output;
   spec.l2 = s.l2;
+  if (s.keep_prob < 1.0) spec.keep_prob = {s.keep_prob};
+  spec.leaky_slope = s.slope;
+  spec.seed = s.mask_seed;
   models::Model m = models::build_mlp(spec, DType::f64);
   m.seed = s.seed;
   const std::vector<runtime::Tensor> start_values = tensors_of(start(s.layers), s.layers);
@@ -256,13 +366,13 @@ Fitted fit_run(const Setup& s, const io::Dataset& d) {
   o.batch_size = s.batch;
   o.optimizer = {s.optimizer, s.lr, s.beta1, s.beta2, s.epsilon, s.decay};
   o.out = nullptr;
+  if (!s.fused) o.passes = passes::PassOptions::none();
   return fit_model(m, d, o);
 }
 
 bool close(double got, double want) { return std::abs(got - want) <= 1e-12 * std::max(1.0, std::abs(want)); }
 
-void compare(const Setup& s, const io::Dataset& d) {
-  const Reference ref = reference_run(s, d);
+void compare_one(const Setup& s, const io::Dataset& d, const Reference& ref) {
   const Fitted fitted = fit_run(s, d);
   const train::FitResult& r = fitted.result;
   REQUIRE(r.costs.size() == ref.costs.size());
@@ -281,6 +391,16 @@ void compare(const Setup& s, const io::Dataset& d) {
         REQUIRE(close(got->get(std::int64_t(i)), (*want)[i]));
       }
     }
+}
+
+// The reference against fit, with the graph optimizations on and off.
+void compare(Setup s, const io::Dataset& d) {
+  const Reference ref = reference_run(s, d);
+  for (const bool fused : {true, false}) {
+    INFO((fused ? "optimized graph" : "unoptimized graph"));
+    s.fused = fused;
+    compare_one(s, d, ref);
+  }
 }
 
 }  // namespace
@@ -319,6 +439,29 @@ TEST_CASE("mini-batch runs with a partial last batch agree with the reference", 
     compare({.layers = {17, 5, 1}, .optimizer = train::OptimizerKind::momentum, .lr = 0.1,
              .epochs = 4, .batch = 4},
             data_set(17, 10));
+  }
+}
+
+TEST_CASE("whole runs agree with the reference: dropout, softmax, squared error, leaky relu, sigmoid units", "[train]") {
+  SECTION("inverted dropout in both hidden layers, Adam, mini-batches of 4 (4, 4, 4)") {
+    compare({.layers = {3, 6, 5, 1}, .optimizer = train::OptimizerKind::adam, .lr = 0.02, .epochs = 4, .batch = 4,
+             .keep_prob = 0.7},
+            data_set(3, 12));
+  }
+  SECTION("softmax over 3 classes with the categorical cross-entropy, relu, L2") {
+    compare({.layers = {3, 5, 3}, .hidden = models::Activation::relu, .lr = 0.3, .l2 = 0.2, .iterations = 20,
+             .output = models::Output::softmax},
+            data_set(3, 12, models::Output::softmax, 3));
+  }
+  SECTION("a linear output of 2 units with the squared error, leaky relu, mini-batches of 5 (5, 5, 2)") {
+    compare({.layers = {3, 6, 4, 2}, .hidden = models::Activation::leaky_relu, .optimizer = train::OptimizerKind::momentum,
+             .lr = 0.05, .epochs = 5, .batch = 5, .output = models::Output::linear, .slope = 0.1},
+            data_set(3, 12, models::Output::linear, 2));
+  }
+  SECTION("sigmoid hidden units, softmax, dropout, RMSprop") {
+    compare({.layers = {4, 7, 4}, .hidden = models::Activation::sigmoid, .optimizer = train::OptimizerKind::rmsprop,
+             .lr = 0.01, .iterations = 15, .output = models::Output::softmax, .keep_prob = 0.8},
+            data_set(4, 12, models::Output::softmax, 4));
   }
 }
 

@@ -1,7 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -229,4 +235,66 @@ TEST_CASE("a model trained on batches of 64 predicts 7 samples from the same pla
   // More samples than the capacity run in batches of it: still no new plan.
   CHECK(p.predict(data.X).cols() == 200);
   CHECK(p.context().capacity() == 64);
+}
+
+TEST_CASE("fit's refusals name the FitOptions field a C++ caller set", "[train]") {
+  const auto data = test::tiny_moons(20);
+  auto m = mlp({2, 3, 1}, models::Activation::relu, train::Init::he);
+  train::FitOptions none = quiet(0, 0.1);
+  CHECK_THROWS_WITH(train::fit(m, data, nullptr, none),
+                    Catch::Contains("FitOptions") && Catch::Contains("iterations (0)") && Catch::Contains("epochs (0)"));
+  train::FitOptions both = quiet(5, 0.1);
+  both.epochs = 2;
+  CHECK_THROWS_WITH(train::fit(m, data, nullptr, both), Catch::Contains("exactly one of iterations (5) and epochs (2)"));
+  train::FitOptions batch = quiet(5, 0.1);
+  batch.batch_size = -3;
+  CHECK_THROWS_WITH(train::fit(m, data, nullptr, batch), Catch::Contains("FitOptions::batch_size") &&
+                                                             Catch::Contains("-3") && Catch::Contains("full batch"));
+  train::FitOptions patience = quiet(5, 0.1);
+  patience.patience = -1;
+  CHECK_THROWS_WITH(train::fit(m, data, nullptr, patience), Catch::Contains("FitOptions::patience"));
+  CHECK(m.steps == 0);  // nothing ran
+}
+
+namespace {
+
+// What fit writes to a pseudo-terminal (as Open MPI gives every process of
+// a job, even when mpirun's own output goes to a file), with and without
+// mpirun's environment variable.
+std::string fit_output_on_a_pty(bool under_mpirun) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  std::FILE* slave = std::fopen(::ptsname(master), "w");
+  REQUIRE(slave != nullptr);
+  REQUIRE(::isatty(::fileno(slave)) == 1);
+  if (under_mpirun) ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
+  auto m = mlp({2, 3, 1}, models::Activation::relu, train::Init::he);
+  train::FitOptions o = quiet(40, 0.1);
+  o.out = slave;
+  o.print_every = 20;
+  train::fit(m, test::tiny_moons(20), nullptr, o);
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  std::fclose(slave);
+  std::string text;
+  ::fcntl(master, F_SETFL, O_NONBLOCK);
+  char buf[4096];
+  for (ssize_t n; (n = ::read(master, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  ::close(master);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("under mpirun the progress bar draws nothing, even on a pseudo-terminal", "[train]") {
+  // Without mpirun a terminal gets the bar: \r and the clear-to-end ESC[K.
+  const std::string plain = fit_output_on_a_pty(false);
+  CHECK(plain.find("\x1b[K") != std::string::npos);
+  const std::string job = fit_output_on_a_pty(true);
+  INFO(job);
+  CHECK(job.find("\x1b[K") == std::string::npos);
+  for (std::size_t at = job.find('\r'); at != std::string::npos; at = job.find('\r', at + 1))
+    CHECK(job.substr(at, 2) == "\r\n");  // the terminal's own CR LF line ends alone, no redraw
+  CHECK(job.find("Cost after iteration 20") != std::string::npos);
 }

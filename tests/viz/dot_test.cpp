@@ -19,6 +19,7 @@
 #include "dagrad/models/mlp.hpp"
 #include "dagrad/ops/op.hpp"
 #include "dagrad/viz/dot.hpp"
+#include "tests/support/dependency.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;
@@ -165,7 +166,7 @@ TEST_CASE("dot options: forward only, one layer, collapsed, dead nodes", "[viz]"
 
 TEST_CASE("dot output parses with Graphviz", "[viz]") {
   if (!have_dot()) {
-    WARN("Graphviz `dot` is not installed: skipping the parse check (apt-get install graphviz)");
+    dagrad::support::missing_dependency("Graphviz `dot` (graphviz)", "the parse check");
     return;
   }
   models::ModelSpec s = spec_of({5, 4, 3, 1}, models::Activation::relu);
@@ -200,7 +201,7 @@ TEST_CASE("dagrad dot renders through Graphviz, or says how to install it", "[vi
     std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
     CHECK_THAT(text, Contains("</svg>"));
   } else {
-    WARN("Graphviz `dot` is not installed: skipping the .svg rendering check");
+    dagrad::support::missing_dependency("Graphviz `dot` (graphviz)", "the .svg rendering check");
   }
   // With no `dot` on PATH: exit 2, the install hint, and no file left behind.
   const fs::path empty = dir / "empty_path";

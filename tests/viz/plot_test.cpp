@@ -19,6 +19,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/viz/plot.hpp"
 #include "dagrad/viz/svg.hpp"
+#include "tests/support/dependency.hpp"
 
 namespace fs = std::filesystem;
 using namespace dagrad;
@@ -371,13 +372,29 @@ TEST_CASE("boundary plot colours the regions of a known predictor", "[viz]") {
   CHECK(region_rects <= 400);
   CHECK(region_rects >= 200);
 
-  auto circles = select(els, "circle");
+  std::vector<const Element*> circles, key_circles, key_rects;
+  std::string key_text;
+  for (const Element& e : els) {
+    if (e.name == "circle" && e.in_group("points")) circles.push_back(&e);
+    if (e.name == "circle" && e.in_group("legend")) key_circles.push_back(&e);
+    if (e.name == "rect" && e.in_group("legend")) key_rects.push_back(&e);
+    if (e.name == "text" && e.in_group("legend")) key_text += e.text + "|";
+  }
   REQUIRE(circles.size() == x1.size());
   for (std::size_t i = 0; i < x1.size(); ++i) {
     CHECK(circles[i]->num("cx") == Approx(px(x1[i])).margin(0.01));
     CHECK(circles[i]->num("cy") == Approx(py(x2[i])).margin(0.01));
     CHECK(circles[i]->attrs.at("fill") == (y[i] == 1 ? opt.point_color1 : opt.point_color0));
   }
+  // The legend names each colour: the points' labels, the regions' predictions.
+  REQUIRE(key_circles.size() == 2);
+  REQUIRE(key_rects.size() == 2);
+  CHECK(key_circles[0]->attrs.at("fill") == opt.point_color0);
+  CHECK(key_circles[1]->attrs.at("fill") == opt.point_color1);
+  CHECK(key_rects[0]->attrs.at("fill") == opt.region_color0);
+  CHECK(key_rects[1]->attrs.at("fill") == opt.region_color1);
+  CHECK(key_text == "label 0|label 1|predicted 0 (P <= 0.5)|predicted 1 (P > 0.5)|");
+  for (const Element* k : key_circles) CHECK(k->num("cy") < T);  // outside the axes
 }
 
 TEST_CASE("boundary plot of prob = [x1 > 0] splits the axes into left and right halves", "[viz]") {
@@ -420,7 +437,7 @@ TEST_CASE("boundary plot refuses bad labels, ragged input and NaN predictions", 
 
 TEST_CASE("plots render to PNG and PDF through rsvg-convert", "[viz]") {
   if (std::system("command -v rsvg-convert > /dev/null 2>&1") != 0) {
-    WARN("rsvg-convert not on PATH (apt-get install librsvg2-bin): PNG rendering not tested");
+    dagrad::support::missing_dependency("rsvg-convert (librsvg2-bin)", "PNG and PDF rendering");
     return;
   }
   TempDir dir;
@@ -472,8 +489,11 @@ namespace {
 // a 300-digit number, and the points lie inside the drawing.
 void check_sane_svg(const fs::path& path, int width, int height) {
   const std::string text = slurp(path);
-  CHECK(text.find("inf") == std::string::npos);
-  CHECK(text.find("nan") == std::string::npos);
+  for (const char* word : {"inf", "nan"}) {
+    const std::size_t at = text.find(word);
+    INFO(word << " in: " << (at == std::string::npos ? "" : text.substr(at < 60 ? 0 : at - 60, 120)));
+    CHECK(at == std::string::npos);
+  }
   const auto els = parse_svg(path);
   for (const Element& e : els) {
     if (e.name == "text") CHECK(e.text.size() < 24);
