@@ -72,7 +72,8 @@ class Graph {
   void set_name(NodeId id, std::string name);
   std::optional<NodeId> find(std::string_view name) const;
   std::vector<NodeId> consumers(NodeId id) const;
-  // "W2" or, for an unnamed node, "%17 (add)".
+  // "W2" or, for an unnamed node, what it computes from named ones:
+  // "add(matmul(W1, X), b1)" (two levels deep, then "%17 (add)").
   std::string describe(NodeId id) const;
 
   // Role and layer stamped on nodes created from now on (autodiff marks its

@@ -239,7 +239,7 @@ TEST_CASE("a model trained on batches of 64 predicts 7 samples from the same pla
 
 TEST_CASE("fit's refusals name the FitOptions field a C++ caller set", "[train]") {
   const auto data = test::tiny_moons(20);
-  auto m = mlp({2, 3, 1}, models::Activation::relu, train::Init::he);
+  auto m = mlp({2, 3, 1}, models::Activation::relu, models::Init::he);
   train::FitOptions none = quiet(0, 0.1);
   CHECK_THROWS_WITH(train::fit(m, data, nullptr, none),
                     Catch::Contains("FitOptions") && Catch::Contains("iterations (0)") && Catch::Contains("epochs (0)"));
@@ -270,7 +270,7 @@ std::string fit_output_on_a_pty(bool under_mpirun) {
   REQUIRE(slave != nullptr);
   REQUIRE(::isatty(::fileno(slave)) == 1);
   if (under_mpirun) ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
-  auto m = mlp({2, 3, 1}, models::Activation::relu, train::Init::he);
+  auto m = mlp({2, 3, 1}, models::Activation::relu, models::Init::he);
   train::FitOptions o = quiet(40, 0.1);
   o.out = slave;
   o.print_every = 20;
