@@ -12,23 +12,26 @@
 
 namespace dagrad::optim {
 
-namespace {
-
-StepScalars step(Builder& b, Expr t, Expr, const OptimizerConfig& c) {
+StepScalars adam_scalars(Builder& b, Expr t, Expr, const OptimizerConfig& c) {
   const Expr c1 = b.scaled(b.op(OpKind::pow, {b.constant(c.beta1), t}), -1.0, 1.0);
   const Expr c2 = b.scaled(b.op(OpKind::pow, {b.constant(c.beta2), t}), -1.0, 1.0);
   return {c1, c2};
 }
 
-Expr equations(Builder& b, const ParamStep& p, const OptimizerConfig& c) {
+Expr adam_step(Builder& b, const ParamStep& p, const OptimizerConfig& c) {
   const Expr v = b.assign(p.moment(0), b.average(p.moment(0), p.dW, c.beta1));
   const Expr s = b.assign(p.moment(1), b.average(p.moment(1), b.op(OpKind::square, {p.dW}), c.beta2));
   const Expr v_corr = b.named(b.op(OpKind::div, {v, p.scalars[0]}), "v_corr_" + p.d);
   const Expr s_corr = b.named(b.op(OpKind::div, {s, p.scalars[1]}), "s_corr_" + p.d);
   // alpha v_corr / (sqrt(s_corr) + epsilon), multiplied first as the loop does.
-  const Expr step = b.op(OpKind::div, {b.op(OpKind::mul, {p.alpha, v_corr}),
-                                       b.scaled(b.op(OpKind::sqrt, {s_corr}), 1.0, c.epsilon)});
-  return b.op(OpKind::sub, {p.W, step});
+  return b.op(OpKind::div, {b.op(OpKind::mul, {p.alpha, v_corr}),
+                            b.scaled(b.op(OpKind::sqrt, {s_corr}), 1.0, c.epsilon)});
+}
+
+namespace {
+
+Expr equations(Builder& b, const ParamStep& p, const OptimizerConfig& c) {
+  return b.op(OpKind::sub, {p.W, adam_step(b, p, c)});
 }
 
 template <class T>
@@ -53,7 +56,7 @@ constexpr ops::UpdateRule adam_rule{"adam", 2, 2, &rule<float>, &rule<double>};
 }  // namespace
 
 extern const Optimizer adam_optimizer{OptimizerKind::adam, "adam", {"v", "s"}, true,
-                                      hyper::beta1 | hyper::beta2 | hyper::epsilon, step, equations,
+                                      hyper::beta1 | hyper::beta2 | hyper::epsilon, adam_scalars, equations,
                                       &adam_rule};
 
 }  // namespace dagrad::optim

@@ -18,19 +18,13 @@ namespace dagrad::optim {
 namespace {
 
 StepScalars step(Builder& b, Expr t, Expr alpha, const OptimizerConfig& c) {
-  const Expr c1 = b.scaled(b.op(OpKind::pow, {b.constant(c.beta1), t}), -1.0, 1.0);
-  const Expr c2 = b.scaled(b.op(OpKind::pow, {b.constant(c.beta2), t}), -1.0, 1.0);
-  return {c1, c2, b.scaled(alpha, -c.weight_decay, 1.0)};  // 1 - alpha lambda_w
+  StepScalars s = adam_scalars(b, t, alpha, c);  // c1, c2
+  s[2] = b.scaled(alpha, -c.weight_decay, 1.0);   // 1 - alpha lambda_w
+  return s;
 }
 
 Expr equations(Builder& b, const ParamStep& p, const OptimizerConfig& c) {
-  const Expr v = b.assign(p.moment(0), b.average(p.moment(0), p.dW, c.beta1));
-  const Expr s = b.assign(p.moment(1), b.average(p.moment(1), b.op(OpKind::square, {p.dW}), c.beta2));
-  const Expr v_corr = b.named(b.op(OpKind::div, {v, p.scalars[0]}), "v_corr_" + p.d);
-  const Expr s_corr = b.named(b.op(OpKind::div, {s, p.scalars[1]}), "s_corr_" + p.d);
-  const Expr step = b.op(OpKind::div, {b.op(OpKind::mul, {p.alpha, v_corr}),
-                                       b.scaled(b.op(OpKind::sqrt, {s_corr}), 1.0, c.epsilon)});
-  return b.op(OpKind::sub, {b.op(OpKind::mul, {p.scalars[2], p.W}), step});
+  return b.op(OpKind::sub, {b.op(OpKind::mul, {p.scalars[2], p.W}), adam_step(b, p, c)});
 }
 
 template <class T>

@@ -127,6 +127,12 @@ struct Optimizer {
   int moment_count() const { return rule->moments; }
 };
 
+// Adam's pieces (optim/adam.cpp), for the optimizers built on it: the step's
+// scalars c1 = 1 - beta1^t, c2 = 1 - beta2^t, and, with p.scalars[0..1]
+// = c1, c2, the moments' assigns and the step alpha v_corr / (sqrt(s_corr) + epsilon).
+StepScalars adam_scalars(Builder& b, Expr t, Expr alpha, const OptimizerConfig& c);
+Expr adam_step(Builder& b, const ParamStep& p, const OptimizerConfig& c);
+
 }  // namespace dagrad::optim
 
 // The trainer's names for these, kept for its users (train::OptimizerKind::adam,

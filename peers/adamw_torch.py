@@ -11,7 +11,7 @@ parameter agrees within 1e-12, relative to max(1, |value|).
 
 Usage:  /usr/bin/python3 peers/adamw_torch.py [PATH/TO/dagrad]
         (default: $DAGRAD, else build/dagrad under the repository root)
-Exit:   0 agree, 77 torch is missing (skipped, with a message),
+Exit:   0 agree, 77 torch is missing (skipped, with a message; 1 under CI=true),
         1 disagree, 2 the CLI could not be run.
 """
 import os
@@ -26,6 +26,8 @@ import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from crosscheck_torch import dagrad_binary, make_arrays  # noqa: E402  (this folder)
+
 TOLERANCE = 1e-12
 
 # (layers, hidden, lr, weight_decay (None: the default), betas, eps, iters, seed)
@@ -34,24 +36,6 @@ CASES = [
     ([4, 8, 1], "relu", 0.05, 0.3, (0.8, 0.99), 1e-6, 25, 2),
     ([3, 6, 4, 1], "sigmoid", 0.002, 1.5, (0.9, 0.999), 1e-8, 30, 3),
 ]
-
-
-def dagrad_binary():
-    if len(sys.argv) > 1:
-        return sys.argv[1]
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.environ.get("DAGRAD", os.path.join(here, "..", "build", "dagrad"))
-
-
-def make_arrays(layers, m, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((m, layers[0]))
-    y = (rng.random(m) < 0.5).astype(np.float64)
-    params = {}
-    for l in range(1, len(layers)):
-        params[f"W{l}"] = rng.standard_normal((layers[l], layers[l - 1])) * np.sqrt(2.0 / layers[l - 1])
-        params[f"b{l}"] = 0.1 * rng.standard_normal((layers[l], 1))
-    return x, y, params
 
 
 def torch_adamw(torch, layers, hidden, lr, wd, betas, eps, iters, x, y, params):
@@ -78,7 +62,7 @@ def torch_adamw(torch, layers, hidden, lr, wd, betas, eps, iters, x, y, params):
 
 def run_case(torch, exe, tmp, case):
     layers, hidden, lr, wd, betas, eps, iters, seed = case
-    x, y, params = make_arrays(layers, 64, seed)
+    x, y, params = make_arrays(layers, "sigmoid", 64, seed)
     data, start, out = (os.path.join(tmp, f"{n}{seed}.npz") for n in ("D", "P", "O"))
     np.savez(data, X=x, Y=y)
     np.savez(start, **params)
@@ -111,6 +95,9 @@ def main():
     try:
         import torch
     except ImportError:
+        if os.environ.get("CI") == "true":  # CI installs it: a skip there is a failure
+            print("adamw_torch: PyTorch is not installed, and CI=true")
+            return 1
         print("adamw_torch: PyTorch is not installed; skipped")
         return 77
     torch.set_default_dtype(torch.float64)
