@@ -22,11 +22,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from crosscheck_torch import dagrad_binary, make_arrays  # noqa: E402  (this folder)
+from crosscheck_torch import make_arrays, run_all  # noqa: E402  (this folder)
 
 TOLERANCE = 1e-12
 
@@ -92,24 +91,8 @@ def run_case(torch, exe, tmp, case):
 
 
 def main():
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("CI") == "true":  # CI installs it: a skip there is a failure
-            print("adamw_torch: PyTorch is not installed, and CI=true")
-            return 1
-        print("adamw_torch: PyTorch is not installed; skipped")
-        return 77
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-    exe = dagrad_binary()
-    if not os.access(exe, os.X_OK):
-        print(f"adamw_torch: no dagrad executable at {exe} (pass its path)")
-        return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        worst = max(run_case(torch, exe, tmp, c) for c in CASES)
-    print(f"overall: max relative difference {worst:.3e} (tolerance {TOLERANCE:g})")
-    return 0 if worst < TOLERANCE else 1
+    # CI installs torch: a skip there is a failure.
+    return run_all("adamw_torch", run_case, CASES, TOLERANCE, skipped=1 if os.environ.get("CI") == "true" else 77)
 
 
 if __name__ == "__main__":
