@@ -295,7 +295,7 @@ void add_bench(CLI::App& app, Commands& out) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "time full training steps against the same GEMMs alone");
   add_spec_options(cmd, opts->spec);
-  add_optimizer_flags(cmd, opts->optimizer, "the optimizer of the timed step: gd (default), momentum, rmsprop or adam");
+  add_optimizer_flags(cmd, opts->optimizer, "the optimizer of the timed step (gd by default): ");
   cmd->add_option("--m", opts->m, "samples per step (columns of X), full batch");
   cmd->add_option("--batch-size", opts->batch_size,
                   "mini-batches of this many samples from --samples, shuffled per epoch as fit does");

@@ -124,7 +124,7 @@ void add_dot(CLI::App& app, Commands& out) {
   CLI::App* cmd = app.add_subcommand("dot", "draw the forward and derived backward graph (Graphviz)");
   add_model_source(cmd, o->source, "a graph file (JSON) instead of --layers", "--model",
                    "a saved model (FILE.dagrad), with its optimizer's update");
-  add_optimizer_flags(cmd, o->optimizer, "show this optimizer's update: gd, momentum, rmsprop or adam");
+  add_optimizer_flags(cmd, o->optimizer, "show this optimizer's update: ");
   cmd->add_option("-o,--out", o->output,
                   "output .dot/.gv, or .svg/.png/.pdf via Graphviz (default: stdout)");
   cmd->add_flag("--forward-only", o->dot.forward_only, "draw the forward pass and the loss only");

@@ -42,7 +42,7 @@ void add_explain(CLI::App& app, Commands& out) {
   CLI::App* cmd = app.add_subcommand("explain", "print the derived backward pass as the notes' equations");
   add_model_source(cmd, o->source, "a graph file (JSON) instead of --layers", "--model",
                    "a saved model (FILE.dagrad), with its optimizer's update");
-  add_optimizer_flags(cmd, o->optimizer, "show this optimizer's update: gd, momentum, rmsprop or adam");
+  add_optimizer_flags(cmd, o->optimizer, "show this optimizer's update: ");
   cmd->add_flag("--latex", o->latex, "emit LaTeX (an aligned environment)");
   out.push_back({cmd, [o] { return run_explain(*o); }});
 }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/optim/optimizer.hpp"
 
 namespace dagrad::cli {
 
@@ -47,6 +48,7 @@ constexpr Range ranges[] = {
     {"--beta2", 0, 1, false, true},
     {"--epsilon", 0, inf, true, true},
     {"--decay-rate", 0, inf, false, true},
+    {"--weight-decay", 0, inf, false, true},
     {"--l2", 0, inf, false, true},
     {"--keep-prob", 0, 1, true, false},
     {"--dev-ratio", 0, 1, true, true},
@@ -90,9 +92,10 @@ struct NeedsValue {
   std::vector<std::string_view> values;
 };
 const NeedsValue needs_value[] = {
-    {"--beta1", "--optimizer", {"momentum", "adam"}},
-    {"--beta2", "--optimizer", {"rmsprop", "adam"}},
-    {"--epsilon", "--optimizer", {"rmsprop", "adam"}},
+    {"--beta1", "--optimizer", optim::optimizers_using(optim::hyper::beta1)},
+    {"--beta2", "--optimizer", optim::optimizers_using(optim::hyper::beta2)},
+    {"--epsilon", "--optimizer", optim::optimizers_using(optim::hyper::epsilon)},
+    {"--weight-decay", "--optimizer", optim::optimizers_using(optim::hyper::weight_decay)},
 };
 
 // Flags that contradict each other.
@@ -394,7 +397,7 @@ std::string repeated_message(CLI::App* c) {
   return "";
 }
 
-// "--beta2 needs --optimizer rmsprop or adam"; a required group with none
+// "--beta2 needs --optimizer adam or ..."; a required group with none
 // given. Run as each command's CLI11 callback, after CLI11 has checked the
 // flags themselves (values, needs, excludes, unknown flags).
 void check_relations(const CLI::App* c) {

@@ -9,7 +9,7 @@
 //   - a flag is given once (a second --lr or --layers is refused, not merged
 //     or taken last);
 //   - a flag that needs another (--test-labels needs --test) or a value of
-//     another (--beta2 needs --optimizer rmsprop or adam) is refused alone;
+//     another (--beta2 needs an --optimizer that reads it) is refused alone;
 //     flags that exclude each other are refused together; one of a required
 //     group (--iters or --epochs) must be given;
 //   - an unknown subcommand or flag is named with the nearest valid one;

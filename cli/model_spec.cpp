@@ -11,6 +11,7 @@
 #include "cli/flags.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/graph_file.hpp"
+#include "dagrad/optim/registry.hpp"
 #include "dagrad/models/model_file.hpp"
 #include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/runtime/executor.hpp"
@@ -178,20 +179,22 @@ models::Model make_model(const ModelSource& s) {
   return models::build_mlp(to_model_spec(s.spec), to_dtype(s.spec));
 }
 
-void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o, const char* kind_help) {
-  cmd->add_option("--optimizer", o.kind, kind_help)
-      ->check(CLI::IsMember({"gd", "momentum", "rmsprop", "adam"}));
+void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o, const std::string& kind_help) {
+  cmd->add_option("--optimizer", o.kind, kind_help + optim::optimizer_choices())
+      ->check(CLI::IsMember(optim::optimizer_names()));
   cmd->add_option("--lr", o.lr, "learning rate alpha");
-  cmd->add_option("--beta1", o.beta1, "momentum / Adam beta1");
-  cmd->add_option("--beta2", o.beta2, "RMSprop / Adam beta2");
-  cmd->add_option("--epsilon", o.epsilon, "RMSprop / Adam epsilon");
+  cmd->add_option("--beta1", o.beta1, "first moment's beta1 (momentum, Adam)");
+  cmd->add_option("--beta2", o.beta2, "second moment's beta2");
+  cmd->add_option("--epsilon", o.epsilon, "epsilon of the second moment's root");
   cmd->add_option("--decay-rate", o.decay_rate, "lr = lr0 / (1 + decay_rate * epoch)");
+  cmd->add_option("--weight-decay", o.weight_decay,
+                  "AdamW's decoupled weight decay lambda_w: W = (1 - lr lambda_w) W - ... (default 0.01, as torch's)");
 }
 
 std::optional<train::OptimizerConfig> optimizer_of(const OptimizerFlags& o) {
   if (o.kind.empty()) return std::nullopt;
   train::OptimizerConfig c{train::parse_optimizer(o.kind), o.lr, o.beta1, o.beta2, o.epsilon,
-                           o.decay_rate};
+                           o.decay_rate, o.weight_decay};
   c.validate();
   return c;
 }

@@ -73,10 +73,11 @@ bool given(const CLI::App* cmd, const std::string& flag);
 struct OptimizerFlags {
   std::string kind;  // empty: no optimizer
   double lr = 0.0075, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, decay_rate = 0.0;
+  double weight_decay = 0.01;
 };
-// --optimizer (described by `kind_help`), --lr, --beta1, --beta2, --epsilon,
-// --decay-rate.
-void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o, const char* kind_help);
+// --optimizer (described by `kind_help`, then the choices), --lr, --beta1,
+// --beta2, --epsilon, --decay-rate, --weight-decay.
+void add_optimizer_flags(CLI::App* cmd, OptimizerFlags& o, const std::string& kind_help);
 std::optional<train::OptimizerConfig> optimizer_of(const OptimizerFlags& o);
 
 // The model's derivation for dot and explain: its gradients, and the

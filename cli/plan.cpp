@@ -120,7 +120,7 @@ void add_plan(CLI::App& app, Commands& out) {
   CLI::App* cmd = app.add_subcommand("plan", "print the schedule and memory plan of a training step");
   add_model_source(cmd, opts->source, "a saved graph file (its sinks are the outputs)", "--model",
                    "a saved model (FILE.dagrad)");
-  add_optimizer_flags(cmd, opts->optimizer, "the optimizer of the planned step: gd (default), momentum, rmsprop or adam");
+  add_optimizer_flags(cmd, opts->optimizer, "the optimizer of the planned step (gd by default): ");
   cmd->add_option("--m", opts->m, "samples per step: the capacity the arena is planned for");
   cmd->add_flag("--no-opt", opts->no_opt, "plan the graph without passes::optimize");
   cmd->add_flag("--forward-only", opts->forward_only, "plan the cost alone (no gradients)");

@@ -74,7 +74,7 @@ void add_fit_flags(CLI::App* c, TrainArgs& a) {
   auto* ep = c->add_option("--epochs", a.epochs, "passes over the training set (a total)");
   it->excludes(ep);
   c->add_option("--batch-size", a.batch_size, "mini-batch size (default: full batch)");
-  add_optimizer_flags(c, a.optimizer, "gd, momentum, rmsprop or adam");
+  add_optimizer_flags(c, a.optimizer, "");
   c->add_option("--patience", a.patience, "early stopping: dev checks without improvement");
   c->add_option("--print-every", a.print_every, "print the cost every N iterations/epochs");
   c->add_flag("--check-numerics", a.check_numerics, "stop at the first node that yields NaN/Inf, naming it");
@@ -245,7 +245,8 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
   const std::pair<const char*, bool> differ[] = {
       {"--optimizer", file.kind != flags.kind},     {"--lr", file.learning_rate != flags.learning_rate},
       {"--beta1", file.beta1 != flags.beta1},       {"--beta2", file.beta2 != flags.beta2},
-      {"--epsilon", file.epsilon != flags.epsilon}, {"--decay-rate", file.decay_rate != flags.decay_rate}};
+      {"--epsilon", file.epsilon != flags.epsilon}, {"--decay-rate", file.decay_rate != flags.decay_rate},
+      {"--weight-decay", file.weight_decay != flags.weight_decay}};
   for (const auto& [flag, d] : differ)
     if (given(cmd, flag) && d)
       throw InputError(fmt::format("{} differs from the optimizer {} was trained with ({}, lr {:g}); "

@@ -57,13 +57,14 @@ Json attrs_json(const Graph& g, NodeId id) {
   if (a.beta1 != d.beta1) j["beta1"] = finite(a.beta1, g, id, "beta1");
   if (a.beta2 != d.beta2) j["beta2"] = finite(a.beta2, g, id, "beta2");
   if (a.epsilon != d.epsilon) j["epsilon"] = finite(a.epsilon, g, id, "epsilon");
+  if (a.weight_decay != d.weight_decay) j["weight_decay"] = finite(a.weight_decay, g, id, "weight_decay");
   return j;
 }
 
 Json node_json(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
-  if (n.attrs.net)
-    throw GraphError(fmt::format("cannot save {}: a fused_net node is made by passes::optimize "
+  if (n.attrs.net || n.attrs.rule)
+    throw GraphError(fmt::format("cannot save {}: a fused node is made by passes::optimize "
                                  "for the executor and its program has no file form; save the "
                                  "graph before optimizing it", g.describe(id)));
   Json j;
@@ -124,7 +125,8 @@ Attrs read_attrs(const Json& j, const Where& w) {
   for (const auto& [key, v] : j.items()) {
     static constexpr std::string_view known[] = {
         "value", "scale",    "m_pow",   "offset",  "slope", "keep_prob", "count",  "seed",
-        "axis",  "keepdims", "trans_a", "trans_b", "beta1", "beta2",     "epsilon"};
+        "axis",  "keepdims", "trans_a", "trans_b", "beta1", "beta2",     "epsilon",
+        "weight_decay"};
     if (std::ranges::find(known, key) == std::end(known))
       throw InputError(fmt::format("{}: unknown attribute '{}'", w.str(), key));
   }
@@ -145,6 +147,7 @@ Attrs read_attrs(const Json& j, const Where& w) {
   a.beta1 = double_field(j, w, "beta1", a.beta1);
   a.beta2 = double_field(j, w, "beta2", a.beta2);
   a.epsilon = double_field(j, w, "epsilon", a.epsilon);
+  a.weight_decay = double_field(j, w, "weight_decay", a.weight_decay);
   return a;
 }
 

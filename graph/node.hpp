@@ -14,6 +14,7 @@ namespace dagrad {
 
 namespace ops {
 struct FusedNet;  // ops/fused_net.hpp: what a fused_net node computes
+struct UpdateRule;  // ops/update_rule.hpp: an optimizer's element rule
 }
 
 using NodeId = std::uint32_t;
@@ -66,10 +67,8 @@ enum class OpKind : std::uint8_t {
   step_mul,        // g * (x > 0 ? 1 : slope)              relu / leaky_relu backward
   tanh_grad_mul,   // g * (1 - y^2)                        tanh backward from y
   sigmoid_grad_mul,  // g * y * (1 - y)                    sigmoid backward from y
-  sgd_update,      // W -= alpha dW                          in place
-  momentum_update,  // v = b1 v + (1-b1) dW; W -= alpha v     in place
-  rmsprop_update,  // s = b2 s + (1-b2) dW^2; W -= alpha dW / (sqrt(s) + eps)
-  adam_update,     // v, s as above; W -= alpha (v/c1) / (sqrt(s/c2) + eps)
+  update,          // an optimizer's step of one parameter, in place: W and its
+                   // moments by the optimizer's element rule (attrs.rule)
   fused_net,       // a narrow network's whole training step (passes::fuse_nets):
                    // forward, cost, backward and update; value J, W and state in place
   count_           // number of ops; not an op
@@ -121,9 +120,12 @@ struct Attrs {
   bool keepdims = true;    // sum
   bool trans_a = false;    // matmul
   bool trans_b = false;    // matmul
-  double beta1 = 0.9;      // momentum_update, adam_update
-  double beta2 = 0.999;    // rmsprop_update, adam_update
-  double epsilon = 1e-8;   // rmsprop_update, adam_update
+  double beta1 = 0.9;      // an optimizer's assign and update nodes
+  double beta2 = 0.999;    // "
+  double epsilon = 1e-8;   // "
+  double weight_decay = 0.0;  // " (decoupled weight decay)
+  // update: the optimizer's element rule (static, one per optimizer).
+  const ops::UpdateRule* rule = nullptr;
   // fused_net: its program and the nodes it replaced (shared, immutable).
   std::shared_ptr<const ops::FusedNet> net;
 

@@ -204,28 +204,28 @@ std::vector<std::string> Model::value_names() const {
 
 // ---- the optimizer -------------------------------------------------------------
 
-void Model::minimize(const train::OptimizerConfig& config) {
+void Model::minimize(const optim::OptimizerConfig& config) {
   if (updates_) throw GraphError("model: the optimizer is already attached");
   const std::vector<Expr> ps = params();
   if (ps.empty()) throw GraphError("model: the cost depends on no parameter: nothing to train");
-  train::Updates u = train::minimize(cost(), ps, config);
+  optim::Updates u = optim::minimize(cost(), ps, config);
   for (Expr s : u.state) values_.insert_or_assign(s.name(), runtime::Tensor(dtype(), s.shape()));
   value(u.alpha0.name()).set(0, config.learning_rate);
   optimizer_ = config;
   updates_ = std::move(u);
 }
 
-const train::OptimizerConfig& Model::optimizer() const {
+const optim::OptimizerConfig& Model::optimizer() const {
   if (!optimizer_) throw GraphError("model: no optimizer is attached (minimize)");
   return *optimizer_;
 }
 
-const train::Updates& Model::updates() const {
+const optim::Updates& Model::updates() const {
   if (!updates_) throw GraphError("model: no optimizer is attached (minimize)");
   return *updates_;
 }
 
-void Model::adopt_updates(const train::OptimizerConfig& config, train::Updates updates) {
+void Model::adopt_updates(const optim::OptimizerConfig& config, optim::Updates updates) {
   optimizer_ = config;
   updates_ = std::move(updates);
 }

@@ -29,7 +29,7 @@
 #include "dagrad/models/mlp.hpp"
 #include "dagrad/models/normalize.hpp"
 #include "dagrad/runtime/tensor.hpp"
-#include "dagrad/train/optimizer.hpp"
+#include "dagrad/optim/optimizer.hpp"
 
 namespace dagrad::models {
 
@@ -103,12 +103,12 @@ class Model {
   // ---- the optimizer ----------------------------------------------------------
   // Appends the gradients and the update rule (train::minimize) once; the
   // state starts at zero and alpha at the learning rate.
-  void minimize(const train::OptimizerConfig& config);
+  void minimize(const optim::OptimizerConfig& config);
   bool minimized() const { return updates_.has_value(); }
-  const train::OptimizerConfig& optimizer() const;
-  const train::Updates& updates() const;
+  const optim::OptimizerConfig& optimizer() const;
+  const optim::Updates& updates() const;
   // A model read from a file whose graph already holds its update nodes.
-  void adopt_updates(const train::OptimizerConfig& config, train::Updates updates);
+  void adopt_updates(const optim::OptimizerConfig& config, optim::Updates updates);
 
   std::int64_t steps = 0;    // updates applied: the dropout counter of the next one
   std::int64_t epochs = 0;   // epochs completed
@@ -128,8 +128,8 @@ class Model {
   Init init_ = Init::he;
   std::map<std::string, Init, std::less<>> inits_;
   std::map<std::string, runtime::Tensor, std::less<>> values_;
-  std::optional<train::OptimizerConfig> optimizer_;
-  std::optional<train::Updates> updates_;
+  std::optional<optim::OptimizerConfig> optimizer_;
+  std::optional<optim::Updates> updates_;
 };
 
 // The notes' L-layer network of `spec` as a model: cost J, output A[L],

@@ -48,14 +48,15 @@ Json spec_json(const ModelSpec& s) {
   return j;
 }
 
-Json optimizer_json(const train::OptimizerConfig& c) {
+Json optimizer_json(const optim::OptimizerConfig& c) {
   Json j;
-  j["kind"] = train::name_of(c.kind);
+  j["kind"] = optim::name_of(c.kind);
   j["learning_rate"] = c.learning_rate;
   j["beta1"] = c.beta1;
   j["beta2"] = c.beta2;
   j["epsilon"] = c.epsilon;
   j["decay_rate"] = c.decay_rate;
+  if (optim::optimizer(c.kind).uses & optim::hyper::weight_decay) j["weight_decay"] = c.weight_decay;
   return j;
 }
 
@@ -185,14 +186,15 @@ ModelSpec read_spec(const Reader& r, const Json& s) {
   return spec;
 }
 
-train::OptimizerConfig read_optimizer(const Reader& r, const Json& o) {
-  train::OptimizerConfig c;
-  c.kind = train::parse_optimizer(r.str(o, "kind"));
+optim::OptimizerConfig read_optimizer(const Reader& r, const Json& o) {
+  optim::OptimizerConfig c;
+  c.kind = optim::parse_optimizer(r.str(o, "kind"));
   c.learning_rate = r.num(o, "learning_rate", "optimizer.learning_rate");
   c.beta1 = r.num(o, "beta1", "optimizer.beta1");
   c.beta2 = r.num(o, "beta2", "optimizer.beta2");
   c.epsilon = r.num(o, "epsilon", "optimizer.epsilon");
   c.decay_rate = r.num(o, "decay_rate", "optimizer.decay_rate");
+  if (o.contains("weight_decay")) c.weight_decay = r.num(o, "weight_decay", "optimizer.weight_decay");
   c.validate();
   return c;
 }
@@ -337,11 +339,11 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   }
   if (meta.contains("spec")) m.spec = read_spec(r, meta.at("spec"));
   if (meta.contains("optimizer")) {
-    const train::OptimizerConfig config = read_optimizer(r, meta.at("optimizer"));
+    const optim::OptimizerConfig config = read_optimizer(r, meta.at("optimizer"));
     try {
-      m.adopt_updates(config, train::find_updates(g, params));
+      m.adopt_updates(config, optim::find_updates(g, params));
     } catch (const GraphError& e) {  // graph.json lacks what model.json's optimizer needs
-      throw InputError(fmt::format("{}: field 'optimizer' ({}): {}", r.origin, train::name_of(config.kind), e.what()));
+      throw InputError(fmt::format("{}: field 'optimizer' ({}): {}", r.origin, optim::name_of(config.kind), e.what()));
     }
   }
 

@@ -125,8 +125,8 @@ class Checker {
   }
 
   void check_optimizer() const {
-    const train::OptimizerConfig& c = m_.optimizer();
-    const train::Updates& u = m_.updates();
+    const optim::OptimizerConfig& c = m_.optimizer();
+    const optim::Updates& u = m_.updates();
     const auto updated = updated_params();
     const std::vector<Expr> params = m_.params();
     for (Expr p : params)
@@ -134,15 +134,20 @@ class Checker {
     for (NodeId p : updated)
       if (std::none_of(params.begin(), params.end(), [&](Expr e) { return e.id == p; }))
         bad("params", fmt::format("leaves out '{}', which graph.json updates", name(p)));
-    const std::string kind(train::name_of(c.kind));
-    const bool moments_v = c.kind == train::OptimizerKind::momentum || c.kind == train::OptimizerKind::adam;
-    const bool moments_s = c.kind == train::OptimizerKind::rmsprop || c.kind == train::OptimizerKind::adam;
-    if (u.t.valid() != (c.kind == train::OptimizerKind::adam))
-      bad("optimizer.kind", fmt::format("is '{}', but graph.json {} Adam's step count t", kind,
+    const std::string kind(optim::name_of(c.kind));
+    const optim::Optimizer& opt = optim::optimizer(c.kind);
+    if (u.t.valid() != opt.counts_steps)
+      bad("optimizer.kind", fmt::format("is '{}', but graph.json {} the step count t", kind,
                                         u.t.valid() ? "holds" : "lacks"));
+    std::set<std::string_view> prefixes;  // every optimizer's moments: v, s, ...
+    for (const optim::Optimizer* o : optim::all_optimizers())
+      for (int k = 0; k < o->moment_count(); ++k) prefixes.insert(o->moments[std::size_t(k)]);
     for (Expr W : params) {
       const std::string d = "d" + W.name();
-      for (const auto& [moment, wanted] : {std::pair{"v_" + d, moments_v}, std::pair{"s_" + d, moments_s}}) {
+      for (std::string_view prefix : prefixes) {
+        const std::string moment = fmt::format("{}_{}", prefix, d);
+        const auto own = opt.moments.begin() + opt.moment_count();
+        const bool wanted = std::find(opt.moments.begin(), own, prefix) != own;
         const auto id = g_.find(moment);
         if ((id && g_.node(*id).op == OpKind::state) != wanted)
           bad("optimizer.kind", fmt::format("is '{}', but graph.json {} the moment {}", kind,
@@ -157,7 +162,10 @@ class Checker {
       const Attrs& at = a.node().attrs;
       const std::pair<const char*, bool> differ[] = {{"optimizer.beta1", at.beta1 != c.beta1},
                                                      {"optimizer.beta2", at.beta2 != c.beta2},
-                                                     {"optimizer.epsilon", at.epsilon != c.epsilon}};
+                                                     {"optimizer.epsilon", at.epsilon != c.epsilon},
+                                                     {"optimizer.weight_decay",
+                                                      (opt.uses & optim::hyper::weight_decay) != 0 &&
+                                                          at.weight_decay != c.weight_decay}};
       for (const auto& [field, d] : differ)
         if (d) bad(field, fmt::format("differs from the value graph.json's update {} was built with", name(a.id)));
     }

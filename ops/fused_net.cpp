@@ -12,11 +12,6 @@
 
 namespace dagrad::ops {
 
-int FusedNet::moments() const {
-  constexpr int per[] = {0, 1, 1, 2};  // gd, momentum, rmsprop, adam
-  return per[static_cast<int>(optimizer)];
-}
-
 std::string_view name_of(NetActivation a) {
   constexpr std::string_view names[] = {"relu", "leaky_relu", "tanh", "sigmoid", "identity"};
   return names[static_cast<int>(a)];
@@ -25,10 +20,6 @@ std::string_view name_of(NetCost c) {
   constexpr std::string_view names[] = {"binary cross-entropy", "softmax cross-entropy",
                                         "squared error"};
   return names[static_cast<int>(c)];
-}
-std::string_view name_of(NetOptimizer o) {
-  constexpr std::string_view names[] = {"gd", "momentum", "rmsprop", "adam"};
-  return names[static_cast<int>(o)];
 }
 
 std::string FusedNet::summary() const {
@@ -43,7 +34,7 @@ std::string FusedNet::summary() const {
   }
   s += fmt::format(", {}, {}", fmt::join(acts, " / "), name_of(cost));
   if (lambda > 0) s += fmt::format(" + L2 {:g}", lambda);
-  return s + fmt::format(", {}", name_of(optimizer));
+  return s + fmt::format(", {}", rule->name);
 }
 
 std::string FusedNet::replaced_summary() const {

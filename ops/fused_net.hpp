@@ -24,12 +24,12 @@
 
 #include "dagrad/graph/graph.hpp"
 #include "dagrad/ops/op.hpp"
+#include "dagrad/ops/update_rule.hpp"
 
 namespace dagrad::ops {
 
 enum class NetActivation : std::uint8_t { relu, leaky_relu, tanh, sigmoid, identity };
 enum class NetCost : std::uint8_t { bce_logits, softmax_ce, mse };
-enum class NetOptimizer : std::uint8_t { gd, momentum, rmsprop, adam };
 
 // The widest layer (inputs included) and the deepest network fused: a tile
 // of samples of every layer then stays in L1 and L2, and each unit's loop
@@ -51,7 +51,7 @@ struct FusedNet {
   NetCost cost = NetCost::bce_logits;
   double lambda = 0.0;           // L2: lambda/(2 count) sum_l ||W[l]||^2; 0 = none
   std::int64_t l2_count = m_dim;  // the penalty's m: m_dim for the bound sample count
-  NetOptimizer optimizer = NetOptimizer::gd;
+  const UpdateRule* rule = nullptr;  // the optimizer's element rule (from its update nodes)
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   // What the node stands for: the replaced nodes as a graph of their own
   // (with the leaves and scalars they read), J first and then each
@@ -63,16 +63,16 @@ struct FusedNet {
   std::size_t absorbed = 0;
 
   int depth() const { return static_cast<int>(layers.size()); }
-  // State tensors per parameter: gd 0, momentum 1 (v), rmsprop 1 (s), adam 2 (v, s).
-  int moments() const;
-  // Operands: W1, b1, ..., WL, bL, then each parameter's moments in that
-  // order (v or s; v then s for Adam): the `written()` operands the kernel
-  // overwrites. Then X, Y, alpha and, for Adam, c1 = 1 - beta1^t and
-  // c2 = 1 - beta2^t.
+  // State tensors per parameter (the optimizer's: Adam's v and s).
+  int moments() const { return rule->moments; }
+  // Operands: W1, b1, ..., WL, bL, then each parameter's moments in the
+  // optimizer's order: the `written()` operands the kernel overwrites. Then
+  // X, Y, alpha and the optimizer's step scalars (Adam's c1 = 1 - beta1^t
+  // and c2 = 1 - beta2^t).
   std::size_t written() const { return 2 * layers.size() * std::size_t(1 + moments()); }
   std::size_t x_slot() const { return written(); }
   std::size_t operand_count() const {
-    return written() + 3 + (optimizer == NetOptimizer::adam ? 2 : 0);
+    return written() + 3 + std::size_t(rule->step_scalars);
   }
   // "2-4-1, tanh, binary cross-entropy, gd" (and L2, dropout when present).
   std::string summary() const;
@@ -84,7 +84,6 @@ struct FusedNet {
 
 std::string_view name_of(NetActivation a);
 std::string_view name_of(NetCost c);
-std::string_view name_of(NetOptimizer o);
 
 // The step, for a fused_net node's kernel (ops/fused_net_kernel.cpp).
 template <class T>

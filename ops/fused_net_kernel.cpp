@@ -21,6 +21,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -31,7 +32,7 @@
 #include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/labels.hpp"
-#include "dagrad/ops/update_rules.hpp"
+#include "dagrad/ops/update_rule.hpp"
 #include "dagrad/ops/vecmath.hpp"
 
 namespace dagrad::ops {
@@ -520,12 +521,23 @@ void Step<T>::run() {
   // one; the workers get this thread's buffers by pointer.
   T* const part = partials.data();
   double* const block_cost = costs.data();
+  // NOTE: an exception must not leave an OpenMP region (the process would
+  // terminate): a worker whose tile cannot be allocated says so, and the
+  // calling thread throws once the region is over.
+  std::atomic<bool> out_of_memory{false};
   parallel_for(threads, blocks, [&](std::int64_t b0, std::int64_t b1) {
-    Tile<T>& t = worker_tile<T>(net_);
+    Tile<T>* t = nullptr;
+    try {
+      t = &worker_tile<T>(net_);
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
+      return;
+    }
     with_simd([&] {
-      for (std::int64_t b = b0; b < b1; ++b) sweep_block(b, t, part + b * P, block_cost + b);
+      for (std::int64_t b = b0; b < b1; ++b) sweep_block(b, *t, part + b * P, block_cost + b);
     });
   }, 1, 1);
+  if (out_of_memory) throw std::bad_alloc();
   totals.assign(static_cast<std::size_t>(P), T(0));
   double cost = 0;
   for (std::int64_t b = 0; b < blocks; ++b) {
@@ -552,11 +564,10 @@ void Step<T>::update(const T* totals, double cost_sum) {
   c_.out.as<T>()[0] = J;
   const std::size_t xs = net_.x_slot();
   const T alpha = c_.in[xs + 2].as<T>()[0];
-  const bool adam = net_.optimizer == NetOptimizer::adam;
-  const T c1 = adam ? c_.in[xs + 3].as<T>()[0] : T(1), c2 = adam ? c_.in[xs + 4].as<T>()[0] : T(1);
+  UpdateCoeffs<T> k{alpha, {T(1), T(1), T(1)}, static_cast<T>(net_.beta1), static_cast<T>(net_.beta2),
+                    static_cast<T>(net_.epsilon)};
+  for (int i = 0; i < net_.rule->step_scalars; ++i) k.step[i] = c_.in[xs + 3 + std::size_t(i)].as<T>()[0];
   const T inv_m = static_cast<T>(1.0 / m), l2 = static_cast<T>(net_.lambda / double(count));
-  const T beta1 = static_cast<T>(net_.beta1), beta2 = static_cast<T>(net_.beta2);
-  const T eps = static_cast<T>(net_.epsilon);
   static thread_local std::vector<T> grad;
   const std::size_t params = 2 * std::size_t(L_), moments = std::size_t(net_.moments());
   for (std::size_t p = 0; p < params; ++p) {
@@ -569,15 +580,7 @@ void Step<T>::update(const T* totals, double cost_sum) {
       grad[std::size_t(i)] = decay ? inv_m * sums[i] + l2 * w[i] : inv_m * sums[i];
     T* v = moments ? c_.in[params + p * moments].as<T>() : nullptr;
     T* s2 = moments == 2 ? c_.in[params + p * moments + 1].as<T>() : nullptr;
-    const T* g = grad.data();
-    with_simd([&] {
-      switch (net_.optimizer) {
-        case NetOptimizer::gd: rules::sgd<T>(w, g, n, alpha); break;
-        case NetOptimizer::momentum: rules::momentum<T>(w, v, g, n, alpha, beta1); break;
-        case NetOptimizer::rmsprop: rules::rmsprop<T>(w, v, g, n, alpha, beta2, eps); break;
-        case NetOptimizer::adam: rules::adam<T>(w, v, s2, g, n, alpha, beta1, beta2, eps, c1, c2); break;
-      }
-    });
+    apply<T>(*net_.rule, {w, v, s2, grad.data(), n}, k);
   }
 }
 

@@ -129,9 +129,10 @@ struct OpDef {
   // Bit k set: the kernel overwrites operand k (a param or state leaf) in
   // place. The schedule runs such a node after the operand's other readers.
   unsigned writes = 0;
-  // For an op whose written operands differ per node (fused_net): how many
-  // of the node's first operands its kernel overwrites. Its value is its
-  // own (in the arena), not operand 0's memory as with `writes`.
+  // For an op whose written operands differ per node (fused_net, update):
+  // how many of the node's first operands its kernel overwrites. Its value
+  // is its own (in the arena), unless `writes` is also set (update: the
+  // value is operand 0's memory).
   std::size_t (*writes_first)(const Node&) = nullptr;
   // Where the schedule puts the node among those it does not depend on
   // (Graph::schedule): -1 as early as its operands allow (a bucket's

@@ -19,11 +19,11 @@ extern const OpDef input_op, param_op, state_op, constant_op, matmul_op, add_op,
     softmax_op, softmax_ce_op, categorical_ce_op, mse_op, l2_penalty_op, dropout_mask_op,
     dropout_op, assign_op, allreduce_start_op, allreduce_wait_op, allreduce_part_op,
     matmul_bias_op, step_mul_op, tanh_grad_mul_op, sigmoid_grad_mul_op,
-    sgd_update_op, momentum_update_op, rmsprop_update_op, adam_update_op, fused_net_op;
+    update_op, fused_net_op;
 
 namespace {
 
-constexpr std::array<const OpDef*, 46> table{
+constexpr std::array<const OpDef*, 43> table{
     &input_op,   &param_op,      &state_op,    &constant_op,      &matmul_op,
     &add_op,     &sub_op,        &mul_op,      &div_op,           &neg_op,
     &affine_op,  &exp_op,        &log_op,      &square_op,        &sqrt_op,
@@ -35,7 +35,7 @@ constexpr std::array<const OpDef*, 46> table{
     &allreduce_start_op, &allreduce_wait_op, &allreduce_part_op,
     // fused: appear only after passes::optimize
     &matmul_bias_op, &step_mul_op, &tanh_grad_mul_op, &sigmoid_grad_mul_op,
-    &sgd_update_op, &momentum_update_op, &rmsprop_update_op, &adam_update_op,
+    &update_op,
     // fused: appears only after passes::fuse_nets
     &fused_net_op};
 

@@ -5,6 +5,7 @@
 
 #include "dagrad/autodiff/gradients.hpp"
 #include "dagrad/ops/fused_net.hpp"
+#include "dagrad/optim/match.hpp"
 #include "dagrad/passes/fuse.hpp"
 
 namespace dagrad::passes {
@@ -14,7 +15,6 @@ namespace {
 using ops::NetActivation;
 using ops::NetCost;
 using ops::NetLayer;
-using ops::NetOptimizer;
 
 // What the forward pass and the cost say, before the updates are read.
 struct Found {
@@ -52,8 +52,12 @@ std::optional<NodeId> activation_layer(const Graph& g, NodeId A, NetLayer& layer
   const Node* n = &g.node(A);
   if (n->op == OpKind::dropout) {
     const Node& D = g.node(n->inputs[1]);
-    if (D.op != OpKind::dropout_mask || D.shape != n->shape) return std::nullopt;
-    layer.keep_prob = D.attrs.keep_prob;
+    // The kernel draws the mask and scales by one keep_prob: the node's own
+    // (as ops/dropout.cpp scales). A mask drawn with another (a graph file
+    // can say so) is left to the unfused ops.
+    if (D.op != OpKind::dropout_mask || D.shape != n->shape || D.attrs.keep_prob != n->attrs.keep_prob)
+      return std::nullopt;
+    layer.keep_prob = n->attrs.keep_prob;
     layer.seed = D.attrs.seed;
     n = &g.node(n->inputs[0]);
   }
@@ -144,20 +148,10 @@ std::optional<Found> read_forward(const Graph& g, NodeId J) {
 }
 
 // Each parameter's update, all of one optimizer: the kernel's operands
-// (parameters, moments, X, Y, alpha, c1, c2) and each update's dW.
+// (parameters, moments, X, Y, alpha, the step's scalars) and each update's dW.
 struct Updates {
   std::vector<NodeId> assigns, operands, grads;
 };
-
-std::optional<NetOptimizer> optimizer_of(OpKind op) {
-  switch (op) {
-    case OpKind::sgd_update: return NetOptimizer::gd;
-    case OpKind::momentum_update: return NetOptimizer::momentum;
-    case OpKind::rmsprop_update: return NetOptimizer::rmsprop;
-    case OpKind::adam_update: return NetOptimizer::adam;
-    default: return std::nullopt;
-  }
-}
 
 std::optional<Updates> read_updates(const Graph& g, std::span<const NodeId> outputs, Found& f) {
   Updates u;
@@ -172,18 +166,18 @@ std::optional<Updates> read_updates(const Graph& g, std::span<const NodeId> outp
   const std::vector<int> uses = count_uses(g, schedule, outputs);
   std::vector<NodeId> moments, scalars;
   for (std::size_t k = 0; k < u.assigns.size(); ++k) {
-    const auto m = match_update(g, uses, u.assigns[k]);
+    const auto m = optim::match_update(g, uses, u.assigns[k]);
     if (!m) return std::nullopt;
-    const auto kind = optimizer_of(m->op);
-    const std::size_t tensors = m->op == OpKind::adam_update ? 4 : m->op == OpKind::sgd_update ? 2 : 3;
+    const ops::UpdateRule* rule = m->attrs.rule;
+    const std::size_t tensors = std::size_t(rule->moments) + 2;
     const std::vector<NodeId> rest(m->operands.begin() + std::ptrdiff_t(tensors), m->operands.end());
     if (k == 0) {
-      f.net.optimizer = *kind;
+      f.net.rule = rule;
       f.net.beta1 = m->attrs.beta1;
       f.net.beta2 = m->attrs.beta2;
       f.net.epsilon = m->attrs.epsilon;
       scalars = rest;
-    } else if (kind != f.net.optimizer || rest != scalars || m->attrs.beta1 != f.net.beta1 ||
+    } else if (rule != f.net.rule || rest != scalars || m->attrs.beta1 != f.net.beta1 ||
                m->attrs.beta2 != f.net.beta2 || m->attrs.epsilon != f.net.epsilon) {
       return std::nullopt;
     }

@@ -102,21 +102,27 @@ def run_case(torch, exe, tmp, case):
     return worst
 
 
-def main():
+def run_all(name, run_case, cases, tolerance, skipped=0):
+    """Runs run_case(torch, exe, tmp, case) for every case in float64; the
+    exit code: 0 within tolerance, 1 not, 2 no CLI, `skipped` without torch."""
     try:
         import torch
     except ImportError:
-        print("crosscheck_torch: PyTorch is not installed; skipped")
-        return 0
+        print(f"{name}: PyTorch is not installed; skipped")
+        return skipped
     torch.set_default_dtype(torch.float64)
     exe = dagrad_binary()
     if not os.access(exe, os.X_OK):
-        print(f"crosscheck_torch: no dagrad executable at {exe} (pass its path)")
+        print(f"{name}: no dagrad executable at {exe} (pass its path)")
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        worst = max(run_case(torch, exe, tmp, c) for c in CASES)
-    print(f"overall: max relative difference {worst:.3e} (tolerance {TOLERANCE:g})")
-    return 0 if worst < TOLERANCE else 1
+        worst = max(run_case(torch, exe, tmp, c) for c in cases)
+    print(f"overall: max relative difference {worst:.3e} (tolerance {tolerance:g})")
+    return 0 if worst < tolerance else 1
+
+
+def main():
+    return run_all("crosscheck_torch", run_case, CASES, TOLERANCE)
 
 
 if __name__ == "__main__":

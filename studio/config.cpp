@@ -55,14 +55,14 @@ std::int64_t integer(const json& v, const std::string& key, std::int64_t lo, std
   return static_cast<std::int64_t>(d);
 }
 
-std::string word(const json& v, const std::string& key, std::initializer_list<const char*> allowed) {
+std::string word(const json& v, const std::string& key, const std::vector<std::string>& allowed) {
   if (v.is_string()) {
     const std::string s = v.get<std::string>();
-    for (const char* a : allowed)
+    for (const std::string& a : allowed)
       if (s == a) return s;
   }
   std::string list;
-  for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
   fail(fmt::format("{}: '{}' is not one of {}", key, shown(v), list));
 }
 
@@ -160,7 +160,7 @@ Config apply_config(const Config& base, const json& j, const std::optional<Uploa
   if (has("init")) c.init = word(j["init"], "init", {"he", "xavier", "small", "zeros"});
   if (has("lr")) c.lr = in_range(j["lr"], "lr", 0, 10, true, false);
   if (has("optimizer"))
-    c.optimizer = word(j["optimizer"], "optimizer", {"gd", "momentum", "rmsprop", "adam"});
+    c.optimizer = word(j["optimizer"], "optimizer", optim::optimizer_names());
   if (has("beta")) c.beta1 = in_range(j["beta"], "beta", 0, 1, false, true);
   if (has("beta1")) c.beta1 = in_range(j["beta1"], "beta1", 0, 1, false, true);
   if (has("beta2")) c.beta2 = in_range(j["beta2"], "beta2", 0, 1, false, true);

@@ -86,8 +86,7 @@ std::map<OpKind, Recipe> recipes() {
   r[OpKind::allreduce_start] = r[OpKind::allreduce_wait] = r[OpKind::allreduce_part] =
       no_rule("a data-parallel sum made by dist::data_parallel after differentiation");
   r[OpKind::matmul_bias] = r[OpKind::step_mul] = r[OpKind::tanh_grad_mul] =
-      r[OpKind::sigmoid_grad_mul] = r[OpKind::sgd_update] = r[OpKind::momentum_update] =
-          r[OpKind::rmsprop_update] = r[OpKind::adam_update] = r[OpKind::fused_net] =
+      r[OpKind::sigmoid_grad_mul] = r[OpKind::update] = r[OpKind::fused_net] =
               no_rule(fused);
   r[OpKind::add] = binary_recipe(OpKind::add);
   r[OpKind::sub] = binary_recipe(OpKind::sub);

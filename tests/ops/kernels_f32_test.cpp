@@ -161,8 +161,7 @@ const std::set<OpKind> not_element_wise{
     OpKind::input,   OpKind::param,      OpKind::state,      OpKind::constant,       OpKind::matmul,
     OpKind::sum,     OpKind::broadcast,  OpKind::transpose,  OpKind::bce,            OpKind::bce_logits,
     OpKind::softmax, OpKind::softmax_ce, OpKind::categorical_ce, OpKind::mse,        OpKind::l2_penalty,
-    OpKind::dropout_mask, OpKind::assign, OpKind::sgd_update, OpKind::momentum_update,
-    OpKind::rmsprop_update, OpKind::adam_update, OpKind::allreduce_start, OpKind::allreduce_wait,
+    OpKind::dropout_mask, OpKind::assign, OpKind::update, OpKind::allreduce_start, OpKind::allreduce_wait,
     OpKind::allreduce_part, OpKind::fused_net};
 
 // The kernel's float outputs with the AVX2 paths on, then off (one plan, run

@@ -296,6 +296,14 @@ void update(const Setup& st, Vec& w, const Vec& g, Vec& v, Vec& s, double lr, st
         w[i] -= lr * vhat / (std::sqrt(shat) + st.epsilon);
         break;
       }
+      case train::OptimizerKind::adamw: {  // Adam, then W shrinks by 1 - lr lambda_w (FitOptions' default)
+        v[i] = st.beta1 * v[i] + (1 - st.beta1) * g[i];
+        s[i] = st.beta2 * s[i] + (1 - st.beta2) * g[i] * g[i];
+        const double vhat = v[i] / (1 - std::pow(st.beta1, double(t)));
+        const double shat = s[i] / (1 - std::pow(st.beta2, double(t)));
+        w[i] = (1 - lr * train::OptimizerConfig{}.weight_decay) * w[i] - lr * vhat / (std::sqrt(shat) + st.epsilon);
+        break;
+      }
     }
   }
 }

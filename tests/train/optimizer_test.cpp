@@ -1,6 +1,9 @@
 // The optimizers as graph updates (train::minimize), fused and unfused,
-// against hand computations and against the update loops dagrad ran outside
-// the graph before (kept here verbatim as the reference).
+// against hand computations, against the update loops dagrad ran outside
+// the graph before (kept here verbatim: a check of the wiring, since the
+// element rules in optim/ are the same loops), and against an arithmetic
+// reference written another way: each moment as the weighted sum of every
+// gradient so far, in long double (independent_step below).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -15,7 +18,10 @@
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/train/batches.hpp"
 #include "dagrad/train/fit.hpp"
+#include "dagrad/ops/fused_net.hpp"
+#include "dagrad/optim/optimizer.hpp"
 #include "dagrad/train/optimizer.hpp"
+#include "dagrad/train/session.hpp"
 #include "dagrad/train/synthetic.hpp"
 
 using namespace dagrad;
@@ -79,6 +85,7 @@ struct Reference {
         update_adam<T>(w.data(), v.data(), s.data(), g.data(), n, T(lr), T(c.beta1), T(c.beta2),
                        T(c.epsilon), c1, c2);
         break;
+      default: FAIL("no old loop for " << train::name_of(c.kind));
     }
   }
 };
@@ -122,6 +129,13 @@ struct Rig {
       if (compiled.graph.node(id).op == op) return true;
     return false;
   }
+  // Whether the update ran as `kind`'s fused element rule.
+  bool fused_as(train::OptimizerKind kind) const {
+    for (NodeId id : exec->schedule())
+      if (compiled.graph.node(id).op == OpKind::update)
+        return compiled.graph.node(id).attrs.rule == optim::optimizer(kind).rule;
+    return false;
+  }
 };
 
 train::OptimizerConfig config(train::OptimizerKind k, double lr = 0.1, double decay = 0.0) {
@@ -139,7 +153,7 @@ const std::vector<double> w0{1.0, -2.0};
 TEST_CASE("a gradient descent step is W - lr dW, fused and unfused", "[train]") {
   for (bool fuse : {true, false}) {
     Rig<double> r(config(train::OptimizerKind::gd), {1, 2}, w0, fuse);
-    CHECK(r.has(OpKind::sgd_update) == fuse);
+    CHECK(r.fused_as(train::OptimizerKind::gd) == fuse);
     CHECK(r.has(OpKind::assign) == !fuse);
     r.step({0.5, -0.25}, 0);
     CHECK(r.W.get(0) == 1.0 - 0.1 * 0.5);
@@ -150,7 +164,7 @@ TEST_CASE("a gradient descent step is W - lr dW, fused and unfused", "[train]") 
 TEST_CASE("a momentum step matches the hand computation", "[train]") {
   for (bool fuse : {true, false}) {
     Rig<double> r(config(train::OptimizerKind::momentum), {1, 2}, w0, fuse);
-    CHECK(r.has(OpKind::momentum_update) == fuse);
+    CHECK(r.fused_as(train::OptimizerKind::momentum) == fuse);
     r.step({0.5, -0.25}, 0);
     // v = 0.1 g = [0.05, -0.025]; w - 0.1 v = [0.995, -1.9975]
     CHECK(r.W.get(0) == Approx(0.995).epsilon(1e-15));
@@ -165,7 +179,7 @@ TEST_CASE("a momentum step matches the hand computation", "[train]") {
 TEST_CASE("an RMSprop step matches the hand computation", "[train]") {
   for (bool fuse : {true, false}) {
     Rig<double> r(config(train::OptimizerKind::rmsprop), {1, 2}, w0, fuse);
-    CHECK(r.has(OpKind::rmsprop_update) == fuse);
+    CHECK(r.fused_as(train::OptimizerKind::rmsprop) == fuse);
     r.step({0.5, -0.25}, 0);
     // s = 0.001 g^2, so dW / sqrt(s) = sign(g) / sqrt(0.001) = +-31.6227766...
     const double step0 = 0.1 * 0.5 / (std::sqrt(0.001 * 0.25) + 1e-8);
@@ -179,7 +193,7 @@ TEST_CASE("an RMSprop step matches the hand computation", "[train]") {
 TEST_CASE("Adam steps match the hand computation with bias correction", "[train]") {
   for (bool fuse : {true, false}) {
     Rig<double> r(config(train::OptimizerKind::adam, 0.01), {1, 2}, w0, fuse);
-    CHECK(r.has(OpKind::adam_update) == fuse);
+    CHECK(r.fused_as(train::OptimizerKind::adam) == fuse);
     r.step({0.5, -0.25}, 0);
     // t = 1: v^ = g, s^ = g^2, so the step is lr g / (|g| + eps) ~ lr sign(g).
     CHECK(r.W.get(0) == Approx(1.0 - 0.01 * 0.5 / (0.5 + 1e-8)).epsilon(1e-15));
@@ -372,5 +386,152 @@ TEST_CASE("fit's graph updates give the bits of the old optimizer code on the co
       const runtime::Tensor& now = model.value(params[k].name());
       CHECK(std::memcmp(now.data<double>(), old[k].data(), old[k].size() * sizeof(double)) == 0);
     }
+  }
+}
+
+namespace {
+
+// ---- an arithmetic reference written another way: each moment as the
+// weighted sum of every gradient so far (v_t = (1 - beta1) sum_k beta1^(t-k)
+// g_k), not as a running average; in long double, from the formulas of the
+// notes and of Loshchilov & Hutter (AdamW). One element, all steps.
+long double independent_w(train::OptimizerKind kind, const train::OptimizerConfig& c, double w0,
+                          const std::vector<double>& g, const std::vector<double>& lr) {
+  using L = long double;
+  const L b1 = c.beta1, b2 = c.beta2, eps = c.epsilon;
+  auto moment = [&](std::size_t t, L beta, bool square) {  // t = 1, 2, ...
+    L sum = 0;
+    for (std::size_t k = 1; k <= t; ++k) {
+      const L gk = g[k - 1];
+      sum += std::pow(beta, L(t - k)) * (square ? gk * gk : gk);
+    }
+    return (1 - beta) * sum;
+  };
+  L w = w0;
+  for (std::size_t t = 1; t <= g.size(); ++t) {
+    const L a = lr[t - 1], gt = g[t - 1];
+    const L v = moment(t, b1, false), s = moment(t, b2, true);
+    const L v_hat = v / (1 - std::pow(b1, L(t))), s_hat = s / (1 - std::pow(b2, L(t)));
+    switch (kind) {
+      case train::OptimizerKind::gd: w -= a * gt; break;
+      case train::OptimizerKind::momentum: w -= a * v; break;
+      case train::OptimizerKind::rmsprop: w -= a * gt / (std::sqrt(s) + eps); break;
+      case train::OptimizerKind::adam: w -= a * v_hat / (std::sqrt(s_hat) + eps); break;
+      case train::OptimizerKind::adamw:
+        w = w * (1 - a * L(c.weight_decay)) - a * v_hat / (std::sqrt(s_hat) + eps);
+        break;
+      default: FAIL("no independent reference for " << train::name_of(kind));
+    }
+  }
+  return w;
+}
+
+#define DAGRAD_TEST_OPTIMIZER_NAME(name) #name,
+const std::vector<std::string> listed_names{DAGRAD_OPTIMIZERS(DAGRAD_TEST_OPTIMIZER_NAME)};
+#undef DAGRAD_TEST_OPTIMIZER_NAME
+
+}  // namespace
+
+TEST_CASE("the optimizer registry: each entry's kind and name are its line's", "[train][optim]") {
+  const auto all = optim::all_optimizers();
+  REQUIRE(all.size() == listed_names.size());
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    INFO(listed_names[k]);
+    CHECK(all[k]->kind == optim::OptimizerKind(k));
+    CHECK(all[k]->name == listed_names[k]);
+    CHECK(all[k]->rule->name == listed_names[k]);
+    CHECK(optim::parse_optimizer(listed_names[k]) == optim::OptimizerKind(k));
+    CHECK(all[k]->moment_count() <= 2);
+    CHECK(all[k]->rule->step_scalars <= ops::max_step_scalars);
+    CHECK((all[k]->rule->step_scalars == 0 || all[k]->step != nullptr));
+  }
+  CHECK_THROWS_WITH(optim::parse_optimizer("adagrad"), Catch::Contains("adamw"));
+}
+
+TEST_CASE("every optimizer: fused and unfused, its updates give the weighted sums' values",
+          "[train][optim]") {
+  const Shape s{3, 7};
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> normal;
+  std::vector<double> start(21);
+  for (double& x : start) x = normal(rng);
+  for (const optim::Optimizer* opt : optim::all_optimizers()) {
+    for (double decay : {0.0, 0.5}) {
+      INFO(opt->name << " decay " << decay);
+      auto c = config(opt->kind, 0.05, decay);
+      c.weight_decay = 0.3;  // large enough to matter in 6 steps
+      Rig<double> fused(c, s, start, true), unfused(c, s, start, false);
+      CHECK(fused.fused_as(opt->kind));
+      CHECK(!unfused.has(OpKind::update));
+      std::vector<std::vector<double>> grads(21);
+      std::vector<double> lrs;
+      for (int step = 0; step < 6; ++step) {
+        std::vector<double> g(21);
+        for (std::size_t i = 0; i < 21; ++i) grads[i].push_back(g[i] = normal(rng));
+        const std::int64_t epoch = step / 2;
+        lrs.push_back(0.05 / (1.0 + decay * double(epoch)));
+        fused.step(g, epoch);
+        unfused.step(g, epoch);
+      }
+      // NOTE: not always the same bits: RMSprop's and Adam's loops round
+      // (1 - beta2) g g as ((1 - beta2) g) g, the nodes as (1 - beta2) (g g),
+      // as the loops always have (the course digits rest on them).
+      for (std::size_t i = 0; i < 21; ++i) {
+        const double want = double(independent_w(opt->kind, c, start[i], grads[i], lrs));
+        CHECK(fused.W.get(std::int64_t(i)) == Approx(want).epsilon(1e-12).margin(1e-12));
+        CHECK(unfused.W.get(std::int64_t(i)) == Approx(want).epsilon(1e-12).margin(1e-12));
+      }
+    }
+  }
+}
+
+TEST_CASE("AdamW's first step: decay, then lr sign(g), by hand", "[train][optim]") {
+  // t = 1: v^ = g, s^ = g^2, so W = (1 - lr lambda_w) W - lr g / (|g| + eps).
+  auto c = config(train::OptimizerKind::adamw, 0.01);
+  c.weight_decay = 0.5;
+  CHECK(config(train::OptimizerKind::adamw).weight_decay == 0.01);  // torch.optim.AdamW's default
+  for (bool fuse : {true, false}) {
+    Rig<double> r(c, {1, 2}, w0, fuse);
+    r.step({0.5, -0.25}, 0);
+    CHECK(r.W.get(0) == Approx(0.995 * 1.0 - 0.01 * 0.5 / (0.5 + 1e-8)).epsilon(1e-15));
+    CHECK(r.W.get(1) == Approx(0.995 * -2.0 + 0.01 * 0.25 / (0.25 + 1e-8)).epsilon(1e-15));
+  }
+  c.weight_decay = -1;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("--weight-decay"));
+}
+
+TEST_CASE("every optimizer runs under the narrow-net kernel as in the unfused plan", "[train][optim]") {
+  const io::Dataset d = train::make_moons(120, 0.2, 3);
+  for (const optim::Optimizer* opt : optim::all_optimizers()) {
+    INFO(opt->name);
+    models::ModelSpec spec;
+    spec.layers = {2, 5, 2, 1};
+    std::vector<std::vector<double>> params[2];
+    for (bool fuse : {true, false}) {
+      models::Model m = models::build_mlp(spec, DType::f64);
+      m.seed = 3;
+      train::FitOptions o;
+      o.iterations = 8;
+      o.batch_size = 32;
+      o.optimizer = config(opt->kind, 0.01, 0.25);
+      o.optimizer.weight_decay = 0.2;
+      o.out = nullptr;
+      o.passes = fuse ? passes::PassOptions{} : passes::PassOptions::none();
+      if (fuse) {  // the plan fit makes holds one fused_net node that runs this rule
+        models::Model probe = models::build_mlp(spec, DType::f64);
+        probe.minimize(o.optimizer);
+        probe.init_params(3);
+        train::Session s(probe, train::Use::train, 32);
+        bool found = false;
+        for (NodeId id = 0; id < s.graph().size(); ++id)
+          if (const Node& n = s.graph().node(id); n.op == OpKind::fused_net) found = n.attrs.net->rule == opt->rule;
+        CHECK(found);
+      }
+      train::fit(m, d, nullptr, o);
+      for (Expr p : m.params()) params[fuse].push_back(m.value(p.name()).to_matrix().values);
+    }
+    for (std::size_t p = 0; p < params[0].size(); ++p)
+      for (std::size_t i = 0; i < params[0][p].size(); ++i)
+        CHECK(params[1][p][i] == Approx(params[0][p][i]).epsilon(1e-12).margin(1e-12));
   }
 }
