@@ -9,12 +9,13 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # The studio's HTTP server is Boost.Beast, in the Boost headers that
 # libboost-graph-dev brings; its browser tests drive headless chromium
-# through chromium-driver and python3-selenium.
+# through chromium-driver and python3-selenium. python3-torch is a peer, never
+# a dependency: peers/adamw_torch.py checks AdamW against torch.optim.AdamW.
 apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
   libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libdnnl-dev libcli11-dev \
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libsleef-dev libexpat1-dev \
-  graphviz librsvg2-bin python3-numpy \
+  graphviz librsvg2-bin python3-numpy python3-torch \
   libonnx-dev libprotobuf-dev python3-onnx \
   libopenmpi-dev openmpi-bin \
   clang libclang-rt-14-dev \
