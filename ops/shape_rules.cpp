@@ -59,9 +59,14 @@ Shape update_shape(const ShapeCall& c, std::size_t tensors) {
 Shape cost_of_pair(const ShapeCall& c) {
   const Shape a = c.graph.node(c.inputs[0]).shape;
   const Shape y = c.graph.node(c.inputs[1]).shape;
-  if (a != y)
-    throw ShapeError(fmt::format("{}: predictions and labels must have the same shape",
-                                 operands(c, ",")));
+  if (a != y) {
+    // The usual cause: class numbers (one row) against K output units.
+    const bool class_numbers = a.rows > 1 && y.rows == 1 && a.cols == y.cols;
+    throw ShapeError(fmt::format("{}: predictions and labels must have the same shape{}", operands(c, ","),
+                                 class_numbers ? fmt::format("; for {} classes give the labels one-hot, "
+                                                             "declared {{{}, m}} (docs/data.md)", a.rows, a.rows)
+                                               : ""));
+  }
   return Shape{1, 1};
 }
 

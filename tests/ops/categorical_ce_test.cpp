@@ -24,3 +24,13 @@ TEST_CASE("categorical cross-entropy with mismatched shapes names both operands"
   REQUIRE_THROWS_WITH(categorical_cross_entropy(A, Y),
                       Catch::Contains("A (3x2)") && Catch::Contains("Y (2x2)"));
 }
+
+TEST_CASE("class numbers against K output units: the shape error says to give the labels one-hot", "[ops]") {
+  Graph g;
+  auto A = g.input("A", {3, 4});
+  auto Y = g.input("Y", {1, 4});  // class numbers 0..2 in one row
+  REQUIRE_THROWS_WITH(categorical_cross_entropy(A, Y),
+                      Catch::Contains("A (3x4)") && Catch::Contains("one-hot") && Catch::Contains("{3, m}"));
+  auto Y2 = g.input("Y2", {2, 4});  // another mismatch: no such hint
+  REQUIRE_THROWS_WITH(categorical_cross_entropy(A, Y2), !Catch::Contains("one-hot"));
+}
