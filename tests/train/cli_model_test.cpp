@@ -103,7 +103,7 @@ TEST_CASE("dagrad train --resume holds out the dev samples the model was trained
   CHECK_FALSE(std::filesystem::exists(dir / "x.dagrad"));
 }
 
-TEST_CASE("a model never trained here takes any batch size; a full batch is never called 0", "[train][cli]") {
+TEST_CASE("a model never trained here takes any batch size, and a full batch is never called 0", "[train][cli]") {
   io::test::TempDir dir;
   train::write_csv(test::tiny_moons(40), dir / "d.csv");
   models::ModelSpec s;
