@@ -21,7 +21,7 @@ namespace dagrad::cli {
 void add_runtime_options(CLI::App* cmd, SpecOptions& o) {
   cmd->add_option("--threads", o.threads, "threads for the matrix products and the large element-wise loops");
   cmd->add_option("--gemm", o.gemm,
-                  "GEMM library: auto (time OpenBLAS and oneDNN per shape, keep the faster), or pin one")
+                  "GEMM library: auto (a fixed rule of each product's shape and transposes: dagrad plan shows it), or pin one")
       ->check(CLI::IsMember({"auto", "openblas", "onednn"}));
 }
 
