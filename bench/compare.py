@@ -2,35 +2,51 @@
 """Two dagrad binaries (before and after a change) on bench/peer.py's workloads, 1 thread,
 alternated round by round; prints the median over rounds of each run's median ms per step and
 their ratio. This is dagrad's side of peer.py's ratios (PyTorch's side does not change), for the
-"ratios stay within 2%" check of a change, in a fraction of peer.py's time.
+"ratios stay within 2%" check of a change, in a fraction of peer.py's time. The command lines
+and their environment are peer.py's own (`configs`, `mb_configs`).
 
     /usr/bin/python3 bench/compare.py BEFORE/dagrad AFTER/dagrad [ROUNDS=5]
 """
-import json, os, statistics, subprocess, sys
-A, B = sys.argv[1], sys.argv[2]
-rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-def steps_for(layers, m):
-    flops = 6 * m * sum(a * b for a, b in zip(layers, layers[1:]))
-    return max(10, min(2000, int(2e9 / max(flops, 1))))
-W = [("W-tiny f32", [2,4,1], "tanh", 400, "f32"), ("W-course f32", [12288,20,7,5,1], "relu", 209, "f32"),
-     ("W-course f64", [12288,20,7,5,1], "relu", 209, "f64"), ("W-wide f32", [784,1024,1024,1], "relu", 256, "f32"),
-     ("W-deep f32", [256]*9+[1], "relu", 512, "f32")]
-cfgs = []
-for name, layers, act, m, dt in W:
-    cfgs.append((name, ["bench", "--layers", ",".join(map(str, layers)), "--hidden", act, "--m", str(m),
-                        "--dtype", dt, "--steps", str(steps_for(layers, m)), "--json", "--threads", "1"]))
-cfgs.append(("W-mb f32", ["bench", "--layers", "784,128,64,10", "--hidden", "relu", "--output", "softmax",
-                          "--optimizer", "adam", "--batch-size", "64", "--samples", "8192", "--dtype", "f32",
-                          "--steps", "300", "--json", "--threads", "1"]))
-env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-res = {(n, w): [] for n, _ in cfgs for w in "AB"}
-for r in range(rounds):
-    for n, args in cfgs:
-        for w, exe in (("A", A), ("B", B)) if r % 2 == 0 else (("B", B), ("A", A)):
-            out = subprocess.run([exe] + args, env=env, capture_output=True, text=True, check=True).stdout
-            res[(n, w)].append(json.loads(out.strip().splitlines()[-1])["median_ms"])
-print(f"| workload (1 thread) | main ms | branch ms | branch / main |")
-print("|---|---|---|---|")
-for n, _ in cfgs:
-    a, b = statistics.median(res[(n, "A")]), statistics.median(res[(n, "B")])
-    print(f"| {n} | {a:.4f} | {b:.4f} | {b/a:.3f} |")
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer  # noqa: E402
+
+
+def workloads(dagrad):
+    """(name, argv, env) of each 1-thread dagrad run peer.py times."""
+    out = []
+    for name, layers, act, m, dtypes in peer.WORKLOADS:
+        for dtype in dtypes:
+            argv, env = peer.configs(dagrad, name, layers, act, m, dtype, False, False)["dagrad1"]
+            out.append((f"{name} {dtype}", argv, env))
+    argv, env = peer.mb_configs(dagrad, False)["dagrad1"]
+    out.append(("W-mb f32", argv, env))
+    return out
+
+
+def main():
+    before, after = sys.argv[1], sys.argv[2]
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    runs = {"before": workloads(before), "after": workloads(after)}
+    times = {(w, n): [] for w in runs for n, _, _ in runs[w]}
+    for r in range(rounds):
+        order = ("before", "after") if r % 2 == 0 else ("after", "before")
+        for i in range(len(runs["before"])):
+            for which in order:
+                name, argv, env = runs[which][i]
+                out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+                times[(which, name)].append(json.loads(out.strip().splitlines()[-1])["median_ms"])
+    print("| workload (1 thread) | before ms | after ms | after / before |")
+    print("|---|---|---|---|")
+    for name, _, _ in runs["before"]:
+        a, b = statistics.median(times[("before", name)]), statistics.median(times[("after", name)])
+        print(f"| {name} | {a:.4f} | {b:.4f} | {b / a:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
