@@ -8,20 +8,24 @@
 
 namespace dagrad::cli {
 
-// Synthetic X ~ N(0, 1) and labels for the output: 0/1 (sigmoid), a class
-// (softmax, made one-hot by the feeder) or a real value (linear).
+// Synthetic X ~ N(0, 1) and labels for the output: a class (softmax, one
+// row, made one-hot by the feeder), or n[L] rows of 0/1 labels (sigmoid) or
+// of real values (linear).
 io::Dataset make_data(const BenchOptions& o, std::int64_t samples) {
   const std::int64_t n0 = o.spec.layers.front(), K = o.spec.layers.back();
-  io::Dataset d{io::Matrix({n0, samples}), io::Matrix({1, samples}), "bench data"};
-  std::vector<double> r(static_cast<std::size_t>(n0 * samples)), u(static_cast<std::size_t>(samples));
+  const std::int64_t rows = o.spec.output == "softmax" ? 1 : K;
+  io::Dataset d{io::Matrix({n0, samples}), io::Matrix({rows, samples}), "bench data"};
+  std::vector<double> r(static_cast<std::size_t>(n0 * samples)), u(static_cast<std::size_t>(rows * samples));
   models::fill_randn(r, o.spec.seed, 1);
   models::fill_randn(u, o.spec.seed, 2);
   std::copy(r.begin(), r.end(), d.X.values.begin());
   for (std::int64_t j = 0; j < samples; ++j) {
-    const double v = u[std::size_t(j)];
-    if (o.spec.output == "softmax") d.Y(0, j) = double(static_cast<std::int64_t>(std::abs(v) * 1000) % K);
-    else if (o.spec.output == "linear") d.Y(0, j) = v;
-    else d.Y(0, j) = v > 0 ? 1.0 : 0.0;
+    for (std::int64_t k = 0; k < rows; ++k) {
+      const double v = u[std::size_t(j * rows + k)];
+      if (o.spec.output == "softmax") d.Y(k, j) = double(static_cast<std::int64_t>(std::abs(v) * 1000) % K);
+      else if (o.spec.output == "linear") d.Y(k, j) = v;
+      else d.Y(k, j) = v > 0 ? 1.0 : 0.0;
+    }
   }
   return d;
 }

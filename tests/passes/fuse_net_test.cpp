@@ -306,3 +306,20 @@ TEST_CASE("dagrad bench times the fused step, and mini-batches of a shuffled set
   CHECK(unfused.out.find("\"fused_net\":false") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("dagrad bench gives n[L] label rows to sigmoid and linear outputs of several units",
+          "[passes][fuse_net][cli]") {
+  // bench/peer.py's compile-time run is an MLP of width 16 throughout, so
+  // its output layer has 16 sigmoid units: one label row each.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   fmt::format("dagrad_bench_outputs_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  for (const char* output : {"sigmoid", "linear"}) {
+    const auto r = robustness::run_cli(dir, {"bench", "--layers", "16,16,16", "--output", output, "--m", "8",
+                                             "--steps", "1", "--warmup", "0", "--json"});
+    INFO(output << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("\"samples_per_step\":8") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
