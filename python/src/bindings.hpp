@@ -16,6 +16,7 @@
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "dagrad/models/model.hpp"
 #include "dagrad/train/fit.hpp"

@@ -258,6 +258,12 @@ parameter values are used for the rest. An array of the graph's dtype in C
 order is read in place; any other is copied once. training=True runs dropout
 with the masks of `step`.)");
 
+  m.def("_matrix_view", [](const py::object& a, const py::object& dtype) {
+    const ArrayView v = as_matrix(a, parse_dtype(dtype), "array");
+    return py::make_tuple(v.keep, v.copied);
+  }, py::arg("array"), py::arg("dtype") = py::none(),
+        "(the array dagrad reads for `array` as a feed of `dtype`, whether it is a copy): the array itself "
+        "when it is C-ordered of that dtype.");
   m.def("matmul", [](const PyExpr& a, const PyExpr& b, bool ta, bool tb) {
     return wrap(same_graph(a, b, "matmul"), matmul(a.expr(), ta, b.expr(), tb));
   }, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false, py::arg("trans_b") = false,
