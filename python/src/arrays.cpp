@@ -4,6 +4,8 @@
 // bools) is copied once into a C-ordered array of the graph's dtype.
 #include <fmt/format.h>
 
+#include <bit>
+
 #include "dagrad/graph/error.hpp"
 #include "python/src/bindings.hpp"
 
@@ -34,13 +36,43 @@ DType parse_dtype(const py::object& dtype) {
                                    str_of(d)));
 }
 
+bool is_native(const py::array& a, DType dtype) {
+  const py::dtype d = a.dtype();
+  constexpr char native = std::endian::native == std::endian::little ? '<' : '>';
+  const char order = d.byteorder();
+  return d.num() == (dtype == DType::f32 ? 11 : 12) &&  // NPY_FLOAT, NPY_DOUBLE
+         (order == '=' || order == '|' || order == native);
+}
+
+namespace {
+// numpy's functions, looked up once (never freed: the interpreter may be
+// finalizing when static objects die).
+py::object& numpy_function(const char* name) {
+  static auto* numpy = new py::object(py::module_::import("numpy"));
+  if (std::string_view(name) == "asarray") {
+    static auto* f = new py::object(numpy->attr("asarray"));
+    return *f;
+  }
+  if (std::string_view(name) == "asfortranarray") {
+    static auto* f = new py::object(numpy->attr("asfortranarray"));
+    return *f;
+  }
+  static auto* f = new py::object(numpy->attr("ascontiguousarray"));
+  return *f;
+}
+}  // namespace
+
+py::array numpy_call(const char* name, py::handle a, const py::dtype& d) {
+  return numpy_function(name)(a, d);
+}
+
 ArrayView as_matrix(py::handle obj, DType dtype, std::string_view what) {
   py::array a;
   if (py::isinstance<py::array>(obj)) {
     a = py::reinterpret_borrow<py::array>(obj);
   } else {
     try {
-      a = py::module_::import("numpy").attr("asarray")(obj);
+      a = numpy_function("asarray")(obj);
     } catch (py::error_already_set&) {
       throw py::type_error(fmt::format("{}: expected a numpy array of numbers, got {}", what, type_name(obj)));
     }
@@ -55,12 +87,10 @@ ArrayView as_matrix(py::handle obj, DType dtype, std::string_view what) {
                                                           a.shape(), a.shape() + a.ndim())))).cast<std::string>()));
   ArrayView v;
   const py::dtype want = numpy_dtype(dtype);
-  const bool exact = a.dtype().is(want) || (a.dtype().kind() == 'f' && a.dtype().itemsize() == want.itemsize());
-  const bool native = a.dtype().attr("isnative").cast<bool>();
-  if (exact && native && (a.flags() & py::array::c_style)) {
+  if (is_native(a, dtype) && (a.flags() & py::array::c_style)) {
     v.keep = a;
   } else {
-    v.keep = py::module_::import("numpy").attr("ascontiguousarray")(a, want);
+    v.keep = numpy_function("ascontiguousarray")(a, want);
     v.copied = true;
   }
   v.data = v.keep.data();

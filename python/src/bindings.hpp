@@ -67,6 +67,10 @@ struct ArrayView {
   bool copied = false;
 };
 ArrayView as_matrix(py::handle obj, DType dtype, std::string_view what);
+// Whether `a` holds `dtype`'s floats in this machine's byte order.
+bool is_native(const py::array& a, DType dtype);
+// numpy.<name>(a, d) for asfortranarray and ascontiguousarray.
+py::array numpy_call(const char* name, py::handle a, const py::dtype& d);
 // The values as an io::Matrix (always a copy, in double).
 io::Matrix to_io_matrix(py::handle obj, std::string_view what);
 // A new C-ordered numpy array holding `values` (rows x cols).

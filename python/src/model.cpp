@@ -189,92 +189,90 @@ py::array predict(PyModel& pm, const py::object& X, const py::object& out) {
   const HolderPtr& h = pm.holder;
   const DType dtype = h->model.dtype();
   const py::dtype want = numpy_dtype(dtype);
-  py::array a = py::isinstance<py::array>(X) ? py::reinterpret_borrow<py::array>(X) : py::array();
-  bool one = false;
+  const bool have_out = !out.is_none();
+  py::array y;
+  if (have_out) {
+    if (!py::isinstance<py::array>(out))
+      throw py::type_error(fmt::format("predict out: expected a numpy array, got {}", type_name(out)));
+    y = py::reinterpret_borrow<py::array>(out);
+    if (!is_native(y, dtype))
+      throw py::type_error(fmt::format("predict out: dtype {}, the model's is {}", str_of(y.dtype()), dtype_name(dtype)));
+    if (!y.writeable()) throw py::value_error("predict out: the array is read-only");
+  }
+  const bool out_f = have_out && y.ndim() == 2 && (y.flags() & py::array::f_style) && !(y.flags() & py::array::c_style);
   ArrayView v;
+  bool one = false;
   serve::Layout layout = serve::Layout::columns;
   std::int64_t n_x = 0, m = 0;
-  const bool exact = a && a.dtype().kind() == 'f' && a.dtype().itemsize() == want.itemsize() &&
-                     a.dtype().attr("isnative").cast<bool>();
-  const bool out_f = out && !out.is_none() && py::isinstance<py::array>(out) &&
-                     (out.cast<py::array>().flags() & py::array::f_style) &&
-                     !(out.cast<py::array>().flags() & py::array::c_style);
-  if (exact && a.ndim() == 2 && (a.flags() & py::array::f_style) && !(a.flags() & py::array::c_style) &&
-      (out.is_none() || out_f)) {
-    // X (n_x x m) in Fortran order is X^T (m x n_x) in C order: samples as rows.
-    v.keep = a;
-    v.data = a.data();
-    n_x = a.shape(0);
-    m = a.shape(1);
-    layout = serve::Layout::rows;
-  } else if (out_f) {
-    py::array f = py::module_::import("numpy").attr("asfortranarray")(
-        as_matrix(X, dtype, "predict X").keep, want);
-    v.keep = f;
-    v.data = f.data();
-    n_x = f.ndim() == 2 ? f.shape(0) : 1;
-    m = f.ndim() == 2 ? f.shape(1) : f.size();
-    layout = serve::Layout::rows;
-  } else {
+  if (py::isinstance<py::array>(X)) {
+    const auto a = py::reinterpret_borrow<py::array>(X);
+    if (a.ndim() == 2 && is_native(a, dtype) && (a.flags() & py::array::f_style) &&
+        !(a.flags() & py::array::c_style) && (!have_out || out_f)) {
+      // X (n_x x m) in Fortran order is X^T (m x n_x) in C order: samples as rows.
+      v.keep = a;
+      v.data = a.data();
+      n_x = a.shape(0);
+      m = a.shape(1);
+      layout = serve::Layout::rows;
+    }
+  }
+  if (!v.data) {
     v = as_matrix(X, dtype, "predict X");
-    const py::array kept = v.keep;
-    if (kept.ndim() == 1) {  // one sample
+    if (py::array(v.keep).ndim() == 1 && !have_out) {  // one sample
       one = true;
-      n_x = kept.shape(0);
+      n_x = v.shape.cols;
       m = 1;
     } else {
       n_x = v.shape.rows;
       m = v.shape.cols;
     }
+    if (out_f) {  // samples as rows, to write into a Fortran-ordered out
+      v.keep = numpy_call("asfortranarray", v.keep.reshape({n_x, m}), want);
+      v.data = v.keep.data();
+      layout = serve::Layout::rows;
+    }
   }
   if (m == 0) throw py::value_error("predict X: no samples (X is n_x x m, one column per sample)");
-  std::int64_t n_in = 0, n_out = 0;
-  {
-    const auto lock = lock_model(*h);
-    if (!h->predictor) {
-      py::gil_scoped_release release;
-      h->predictor = std::make_unique<train::Predictor>(h->model);
-    }
-    n_in = h->predictor->plan().inputs();
-    n_out = h->predictor->plan().outputs();
+  // Uncontended (the usual case) the lock is taken with the GIL held, which
+  // is safe: no thread waits for it holding the GIL (lock_model).
+  std::unique_lock lock(h->mutex, std::try_to_lock);
+  if (!lock.owns_lock()) lock = lock_model(*h);
+  if (!h->predictor) {
+    py::gil_scoped_release release;
+    h->predictor = std::make_unique<train::Predictor>(h->model);
   }
+  const std::int64_t n_in = h->predictor->plan().inputs(), n_out = h->predictor->plan().outputs();
   if (n_x != n_in)
     throw py::value_error(fmt::format("predict X: {} rows (features) but the model takes {} (X is n_x x m, one "
                                       "column per sample)", n_x, n_in));
-  py::array y;
-  if (!out.is_none()) {
-    if (!py::isinstance<py::array>(out))
-      throw py::type_error(fmt::format("predict out: expected a numpy array, got {}", type_name(out)));
-    y = out.cast<py::array>();
-    if (!y.dtype().is(want) && !(y.dtype().kind() == 'f' && y.dtype().itemsize() == want.itemsize()))
-      throw py::type_error(fmt::format("predict out: dtype {}, the model's is {}", str_of(y.dtype()),
-                                       dtype_name(dtype)));
-    if (!y.writeable()) throw py::value_error("predict out: the array is read-only");
-    const bool ok_layout = layout == serve::Layout::rows ? bool(y.flags() & py::array::f_style)
-                                                          : bool(y.flags() & py::array::c_style);
+  if (have_out) {
+    const bool ok_layout = layout == serve::Layout::rows ? out_f : bool(y.flags() & py::array::c_style);
     if (y.ndim() != 2 || y.shape(0) != n_out || y.shape(1) != m || !ok_layout)
-      throw py::value_error(fmt::format("predict out: needs shape ({}, {}) in C or Fortran order", n_out, m));
+      throw py::value_error(fmt::format("predict out: needs shape ({}, {}) in C order, or Fortran order", n_out, m));
   } else if (layout == serve::Layout::rows) {
-    y = py::array(want, std::vector<py::ssize_t>{n_out, m},
-                  std::vector<py::ssize_t>{static_cast<py::ssize_t>(want.itemsize()),
-                                           static_cast<py::ssize_t>(want.itemsize() * n_out)});
+    const auto size = static_cast<py::ssize_t>(want.itemsize());
+    y = py::array(want, std::vector<py::ssize_t>{n_out, m}, std::vector<py::ssize_t>{size, size * n_out});
   } else if (one) {
     y = py::array(want, std::vector<py::ssize_t>{n_out});
   } else {
     y = py::array(want, std::vector<py::ssize_t>{n_out, m});
   }
   void* yp = y.mutable_data();
-  {
-    py::gil_scoped_release release;
-    std::unique_lock lock(h->mutex);
-    if (!h->predictor) h->predictor = std::make_unique<train::Predictor>(h->model);
-    const auto nx = static_cast<std::size_t>(n_x * m), ny = static_cast<std::size_t>(n_out * m);
+  const auto nx = static_cast<std::size_t>(n_x * m), ny = static_cast<std::size_t>(n_out * m);
+  auto call = [&] {
     if (dtype == DType::f32)
       h->predictor->predict(std::span<const float>(static_cast<const float*>(v.data), nx),
                             std::span<float>(static_cast<float*>(yp), ny), layout);
     else
       h->predictor->predict(std::span<const double>(static_cast<const double*>(v.data), nx),
                             std::span<double>(static_cast<double*>(yp), ny), layout);
+  };
+  // A small call runs with the GIL held: releasing it costs more than the work.
+  if (nx + ny < 4096) {
+    call();
+  } else {
+    py::gil_scoped_release release;
+    call();
   }
   return y;
 }
