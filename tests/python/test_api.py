@@ -190,3 +190,20 @@ def test_f32_models():
     P = model.predict(X.astype(np.float32))
     assert P.dtype == np.float32
     assert model["W1"].dtype == np.float32
+
+
+def test_stubs_name_every_public_name():
+    import ast
+    import os
+    stub = os.path.join(os.path.dirname(dg.__file__), "__init__.pyi")
+    tree = ast.parse(open(stub).read())
+    named = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            named.add(node.name)
+        elif isinstance(node, ast.AnnAssign):
+            named.add(node.target.id)
+    missing = [n for n in dg.__all__ if n not in named]
+    assert not missing, f"__init__.pyi lacks {missing}"
+    assert all(getattr(dg, n).__doc__ for n in ["run", "gradients", "build_mlp", "explain", "dot", "gradcheck"])
+    assert dg.Model.fit.__doc__ and "callback" in dg.Model.fit.__doc__
