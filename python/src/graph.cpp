@@ -24,6 +24,22 @@ struct PyGraph {
 
 PyExpr wrap(const HolderPtr& h, Expr e) { return PyExpr{h, e.id}; }
 
+// The model's lock for a short read or change of its graph from Python:
+// taken with the GIL held when free, else waited for without it.
+std::unique_lock<std::recursive_mutex> graph_lock(Holder& h) {
+  std::unique_lock lock(h.mutex, std::try_to_lock);
+  if (!lock.owns_lock()) lock = lock_model(h);
+  return lock;
+}
+
+// Adds nodes under the lock: a graph is never changed while fit, run or
+// predict (the GIL released) reads it on another thread.
+template <class F>
+PyExpr build(const HolderPtr& h, F&& add) {
+  const auto lock = graph_lock(*h);
+  return PyExpr{h, add().id};
+}
+
 Shape to_shape(const py::object& obj, std::string_view what) {
   std::vector<std::int64_t> dims;
   try {
@@ -52,11 +68,15 @@ py::tuple from_shape(Shape s) {
   return py::make_tuple(dim(s.rows), dim(s.cols));
 }
 
+std::string describe(const PyExpr& e) {
+  const auto lock = graph_lock(*e.holder);
+  return e.holder->model.graph().describe(e.id);
+}
+
 const HolderPtr& same_graph(const PyExpr& a, const PyExpr& b, std::string_view op) {
   if (a.holder != b.holder)
-    throw py::value_error(fmt::format("{}: the operands {} and {} belong to different graphs", op,
-                                      a.holder->model.graph().describe(a.id),
-                                      b.holder->model.graph().describe(b.id)));
+    throw py::value_error(fmt::format("{}: the operands {} and {} belong to different graphs", op, describe(a),
+                                      describe(b)));
   return a.holder;
 }
 
@@ -66,18 +86,18 @@ PyExpr binary(const PyExpr& a, const py::object& b, std::string_view op, WithExp
               WithNumber with_number) {
   if (py::isinstance<PyExpr>(b)) {
     const auto& e = b.cast<const PyExpr&>();
-    return wrap(same_graph(a, e, op), with_expr(a.expr(), e.expr()));
+    return build(same_graph(a, e, op), [&] { return with_expr(a.expr(), e.expr()); });
   }
   if (py::isinstance<py::float_>(b) || py::isinstance<py::int_>(b) ||
       (py::hasattr(b, "__float__") && !py::isinstance<py::array>(b)))
-    return wrap(a.holder, with_number(a.expr(), b.cast<double>()));
+    return build(a.holder, [&] { return with_number(a.expr(), b.cast<double>()); });
   throw py::type_error(fmt::format("{}: {} with a {}; the other operand must be an Expr of the same graph or a "
                                    "number (make an array a graph input: graph.input(name, shape))",
-                                   op, a.holder->model.graph().describe(a.id), type_name(b)));
+                                   op, describe(a), type_name(b)));
 }
 
 PyExpr number_expr(const PyExpr& like, double v) {
-  return wrap(like.holder, like.holder->model.graph().constant(v, {1, 1}));
+  return build(like.holder, [&] { return like.holder->model.graph().constant(v, {1, 1}); });
 }
 
 std::vector<PyExpr> expr_list(const py::object& obj, std::string_view what) {
@@ -166,21 +186,36 @@ Operators follow the notes: ``W @ X`` is the matrix product, ``+ - * /``
 are element-wise with broadcasting ((n,m) with (n,1), (1,m) or (1,1)), and
 a number scales or shifts. Every op checks shapes as it is built, so a
 dimension error names the line that made it.)")
-      .def_property_readonly("shape", [](const PyExpr& e) { return from_shape(e.expr().shape()); },
+      .def_property_readonly("shape", [](const PyExpr& e) {
+        const auto lock = graph_lock(*e.holder);
+        return from_shape(e.expr().shape());
+      },
                              "(rows, cols); dagrad.m (-1) stands for the sample count")
-      .def_property_readonly("name", [](const PyExpr& e) { return e.expr().name(); })
-      .def_property_readonly("op", [](const PyExpr& e) { return std::string(ops::op_def(e.expr().node().op).name); })
+      .def_property_readonly("name", [](const PyExpr& e) {
+        const auto lock = graph_lock(*e.holder);
+        return e.expr().name();
+      })
+      .def_property_readonly("op", [](const PyExpr& e) {
+        const auto lock = graph_lock(*e.holder);
+        return std::string(ops::op_def(e.expr().node().op).name);
+      })
       .def_property_readonly("id", [](const PyExpr& e) { return e.id; })
       .def_property_readonly("graph", [](const PyExpr& e) { return PyGraph{e.holder}; })
-      .def("named", [](const PyExpr& e, std::string name) { e.expr().named(std::move(name)); return e; },
+      .def("named", [](const PyExpr& e, std::string name) {
+        const auto lock = graph_lock(*e.holder);
+        e.expr().named(std::move(name));
+        return e;
+      },
            py::arg("name"), "Names the node (Z1, A1) and returns it.")
-      .def_property_readonly("T", [](const PyExpr& e) { return wrap(e.holder, transpose(e.expr())); },
+      .def_property_readonly("T", [](const PyExpr& e) { return build(e.holder, [&] { return transpose(e.expr()); }); },
                              "The transpose (folded into the matrix product that reads it).")
       .def("__repr__", [](const PyExpr& e) {
-        return fmt::format("<dagrad.Expr {} {}>", e.holder->model.graph().describe(e.id), to_string(e.expr().shape()));
+        const std::string d = describe(e);
+        const auto lock = graph_lock(*e.holder);
+        return fmt::format("<dagrad.Expr {} {}>", d, to_string(e.expr().shape()));
       })
       .def("__matmul__", [](const PyExpr& a, const PyExpr& b) {
-        return wrap(same_graph(a, b, "@"), matmul(a.expr(), b.expr()));
+        return build(same_graph(a, b, "@"), [&] { return matmul(a.expr(), b.expr()); });
       })
       .def("__add__", [](const PyExpr& a, const py::object& b) {
         return binary(a, b, "+", [](Expr x, Expr y) { return x + y; }, [](Expr x, double v) { return x + v; });
@@ -211,7 +246,7 @@ dimension error names the line that made it.)")
         return binary(a, b, "**", [](Expr x, Expr y) { return pow(x, y); },
                       [&a](Expr x, double v) { return pow(x, number_expr(a, v).expr()); });
       })
-      .def("__neg__", [](const PyExpr& a) { return wrap(a.holder, -a.expr()); })
+      .def("__neg__", [](const PyExpr& a) { return build(a.holder, [&] { return -a.expr(); }); })
       .def("__hash__", [](const PyExpr& e) { return py::hash(py::make_tuple(reinterpret_cast<std::uintptr_t>(e.holder.get()), e.id)); })
       .def("__eq__", [](const PyExpr& a, const py::object& b) {
         return py::isinstance<PyExpr>(b) && b.cast<const PyExpr&>().holder == a.holder &&
@@ -227,16 +262,16 @@ dimension error names the line that made it.)")
            py::arg("dtype") = py::none())
       .def_property_readonly("dtype", [](const PyGraph& g) { return std::string(dtype_name(g.holder->model.dtype())); })
       .def("input", [](const PyGraph& g, std::string name, const py::object& shape) {
-        return wrap(g.holder, g.holder->model.graph().input(std::move(name), to_shape(shape, "input")));
+        return build(g.holder, [&] { return g.holder->model.graph().input(std::move(name), to_shape(shape, "input")); });
       }, py::arg("name"), py::arg("shape"), "An input fed at run time; shape may hold dagrad.m.")
       .def("param", [](const PyGraph& g, std::string name, const py::object& shape) {
-        return wrap(g.holder, g.holder->model.graph().param(std::move(name), to_shape(shape, "param")));
+        return build(g.holder, [&] { return g.holder->model.graph().param(std::move(name), to_shape(shape, "param")); });
       }, py::arg("name"), py::arg("shape"), "A trained parameter.")
       .def("state", [](const PyGraph& g, std::string name, const py::object& shape) {
-        return wrap(g.holder, g.holder->model.graph().state(std::move(name), to_shape(shape, "state")));
+        return build(g.holder, [&] { return g.holder->model.graph().state(std::move(name), to_shape(shape, "state")); });
       }, py::arg("name"), py::arg("shape"))
       .def("constant", [](const PyGraph& g, double v, const py::object& shape) {
-        return wrap(g.holder, g.holder->model.graph().constant(v, to_shape(shape, "constant")));
+        return build(g.holder, [&] { return g.holder->model.graph().constant(v, to_shape(shape, "constant")); });
       }, py::arg("value"), py::arg("shape") = py::make_tuple(1, 1))
       .def("__len__", [](const PyGraph& g) { return g.holder->model.graph().size(); })
       .def("__getitem__", [](const PyGraph& g, const std::string& name) {
@@ -265,13 +300,13 @@ with the masks of `step`.)");
         "(the array dagrad reads for `array` as a feed of `dtype`, whether it is a copy): the array itself "
         "when it is C-ordered of that dtype.");
   m.def("matmul", [](const PyExpr& a, const PyExpr& b, bool ta, bool tb) {
-    return wrap(same_graph(a, b, "matmul"), matmul(a.expr(), ta, b.expr(), tb));
+    return build(same_graph(a, b, "matmul"), [&] { return matmul(a.expr(), ta, b.expr(), tb); });
   }, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false, py::arg("trans_b") = false,
         "op(a) op(b), op(x) = x^T where the flag is set (folded into the GEMM).");
-  m.def("mul", [](const PyExpr& a, const PyExpr& b) { return wrap(same_graph(a, b, "mul"), mul(a.expr(), b.expr())); },
+  m.def("mul", [](const PyExpr& a, const PyExpr& b) { return build(same_graph(a, b, "mul"), [&] { return mul(a.expr(), b.expr()); }); },
         "Element-wise product with broadcasting (the same as a * b).");
 #define DAGRAD_UNARY(fn, doc) \
-  m.def(#fn, [](const PyExpr& x) { return wrap(x.holder, fn(unary(x))); }, py::arg("x"), doc)
+  m.def(#fn, [](const PyExpr& x) { return build(x.holder, [&] { return fn(unary(x)); }); }, py::arg("x"), doc)
   DAGRAD_UNARY(sigmoid, "1 / (1 + e^-z)");
   DAGRAD_UNARY(tanh, "tanh(z)");
   DAGRAD_UNARY(relu, "max(0, z)");
@@ -282,37 +317,37 @@ with the masks of `step`.)");
   DAGRAD_UNARY(softmax, "Column-wise softmax: A(k,i) = e^Z(k,i) / sum_j e^Z(j,i).");
   DAGRAD_UNARY(transpose, "x^T");
 #undef DAGRAD_UNARY
-  m.def("leaky_relu", [](const PyExpr& x, double slope) { return wrap(x.holder, leaky_relu(x.expr(), slope)); },
+  m.def("leaky_relu", [](const PyExpr& x, double slope) { return build(x.holder, [&] { return leaky_relu(x.expr(), slope); }); },
         py::arg("z"), py::arg("slope") = 0.01, "z > 0 ? z : slope z");
-  m.def("step", [](const PyExpr& x, double slope) { return wrap(x.holder, step(x.expr(), slope)); },
+  m.def("step", [](const PyExpr& x, double slope) { return build(x.holder, [&] { return step(x.expr(), slope); }); },
         py::arg("z"), py::arg("slope") = 0.0, "The derivative mask of (leaky) relu: z > 0 ? 1 : slope.");
-  m.def("sum", [](const PyExpr& x, int axis, bool keepdims) { return wrap(x.holder, sum(x.expr(), axis, keepdims)); },
+  m.def("sum", [](const PyExpr& x, int axis, bool keepdims) { return build(x.holder, [&] { return sum(x.expr(), axis, keepdims); }); },
         py::arg("x"), py::arg("axis") = -1, py::arg("keepdims") = true,
         "axis -1: all elements (1x1); 0: over rows (1 x m); 1: over columns (n x 1).");
-  m.def("mean", [](const PyExpr& x, int axis, bool keepdims) { return wrap(x.holder, mean(x.expr(), axis, keepdims)); },
+  m.def("mean", [](const PyExpr& x, int axis, bool keepdims) { return build(x.holder, [&] { return mean(x.expr(), axis, keepdims); }); },
         py::arg("x"), py::arg("axis") = -1, py::arg("keepdims") = true, "As sum, divided by the count.");
   m.def("broadcast", [](const PyExpr& x, const py::object& shape) {
-    return wrap(x.holder, broadcast(x.expr(), to_shape(shape, "broadcast")));
+    return build(x.holder, [&] { return broadcast(x.expr(), to_shape(shape, "broadcast")); });
   }, py::arg("x"), py::arg("shape"));
-  m.def("pow", [](const PyExpr& a, const PyExpr& b) { return wrap(same_graph(a, b, "pow"), pow(a.expr(), b.expr())); },
+  m.def("pow", [](const PyExpr& a, const PyExpr& b) { return build(same_graph(a, b, "pow"), [&] { return pow(a.expr(), b.expr()); }); },
         "a^b element-wise, broadcasting.");
   m.def("binary_cross_entropy", [](const PyExpr& A, const PyExpr& Y) {
-    return wrap(same_graph(A, Y, "binary_cross_entropy"), binary_cross_entropy(A.expr(), Y.expr()));
+    return build(same_graph(A, Y, "binary_cross_entropy"), [&] { return binary_cross_entropy(A.expr(), Y.expr()); });
   }, py::arg("A"), py::arg("Y"), "J = -(1/m) sum(Y log A + (1 - Y) log(1 - A)); stable from Z when A = sigmoid(Z).");
   m.def("categorical_cross_entropy", [](const PyExpr& A, const PyExpr& Y) {
-    return wrap(same_graph(A, Y, "categorical_cross_entropy"), categorical_cross_entropy(A.expr(), Y.expr()));
+    return build(same_graph(A, Y, "categorical_cross_entropy"), [&] { return categorical_cross_entropy(A.expr(), Y.expr()); });
   }, py::arg("A"), py::arg("Y"), "J = -(1/m) sum(Y log A), Y one-hot (K x m).");
   m.def("mean_squared_error", [](const PyExpr& A, const PyExpr& Y) {
-    return wrap(same_graph(A, Y, "mean_squared_error"), mean_squared_error(A.expr(), Y.expr()));
+    return build(same_graph(A, Y, "mean_squared_error"), [&] { return mean_squared_error(A.expr(), Y.expr()); });
   }, py::arg("A"), py::arg("Y"), "J = 1/(2m) sum((A - Y)^2).");
   m.def("l2_penalty", [](const py::object& Ws, double lambda) {
     const auto ws = expr_list(Ws, "l2_penalty");
     std::vector<Expr> es;
     for (const PyExpr& w : ws) es.push_back(w.expr());
-    return wrap(ws.front().holder, l2_penalty(std::span<const Expr>(es), lambda));
+    return build(ws.front().holder, [&] { return l2_penalty(std::span<const Expr>(es), lambda); });
   }, py::arg("W"), py::arg("lambd"), "lambda/(2m) sum_l ||W[l]||_F^2.");
   m.def("dropout", [](const PyExpr& A, double keep_prob, std::uint64_t seed) {
-    return wrap(A.holder, dropout(A.expr(), keep_prob, seed));
+    return build(A.holder, [&] { return dropout(A.expr(), keep_prob, seed); });
   }, py::arg("A"), py::arg("keep_prob"), py::arg("seed") = 1,
         "Inverted dropout: A * D / keep_prob while training, A in inference.");
   m.def("gradients", [](const PyExpr& J, const py::object& wrt) {

@@ -230,3 +230,18 @@ def test_ctrl_c_stops_fit_cleanly():
     steps = model.steps
     model.fit(X, Y, iterations=steps + 5)
     assert model.steps == steps + 5
+
+
+def test_building_on_a_graph_while_it_trains():
+    model, n = two_layer()
+    X, Y = planar(400)
+    done = []
+    t = threading.Thread(target=lambda: done.append(model.fit(X, Y, iterations=3000, learning_rate=0.5)))
+    t.start()
+    exprs = []
+    while t.is_alive() or len(exprs) < 50:
+        exprs.append(dg.tanh(n["W1"] @ n["X"] + n["b1"]) * 2.0)
+        _ = exprs[-1].shape, repr(exprs[-1])
+    t.join()
+    assert done and done[0].iterations == 3000
+    np.testing.assert_allclose(dg.run(exprs[-1], {"X": X}), 2 * np.tanh(model["W1"] @ X + model["b1"]), rtol=1e-12)
