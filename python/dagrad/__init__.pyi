@@ -92,7 +92,8 @@ class Model:
     params: list[Expr]
     @property
     def task(self) -> Literal["binary", "categorical", "regression"]: ...
-    steps: int
+    @property
+    def steps(self) -> int: ...
     @property
     def epochs(self) -> int: ...
     seed: int

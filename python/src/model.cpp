@@ -416,8 +416,8 @@ Data are the notes' layout: X (n_x, m), one column per sample; Y (1, m).)")
                     }, "The trained parameters (every param J depends on, unless set).")
       .def_property_readonly("task", [](const PyModel& pm) { return task_name(pm.model().task()); },
                              "'binary', 'categorical' or 'regression', from the output's op")
-      .def_property("steps", [](const PyModel& pm) { return pm.model().steps; },
-                    [](PyModel& pm, std::int64_t s) { pm.model().steps = s; })
+      .def_property_readonly("steps", [](const PyModel& pm) { return pm.model().steps; },
+                             "Updates applied (the dropout counter of the next one).")
       .def_property_readonly("epochs", [](const PyModel& pm) { return pm.model().epochs; })
       .def_property("seed", [](const PyModel& pm) { return pm.model().seed; },
                     [](PyModel& pm, std::uint64_t s) { pm.model().seed = s; },
