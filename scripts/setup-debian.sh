@@ -11,6 +11,10 @@ apt-get update
 # libboost-graph-dev brings; its browser tests drive headless chromium
 # through chromium-driver and python3-selenium. python3-torch is a peer, never
 # a dependency: peers/adamw_torch.py checks AdamW against torch.optim.AdamW.
+# The Python module (python/) builds with pybind11-dev and python3-dev; its
+# tests run under python3-pytest, and the course notebooks (examples/notebooks/)
+# headless through python3-nbclient and python3-ipykernel, reading the
+# course's .h5 files with python3-h5py.
 apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
   libfmt-dev libboost-graph-dev catch2 libopenblas-openmp-dev libdnnl-dev libcli11-dev \
@@ -19,4 +23,6 @@ apt-get install -y --no-install-recommends \
   libonnx-dev libprotobuf-dev python3-onnx \
   libopenmpi-dev openmpi-bin \
   clang libclang-rt-14-dev \
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium \
+  pybind11-dev python3-pybind11 python3-dev python3-pytest \
+  python3-nbclient python3-nbformat python3-ipykernel python3-h5py
