@@ -23,6 +23,13 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+import torch_env  # noqa: E402
+
+# One BLAS thread per process, set before torch loads (the DDP workers
+# inherit it): torch.set_num_threads does not bind a pthread OpenBLAS.
+torch_env.pin(1)
+
 
 def ddp_worker(rank, world, port, layers, m, steps, warmup, lr, out):
     import torch
@@ -151,6 +158,8 @@ def main():
         print(f"round {r + 1}/{a.rounds}: " + ", ".join(f"{k} {v[-1]:.2f} ms" for k, v in rows.items()), file=sys.stderr)
     med = {k: statistics.median(v) for k, v in rows.items()}
     print(f"layers {a.layers}, f32, global batch {a.m}, 1 thread per process, median over {a.rounds} rounds\n")
+    if have_torch:
+        print(torch_env.blas_line(sys.modules["torch"]) + "\n")
     print("| configuration | median step (ms) | rounds (ms) |")
     print("|---|---:|---|")
     for k, v in med.items():

@@ -26,6 +26,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+import torch_env  # noqa: E402
+
+# Before numpy or torch loads a BLAS: a child keeps the counts its parent's
+# env_with gave it; the parent, which times nothing, one thread.
+torch_env.pin()
+
 WORKLOADS = [
     # name, layers, hidden activation, m, dtypes
     ("W-tiny", [2, 4, 1], "tanh", 400, ["f32"]),
@@ -195,6 +202,8 @@ def run_child(args):
         out = child_numpy(layers, args.act, args.m, args.dtype, args.steps)
     else:
         out = child_torch(layers, args.act, args.m, args.dtype, args.steps, args.torch_threads)
+    if "torch" in sys.modules:
+        out["blas"] = torch_env.blas_line(sys.modules["torch"])
     print(json.dumps(out))
 
 
@@ -255,11 +264,21 @@ def configs(dagrad, name, layers, act, m, dtype, have_torch, have_numpy):
 
 
 def has(module):
+    """Whether `module` can be imported, without importing it here: the
+    parent loads no BLAS (the children pin their own threads)."""
+    import importlib.util
     try:
-        __import__(module)
-        return True
-    except Exception:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
         return False
+
+
+def blas_lines(rows, mb):
+    """The distinct torch_env.blas_line of every timed PyTorch child."""
+    runs = [r for _, _, cfg, _ in rows for rs in cfg.values() for r in rs]
+    if mb:
+        runs += [r for rs in mb[0].values() for r in rs]
+    return sorted({r["blas"] for r in runs if "blas" in r})
 
 
 def cpu_model():
@@ -467,6 +486,10 @@ def main():
     if not only:
         print("\nCompile time (MLP of width 16, m = 8):\n")
         print(compile_times(args.dagrad))
+    blas = blas_lines(rows, mb)
+    if blas:
+        print("\nPyTorch's BLAS, as the timed children loaded it (peers/torch_env.py):\n")
+        print("\n".join(f"- {b}" for b in blas))
 
 
 if __name__ == "__main__":

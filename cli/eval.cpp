@@ -11,6 +11,7 @@
 #include "cli/distributed.hpp"
 #include "cli/model_spec.hpp"
 #include "cli/outputs.hpp"
+#include "dagrad/dist/comm.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/io/params.hpp"
 #include "dagrad/models/normalize.hpp"
@@ -53,7 +54,7 @@ int run_eval(const EvalArgs& a) {
   if (is_root())
     for (const std::string& note : d.notes) print_note(note);
   if (model.task() == models::Task::binary && d.Y.rows() == 1) io::check_binary_labels(d);
-  const train::Evaluation e = train::evaluate(model, d);
+  const train::Evaluation e = train::evaluate(model, d, &dist::Comm::world());
   if (!is_root()) return 0;  // under mpirun: the job's result, printed once
   if (e.task == models::Task::regression)
     fmt::print("Cost: {}\nR^2: {}\nSamples: {}\n", viz::format_cost(e.cost), viz::format_cost(e.r2), e.samples);

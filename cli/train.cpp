@@ -97,10 +97,21 @@ std::optional<std::filesystem::path> opt_path(const std::string& s) {
   return std::filesystem::path(s);
 }
 
-// Under mpirun each process reads only its shard of a data file.
-train::DataOptions data_options(const TrainArgs& a, const std::string& labels,
-                                const models::Model& model) {
-  train::DataOptions o{opt_path(labels), a.no_scale, a.scale};
+// --scale D and --no-scale as the one number a model stores
+// (models::Model::data_scale): 0 for neither, --no-scale is D = 1.
+double data_scale(const TrainArgs& a) { return a.no_scale ? 1.0 : a.scale; }
+
+std::string scaling_text(double data_scale) {
+  if (data_scale == 0) return "default scaling (uint8 images / 255, other data as read)";
+  if (data_scale == 1) return "features as read (--no-scale)";
+  return fmt::format("features / {:g} (--scale {:g})", data_scale, data_scale);
+}
+
+// Under mpirun each process reads only its shard of a data file. The
+// features are scaled as the model's data_scale says (the flags' for a
+// model that starts training here, the file's for one that continues).
+train::DataOptions data_options(const std::string& labels, const models::Model& model) {
+  train::DataOptions o{opt_path(labels), false, model.data_scale};
   o.class_labels = model.task() != models::Task::regression;
   const dist::Comm& world = dist::Comm::world();
   o.shard = {world.rank(), world.size()};
@@ -182,7 +193,7 @@ void check_labels(const models::Model& model, const io::Dataset& d) {
 
 Sets load_sets(const TrainArgs& a, const models::Model& model) {
   Sets s;
-  s.train = train::load_data(a.data, data_options(a, a.labels, model));
+  s.train = train::load_data(a.data, data_options(a.labels, model));
   check_same_data("--data", s.train);  // under mpirun: every process's shard is of one set
   check_labels(model, s.train);
   if (model.dev_ratio > 0) {
@@ -191,7 +202,7 @@ Sets load_sets(const TrainArgs& a, const models::Model& model) {
     s.dev = std::move(d);
   }
   if (!a.test.empty()) {
-    s.test = train::load_data(a.test, data_options(a, a.test_labels, model));
+    s.test = train::load_data(a.test, data_options(a.test_labels, model));
     check_same_data("--test", *s.test);
     check_labels(model, *s.test);
   }
@@ -216,9 +227,9 @@ void check_total(const TrainArgs& a, const models::Model& model) {
 
 // A resumed model keeps its optimizer, initialization and normalization,
 // and the settings that choose its training stream (model.hpp: seed, batch
-// size, dev split): flags that would change them are refused rather than
-// ignored. A model never trained here (steps 0: saved from C++ or imported)
-// takes any batch size and dev split.
+// size, dev split, the features' scaling): flags that would change them are
+// refused rather than ignored. A model never trained here (steps 0: saved
+// from C++ or imported) takes any batch size, dev split and scaling.
 void check_resume(const TrainArgs& a, const models::Model& model) {
   const CLI::App* cmd = a.source.cmd;
   for (const char* f : {"--init", "--init-from"})
@@ -240,6 +251,12 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
                                  model.dev_ratio > 0 ? fmt::format("dev ratio {:g}", model.dev_ratio)
                                                      : std::string("training on every sample (no dev set)"),
                                  a.source.model));
+  const bool scale_given = given(cmd, "--scale") || given(cmd, "--no-scale");
+  if (trained && scale_given && data_scale(a) != model.data_scale)
+    throw InputError(fmt::format("{} differs from the {} that {} was trained with; resume without "
+                                 "--scale and --no-scale",
+                                 a.no_scale ? std::string("--no-scale") : fmt::format("--scale {:g}", a.scale),
+                                 scaling_text(model.data_scale), a.source.model));
   if (!model.minimized()) return;
   const train::OptimizerConfig file = model.optimizer(), flags = *optimizer_of(a.optimizer);
   const std::pair<const char*, bool> differ[] = {
@@ -255,7 +272,7 @@ void check_resume(const TrainArgs& a, const models::Model& model) {
 }
 
 void print_metrics(std::string_view what, models::Model& model, const io::Dataset& d) {
-  const train::Evaluation e = train::evaluate(model, d);
+  const train::Evaluation e = train::evaluate(model, d, &dist::Comm::world());
   if (!is_root()) return;
   if (e.task == models::Task::regression)
     fmt::print("{} cost: {}  R^2: {}\n", what, viz::format_cost(e.cost), viz::format_cost(e.r2));
@@ -350,7 +367,10 @@ int run_train(TrainArgs& a) {
   // The stream a trained model was on goes on; a fresh one takes the flags.
   const bool continues = resumed && model.steps > 0;
   if (resumed) check_resume(a, model);
-  if (!continues) model.dev_ratio = a.dev_ratio;
+  if (!continues) {
+    model.dev_ratio = a.dev_ratio;
+    model.data_scale = data_scale(a);
+  }
   if (a.patience > 0 && !(model.dev_ratio > 0))
     throw InputError("--patience needs a dev set: give --dev-ratio R (e.g. 0.2)");
   if (!resumed) {
@@ -372,6 +392,8 @@ int run_train(TrainArgs& a) {
   o.patience = a.patience;
   o.print_every = a.print_every;
   o.check_numerics = a.check_numerics;
+  // Under mpirun the command trains data-parallel over every process.
+  o.comm = &dist::Comm::world();
   o.data_parallel.bucket_mb = a.bucket_mb;
   const auto checkpoint = std::make_shared<Checkpoints>();
   o.after_step = checkpoints(a, checkpoint);

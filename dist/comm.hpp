@@ -5,7 +5,8 @@
 //   int main(int argc, char** argv) {
 //     dagrad::dist::Environment mpi(argc, argv);   // MPI_Init under mpirun
 //     ...
-//     train::fit(model, data, nullptr, options);   // data-parallel over Comm::world()
+//     options.comm = &dagrad::dist::Comm::world();  // asked for: the default is one process
+//     train::fit(model, data, nullptr, options);     // data-parallel over every process
 //   }
 //
 // Every sum is deterministic: a value summed over N processes is

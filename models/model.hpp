@@ -115,6 +115,11 @@ class Model {
   std::int64_t batch_size = 0;  // the mini-batch size it was trained with (0: full batch)
   std::uint64_t seed = 1;    // initialization, shuffles and the dev split
   double dev_ratio = 0;      // the fraction of the data held out as a dev set (the CLI's --dev-ratio)
+  // How the features were scaled as read (train::DataOptions): 0 divides
+  // uint8 image data by 255 and leaves other data as it is (the CLI's
+  // default); D > 0 divides every feature by D and nothing else (--scale D;
+  // --no-scale is D = 1).
+  double data_scale = 0;
   std::optional<Normalizer> normalization;  // applied to the features' data
   std::optional<ModelSpec> spec;  // the MLP spec the model was built from, if any
 

@@ -95,6 +95,7 @@ Json meta_json(const Model& m) {
   j["batch_size"] = m.batch_size;
   j["seed"] = m.seed;
   j["dev_ratio"] = m.dev_ratio;
+  j["data_scale"] = m.data_scale;
   j["normalization"] = m.normalization.has_value();
   if (m.spec) j["spec"] = spec_json(*m.spec);
   j["values"] = m.value_names();
@@ -336,6 +337,10 @@ Model model_from_bytes(std::span<const std::uint8_t> bytes, std::string_view ori
   if (meta.contains("dev_ratio")) {  // absent in files written before it was stored: none
     m.dev_ratio = r.num(meta, "dev_ratio", "dev_ratio");
     if (!(m.dev_ratio >= 0 && m.dev_ratio < 1)) r.bad("dev_ratio", "a number in [0, 1)");
+  }
+  if (meta.contains("data_scale")) {  // absent in files written before it was stored: the default
+    m.data_scale = r.num(meta, "data_scale", "data_scale");
+    if (!(m.data_scale >= 0)) r.bad("data_scale", "a number >= 0 (0: uint8 images / 255, D: every feature / D)");
   }
   if (meta.contains("spec")) m.spec = read_spec(r, meta.at("spec"));
   if (meta.contains("optimizer")) {

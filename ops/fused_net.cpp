@@ -22,6 +22,15 @@ std::string_view name_of(NetCost c) {
   return names[static_cast<int>(c)];
 }
 
+std::int64_t FusedNet::parameters() const {
+  std::int64_t p = 0, prev = inputs;
+  for (const NetLayer& l : layers) {
+    p += l.units * (prev + 1);
+    prev = l.units;
+  }
+  return p;
+}
+
 std::string FusedNet::summary() const {
   std::string s = fmt::format("{}", inputs);
   std::vector<std::string> acts;
@@ -104,6 +113,7 @@ std::size_t fused_net_writes(const Node& n) { return n.attrs.net ? n.attrs.net->
 
 extern const OpDef fused_net_op{OpKind::fused_net,      "fused_net", -1, fused_net_shape,
                                 &fused_net_step<float>, &fused_net_step<double>,
-                                nullptr,                false,       0, fused_net_writes};
+                                nullptr,                false,       0, fused_net_writes,
+                                0,                      fused_net_workspace};
 
 }  // namespace dagrad::ops

@@ -63,6 +63,8 @@ struct FusedNet {
   std::size_t absorbed = 0;
 
   int depth() const { return static_cast<int>(layers.size()); }
+  // Weights and biases of every layer: sum_l n[l] (n[l-1] + 1).
+  std::int64_t parameters() const;
   // State tensors per parameter (the optimizer's: Adam's v and s).
   int moments() const { return rule->moments; }
   // Operands: W1, b1, ..., WL, bL, then each parameter's moments in the
@@ -88,5 +90,8 @@ std::string_view name_of(NetCost c);
 // The step, for a fused_net node's kernel (ops/fused_net_kernel.cpp).
 template <class T>
 void fused_net_step(const KernelCall& c);
+// Its workspace (OpDef::workspace) for m samples: each block's cost and
+// gradient sums, summed in block order once every block is done.
+std::size_t fused_net_workspace(const Graph& g, const Node& n, std::int64_t m);
 
 }  // namespace dagrad::ops

@@ -27,6 +27,9 @@
 #include <memory>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "dagrad/graph/error.hpp"
 #include "dagrad/ops/dropout_bits.hpp"
 #include "dagrad/ops/fast_math.hpp"
 #include "dagrad/ops/fused_net.hpp"
@@ -41,6 +44,13 @@ namespace {
 
 constexpr int TV = 4;                      // vectors per row of a tile
 constexpr std::int64_t block_samples = 256;
+
+// The workspace of `blocks` blocks of P gradient sums: a double cost each,
+// then their sums.
+template <class T>
+std::size_t block_workspace(std::int64_t blocks, std::int64_t P) {
+  return static_cast<std::size_t>(blocks) * (sizeof(double) + static_cast<std::size_t>(P) * sizeof(T));
+}
 
 template <class T> struct Vec;
 template <> struct Vec<float> {
@@ -509,18 +519,17 @@ void Step<T>::run() {
   if (net_.cost == NetCost::softmax_ce) check_label_columns<T>(c_, c_.in[ys], ys);
   const std::int64_t blocks = (m_ + block_samples - 1) / block_samples;
   const std::int64_t P = offset_[L_];
-  static thread_local std::vector<T> partials, totals;
-  static thread_local std::vector<double> costs;
-  partials.resize(static_cast<std::size_t>(blocks * P));
-  costs.resize(static_cast<std::size_t>(blocks));
+  static thread_local std::vector<T> totals;
+  // Each block's cost, then its gradient sums: the plan's workspace.
+  if (c_.workspace.size() < block_workspace<T>(blocks, P))
+    throw GraphError(fmt::format("fused_net: the plan gave {} bytes of workspace for {} blocks",
+                                 c_.workspace.size(), blocks));
+  double* const block_cost = reinterpret_cast<double*>(c_.workspace.data());
+  T* const part = reinterpret_cast<T*>(block_cost + blocks);
   // Threads only for work worth a fork (about a microsecond).
   double flops = 0;
   for (int l = 1; l <= L_; ++l) flops += 6.0 * double(n_[l] * n_[l - 1]) * double(m_);
   const int threads = flops >= 4e6 ? c_.run.threads : 1;
-  // NOTE: a thread_local named inside the lambda is the worker's own (empty)
-  // one; the workers get this thread's buffers by pointer.
-  T* const part = partials.data();
-  double* const block_cost = costs.data();
   // NOTE: an exception must not leave an OpenMP region (the process would
   // terminate): a worker whose tile cannot be allocated says so, and the
   // calling thread throws once the region is over.
@@ -541,9 +550,9 @@ void Step<T>::run() {
   totals.assign(static_cast<std::size_t>(P), T(0));
   double cost = 0;
   for (std::int64_t b = 0; b < blocks; ++b) {
-    const T* part = partials.data() + b * P;
-    for (std::int64_t p = 0; p < P; ++p) totals[std::size_t(p)] += part[p];
-    cost += costs[static_cast<std::size_t>(b)];
+    const T* sums = part + b * P;
+    for (std::int64_t p = 0; p < P; ++p) totals[std::size_t(p)] += sums[p];
+    cost += block_cost[b];
   }
   update(totals.data(), cost);
 }
@@ -592,5 +601,13 @@ void fused_net_step(const KernelCall& c) {
 }
 template void fused_net_step<float>(const KernelCall&);
 template void fused_net_step<double>(const KernelCall&);
+
+std::size_t fused_net_workspace(const Graph& g, const Node& n, std::int64_t m) {
+  if (!n.attrs.net) return 0;  // refused by the shape rule
+  const FusedNet& net = *n.attrs.net;
+  const std::int64_t cols = g.node(n.inputs[net.x_slot()]).shape.at(m).cols;
+  const std::int64_t blocks = (cols + block_samples - 1) / block_samples, P = net.parameters();
+  return n.dtype == DType::f32 ? block_workspace<float>(blocks, P) : block_workspace<double>(blocks, P);
+}
 
 }  // namespace dagrad::ops

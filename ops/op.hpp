@@ -4,6 +4,7 @@
 // entry up; nothing switches over every op.
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,10 @@ struct KernelCall {
   std::span<const Buffer> in;
   Buffer out;
   const RunContext& run;
+  // Scratch memory of this step alone, OpDef::workspace's bytes at the
+  // plan's capacity (64-byte aligned, in the plan's arena); empty for an op
+  // that asks for none.
+  std::span<std::byte> workspace = {};
 };
 
 using Kernel = void (*)(const KernelCall&);
@@ -139,6 +144,11 @@ struct OpDef {
   // start, so its sum overlaps the rest of the backward pass), +1 as late
   // as its readers allow (the wait); 0: the topological sort's order.
   int placement = 0;
+  // Scratch bytes the kernel needs during its step beside its value, for
+  // m samples: the memory planner places them in the arena, live at that
+  // step alone (so a memory limit counts them and no kernel allocates), and
+  // the kernel gets them as KernelCall::workspace. Null: none.
+  std::size_t (*workspace)(const Graph& g, const Node& n, std::int64_t m) = nullptr;
 };
 
 const OpDef& op_def(OpKind kind);

@@ -66,7 +66,13 @@ Updates find_updates(Graph& g, std::span<const Expr> params);
 // The hyper-parameters an optimizer reads (Optimizer::uses).
 namespace hyper {
 inline constexpr unsigned beta1 = 1, beta2 = 2, epsilon = 4, weight_decay = 8;
-}
+struct Named {
+  unsigned bit;
+  std::string_view name;  // OptimizerConfig's field, model.json's key, the studio's config key
+};
+inline constexpr std::array<Named, 4> all{
+    {{beta1, "beta1"}, {beta2, "beta2"}, {epsilon, "epsilon"}, {weight_decay, "weight_decay"}}};
+}  // namespace hyper
 
 // Builds update nodes with Graph::add directly, not through the DSL: the DSL
 // would move scales and fold constants, and the fusion pass matches exactly

@@ -16,9 +16,10 @@ Exit:   0 agree, 77 torch is missing (skipped, with a message; 1 under CI=true),
 """
 import os
 
-# Pinned before torch loads: one thread, so its sums have one order.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import torch_env  # (this folder)
+
+# Pinned before numpy or torch loads a BLAS: one thread, so its sums have one order.
+torch_env.pin()
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402

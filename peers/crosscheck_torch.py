@@ -21,7 +21,11 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
+import torch_env  # (this folder)
+
+torch_env.pin()  # before numpy or torch loads a BLAS (peers/torch_env.py)
+
+import numpy as np  # noqa: E402
 
 TOLERANCE = 1e-10
 
@@ -110,6 +114,7 @@ def run_all(name, run_case, cases, tolerance, skipped=0):
     except ImportError:
         print(f"{name}: PyTorch is not installed; skipped")
         return skipped
+    print(torch_env.blas_line(torch))
     torch.set_default_dtype(torch.float64)
     exe = dagrad_binary()
     if not os.access(exe, os.X_OK):

@@ -32,7 +32,11 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
+import torch_env  # (this folder)
+
+torch_env.pin()  # before numpy or torch loads a BLAS (peers/torch_env.py)
+
+import numpy as np  # noqa: E402
 
 TOLERANCE = 1e-5
 TOLERANCE_F64 = 1e-12
@@ -299,6 +303,7 @@ def main():
         except ImportError:
             print("onnx_check: PyTorch is not installed; the import checks are skipped")
             return 0 if ok else 1
+        print(torch_env.blas_line(torch))
         torch.set_num_threads(1)
         w = check_imports(exe, torch, tmp)
         print(f"import: max relative difference {w:.2e} (tolerance {TOLERANCE:g})")

@@ -81,6 +81,8 @@ struct Executor::Impl {
   // Per scheduled step: the operand buffers, gathered at plan time and
   // refreshed when a leaf is bound or m changes.
   std::vector<std::vector<ops::Buffer>> operands;
+  // Per scheduled step: its kernel's scratch in the arena (OpDef::workspace), or empty.
+  std::vector<std::span<std::byte>> workspaces;
   // Per bound leaf: the (step, operand slot) pairs that read it, and the
   // steps whose own value is that leaf's memory (assign and the updates).
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> leaf_readers;
@@ -100,8 +102,15 @@ void Executor::Impl::place(const Graph& g, std::int64_t cap) {
   const std::size_t bytes = round_up(std::max<std::size_t>(plan.arena_bytes, alignment));
   arena.reset(static_cast<std::byte*>(std::aligned_alloc(alignment, bytes)));
   if (!arena) throw InputError(fmt::format("cannot allocate {} bytes for the plan", bytes));
-  for (const PlannedValue& v : plan.values)
+  workspaces.assign(plan.values.size(), {});
+  for (std::size_t s = 0; s < plan.values.size(); ++s) {
+    const PlannedValue& v = plan.values[s];
     if (v.group != no_slot) buffers[v.id].data = arena.get() + plan.groups[v.group].offset;
+    if (v.workspace != no_slot) {
+      const SlotGroup& w = plan.groups[v.workspace];
+      workspaces[s] = {arena.get() + w.offset, w.bytes};
+    }
+  }
 }
 
 // Gives every scheduled node its shape for `new_m` samples.
@@ -341,7 +350,7 @@ void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
     const ops::OpDef& def = ops::op_def(n.op);
     const ops::Kernel k = n.dtype == DType::f32 ? def.f32 : def.f64;
     const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    k(ops::KernelCall{graph_, id, n, p.operands[s], p.buffers[id], ctx});
+    k(ops::KernelCall{graph_, id, n, p.operands[s], p.buffers[id], ctx, p.workspaces[s]});
     if (timed)
       step_seconds[s] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.check_numerics) {

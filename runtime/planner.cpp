@@ -86,6 +86,14 @@ void form_groups(const Graph& g, MemoryPlan& plan, const std::vector<std::size_t
       grp.members.push_back(id);
       group_of[id] = v.group;
     }
+    // The kernel's scratch: live at this step only, beside its operands and value.
+    if (const auto scratch = ops::op_def(n.op).workspace) {
+      const std::size_t bytes = round_up(scratch(g, n, m));
+      if (bytes > 0) {
+        v.workspace = plan.groups.size();
+        plan.groups.push_back(SlotGroup{bytes, s, s, 0, false, {id}});
+      }
+    }
     plan.values.push_back(v);
   }
 }
@@ -340,6 +348,9 @@ std::string describe_plan(const Graph& graph, const MemoryPlan& plan) {
     for (std::size_t k = 0; k < n.inputs.size(); ++k)
       if (ops::writes_operand(n, k)) targets.push_back(graph.describe(n.inputs[k]));
     if (!targets.empty()) where = fmt::format("writes {} in place", fmt::join(targets, ", "));
+    if (v.workspace != no_slot)
+      where += fmt::format("{}workspace {} bytes at {}", where.empty() ? "" : "; ",
+                           plan.groups[v.workspace].bytes, plan.groups[v.workspace].offset);
     out += fmt::format("{:>5}  {:<18} {:<27} {:<11} {:>10} {:>10}  {}{}\n", s, graph.describe(v.id),
                        ops::op_def(n.op).name, to_string(n.shape),
                        bound ? std::string("bound") : fmt::format("{}", v.bytes),

@@ -9,7 +9,9 @@
 // arena, nor are the nodes that write into them (assign, the fused updates).
 // A graph with the symbolic sample count m is planned for a capacity: each
 // value gets the bytes of its shape at m = capacity, and a run with fewer
-// samples uses the front of each slot.
+// samples uses the front of each slot. A kernel's scratch (OpDef::workspace:
+// the fused narrow-net step's per-block sums) is a group of its own, live
+// at its node's step alone.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +38,7 @@ struct PlannedValue {
   std::size_t bytes = 0;        // 64-byte rounded; 0 for bound leaves and their writers
   std::size_t first = 0, last = 0;  // schedule steps, inclusive
   std::size_t group = no_slot;  // no_slot for bound leaves and the nodes writing them
+  std::size_t workspace = no_slot;  // the group of the kernel's scratch (OpDef::workspace), if any
 };
 
 struct SlotGroup {
@@ -43,7 +46,7 @@ struct SlotGroup {
   std::size_t first = 0, last = 0;
   std::size_t offset = 0;       // into the arena
   bool persistent = false;      // holds an output: lives to the end
-  std::vector<NodeId> members;  // in schedule order
+  std::vector<NodeId> members;  // in schedule order (a workspace: its node)
 };
 
 struct MemoryPlan {

@@ -91,7 +91,8 @@ std::vector<json> items(const json& v, const std::string& key, std::size_t max_i
 
 const std::set<std::string> known_keys{"data", "samples", "noise", "dev", "layers", "hidden",
                                        "output", "init", "lr", "optimizer", "beta1", "beta2",
-                                       "beta", "epsilon", "batch", "l2", "keep", "seed", "dtype"};
+                                       "beta", "epsilon", "weight_decay", "batch", "l2", "keep",
+                                       "seed", "dtype"};
 
 }  // namespace
 
@@ -99,7 +100,8 @@ json Config::to_json() const {
   return json{{"data", data},   {"samples", samples},     {"noise", noise},       {"dev", dev},
               {"layers", layers}, {"hidden", hidden},     {"output", output},     {"init", init},
               {"lr", lr},       {"optimizer", optimizer}, {"beta1", beta1},       {"beta2", beta2},
-              {"epsilon", epsilon}, {"batch", batch},     {"l2", l2},             {"keep", keep},
+              {"epsilon", epsilon}, {"weight_decay", weight_decay},
+              {"batch", batch},     {"l2", l2},             {"keep", keep},
               {"seed", seed},   {"dtype", dtype}};
 }
 
@@ -124,7 +126,19 @@ train::OptimizerConfig Config::optimizer_config() const {
   o.beta1 = beta1;
   o.beta2 = beta2;
   o.epsilon = epsilon;
+  o.weight_decay = weight_decay;
   return o;
+}
+
+json optimizer_choices() {
+  json list = json::array();
+  for (const optim::Optimizer* o : optim::all_optimizers()) {
+    json hyper = json::array();
+    for (const optim::hyper::Named& h : optim::hyper::all)
+      if (o->uses & h.bit) hyper.push_back(h.name);
+    list.push_back({{"name", o->name}, {"hyper", hyper}});
+  }
+  return {{"optimizers", list}};
 }
 
 models::Init Config::init_kind() const { return models::parse_init(init); }
@@ -165,6 +179,7 @@ Config apply_config(const Config& base, const json& j, const std::optional<Uploa
   if (has("beta1")) c.beta1 = in_range(j["beta1"], "beta1", 0, 1, false, true);
   if (has("beta2")) c.beta2 = in_range(j["beta2"], "beta2", 0, 1, false, true);
   if (has("epsilon")) c.epsilon = in_range(j["epsilon"], "epsilon", 0, 1, true, false);
+  if (has("weight_decay")) c.weight_decay = in_range(j["weight_decay"], "weight_decay", 0, 10, false, false);
   if (has("batch")) c.batch = integer(j["batch"], "batch", 0, ConfigLimits::max_upload_samples);
   if (has("l2")) c.l2 = in_range(j["l2"], "l2", 0, 100, false, false);
   if (has("keep")) {

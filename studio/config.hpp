@@ -46,6 +46,7 @@ struct Config {
   double lr = 1.2;
   std::string optimizer = "gd";
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double weight_decay = train::OptimizerConfig{}.weight_decay;  // AdamW's
   std::int64_t batch = 0;  // 0: full batch
   double l2 = 0.0;
   std::vector<double> keep{1.0};  // one value, or one per hidden layer
@@ -59,6 +60,13 @@ struct Config {
   models::Init init_kind() const;
   DType dtype_kind() const;
 };
+
+// The optimizers the configuration takes, from their registry
+// (optim/registry.hpp), each with the hyper-parameters it reads, by their
+// configuration keys: {"optimizers": [{"name": "gd", "hyper": []}, {"name":
+// "adamw", "hyper": ["beta1", "beta2", "epsilon", "weight_decay"]}, ...]}.
+// The page builds its optimizer choice and fields from it (GET optimizers).
+nlohmann::json optimizer_choices();
 
 // What an uploaded CSV held.
 struct UploadInfo {

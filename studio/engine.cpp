@@ -248,6 +248,7 @@ Engine::Engine(const EngineOptions& o) {
       c.beta1 = oc.beta1;
       c.beta2 = oc.beta2;
       c.epsilon = oc.epsilon;
+      c.weight_decay = oc.weight_decay;
     }
   }
   if (!o.config.empty()) {
@@ -661,6 +662,10 @@ ApiResponse Engine::dispatch(const ApiRequest& r, Lock& lock) {
   if (p == "config") {
     need(get || post);
     return json_answer(get ? get_config() : post_config(r.body));
+  }
+  if (p == "optimizers") {
+    need(get);
+    return json_answer(optimizer_choices());
   }
   if (p == "data") {
     need(post);

@@ -229,8 +229,13 @@ Evaluation evaluate_parts(models::Model& model, const io::Dataset& part, std::in
 }  // namespace
 
 Evaluation evaluate(models::Model& model, const io::Dataset& data, dist::Comm* comm_in) {
-  dist::Comm& comm = comm_in ? *comm_in : dist::Comm::world();
+  dist::Comm& comm = comm_in ? *comm_in : dist::Comm::self();
   if (data.total_samples() < 1) throw InputError(fmt::format("{}: no samples to evaluate", data.origin));
+  if (!comm.distributed() && data.samples() != data.total_samples())
+    throw InputError(fmt::format("{}: holds {} of the set's {} samples (a shard, io::LoadOptions::shard), but "
+                                 "this evaluation is on one process; give evaluate the processes "
+                                 "(&dist::Comm::world() under mpirun), else load the whole set",
+                                 data.origin, data.samples(), data.total_samples()));
   if (comm.distributed())
     return evaluate_parts(model, data.is_shard() ? data : io::shard_of(data, comm.rank(), comm.size()),
                           data.total_samples(), comm);

@@ -54,6 +54,16 @@ void check_optimizer(const models::Model& model, const OptimizerConfig& asked) {
       name_of(asked.kind), asked.learning_rate, name_of(has.kind), has.learning_rate));
 }
 
+// A shard (io::LoadOptions::shard) is part of a set: only a data-parallel
+// run over the processes that hold the other parts may take it.
+void check_whole(const io::Dataset& d, const dist::Comm& comm) {
+  if (!comm.distributed() && d.samples() != d.total_samples())
+    throw InputError(fmt::format("{}: holds {} of the set's {} samples (a shard, io::LoadOptions::shard), but "
+                                 "this run is on one process; to train data-parallel set FitOptions::comm "
+                                 "(&dist::Comm::world() under mpirun), else load the whole set",
+                                 d.origin, d.samples(), d.total_samples()));
+}
+
 class Trainer {
  public:
   Trainer(models::Model& model, const io::Dataset& train, const io::Dataset* dev,
@@ -128,10 +138,12 @@ void Trainer::share_values() {
 
 Trainer::Trainer(models::Model& model, const io::Dataset& train, const io::Dataset* dev,
                  const FitOptions& o)
-    : model_(model), o_(o), comm_(o.comm ? *o.comm : dist::Comm::world()),
+    : model_(model), o_(o), comm_(o.comm ? *o.comm : dist::Comm::self()),
       dp_(comm_.distributed()), data_(dp_ ? &own_part(train, shard_) : &train),
       m_(train.total_samples()) {
   check_options(o, m_);
+  check_whole(train, comm_);
+  if (dev) check_whole(*dev, comm_);
   if (dp_) {
     double held = static_cast<double>(data_->samples());
     comm_.sum(std::span(&held, 1));

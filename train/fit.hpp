@@ -44,11 +44,15 @@ struct FitOptions {
   std::int64_t plateau_window = 100;     // warn after this many iterations at log 2
   bool check_numerics = false;           // NumericError at the first node giving NaN/Inf
   passes::PassOptions passes;            // PassOptions::none(): the unfused graph (the reference)
-  // Data-parallel training: over `comm` (nullptr: dist::Comm::world(), every
-  // process of an mpirun job) when it has more than one process. Each one
-  // trains on its shard of the data (io::LoadOptions::shard, or the block of
-  // a whole data set that fit cuts) and they make the updates one process
-  // would make on the whole set; see README "Data-parallel training".
+  // Data-parallel training is asked for, never implied: nullptr (the
+  // default) trains on this process alone, under mpirun too (each process
+  // of a job then makes its own run). Set `comm` to the processes to train
+  // over, &dist::Comm::world() for every process of the mpirun job: with
+  // more than one, each trains on its shard of the data
+  // (io::LoadOptions::shard, or the block of a whole data set that fit
+  // cuts) and they make the updates one process would make on the whole
+  // set; see README "Data-parallel training". A shard given without such a
+  // `comm` is refused (it is not the whole set).
   dist::Comm* comm = nullptr;
   dist::DataParallelOptions data_parallel;  // the gradient buckets' size
   // Called after every update, on every process, with the model's steps and
@@ -115,7 +119,8 @@ class Predictor {
 
 io::Matrix predict(const models::Model& model, const io::Matrix& X);
 // Cost and metric on a data set (raw features and labels, as fit takes them).
-// Over `comm` with more than one process, each holds its shard (or cuts its
+// Over `comm` with more than one process (as FitOptions::comm: nullptr is
+// this process alone, under mpirun too), each holds its shard (or cuts its
 // block of a whole set) and every process gets the whole set's figures.
 Evaluation evaluate(models::Model& model, const io::Dataset& data, dist::Comm* comm = nullptr);
 

@@ -48,7 +48,8 @@ var Studio = (function () {
 
   var config = null;   // the server's, as GET/POST config answers it
   var KEYS = ["data", "samples", "noise", "dev", "layers", "hidden", "output", "init", "lr",
-              "optimizer", "beta1", "beta2", "epsilon", "batch", "l2", "keep", "seed", "dtype"];
+              "optimizer", "beta1", "beta2", "epsilon", "weight_decay", "batch", "l2", "keep", "seed",
+              "dtype"];
 
   function listOf(v) {
     if (Array.isArray(v)) return v.slice();
@@ -110,15 +111,15 @@ var Studio = (function () {
     });
     document.querySelectorAll("[data-key]").forEach(function (el) {
       var k = el.getAttribute("data-key");
-      var v = k === "beta" ? c.beta1 : c[k];  // momentum's beta is beta1
+      var v = c[k];
       if (v !== undefined && document.activeElement !== el) el.value = v;
     });
     $("samples-out").textContent = c.samples;
     $("noise-out").textContent = c.noise;
     $("dev-out").textContent = c.dev;
-    var opt = c.optimizer;
-    document.querySelectorAll(".settings .opt").forEach(function (el) {
-      el.hidden = !el.classList.contains("opt-" + opt);
+    var uses = hyperOf[c.optimizer] || [];
+    document.querySelectorAll("#hyper [data-hyper]").forEach(function (el) {
+      el.hidden = uses.indexOf(el.getAttribute("data-hyper")) < 0;
     });
     var generated = c.data !== "upload";
     ["samples", "noise", "dev"].forEach(function (id) { $(id).disabled = !generated; });
@@ -497,6 +498,37 @@ var Studio = (function () {
     });
   }
 
+  // ---- the optimizers: the server's registry ------------------------------------------
+
+  // GET optimizers: each optimizer's name and the configuration keys of the
+  // hyper-parameters it reads. The choice gets one option per optimizer and
+  // the settings one field per hyper-parameter, shown for those that read it.
+  var hyperOf = {};
+  function buildOptimizers(answer) {
+    var select = $("optimizer"), box = $("hyper");
+    answer.optimizers.forEach(function (o) {
+      hyperOf[o.name] = o.hyper;
+      var opt = document.createElement("option");
+      opt.textContent = o.name;
+      select.appendChild(opt);
+      o.hyper.forEach(function (key) {
+        if (box.querySelector("[data-hyper='" + key + "']")) return;
+        var label = document.createElement("label");
+        label.setAttribute("data-hyper", key);
+        label.hidden = true;
+        label.appendChild(document.createTextNode(key.replace(/_/g, " ") + " "));
+        var input = document.createElement("input");
+        input.id = key;
+        input.type = "number";
+        input.step = "any";
+        input.min = "0";
+        input.setAttribute("data-key", key);
+        label.appendChild(input);
+        box.appendChild(label);
+      });
+    });
+  }
+
   // ---- start ----------------------------------------------------------------------
 
   function wire() {
@@ -540,8 +572,11 @@ var Studio = (function () {
 
   function start() {
     Derivation.init(api);
-    wire();
-    api("config").then(function (c) {
+    api("optimizers").then(function (o) {
+      buildOptimizers(o);
+      wire();  // after the fields it wires exist
+      return api("config");
+    }).then(function (c) {
       config = c;
       // The URL's settings, when they differ from the server's: a shared link
       // rebuilds the same model; a reload of the same settings keeps the run

@@ -198,6 +198,16 @@ TEST_CASE("a damaged model file is refused, naming the file", "[models]") {
     CHECK_THROWS_WITH(models::load_model(dir / "p.npz"),
                       Catch::Contains("p.npz") && Catch::Contains("not a dagrad-model file"));
   }
+  SECTION("the features' scaling: absent in an older file is the default, a negative one is refused") {
+    m.data_scale = 255;
+    const std::vector<std::uint8_t> scaled = models::model_bytes(m);
+    CHECK(models::model_from_bytes(scaled, "s.dagrad").data_scale == 255);
+    const auto old = test::edited_model(scaled, [](test::ModelJson& j) { j.erase("data_scale"); });
+    CHECK(models::model_from_bytes(old, "old.dagrad").data_scale == 0);
+    const auto bad = test::edited_model(scaled, [](test::ModelJson& j) { j["data_scale"] = -2; });
+    CHECK_THROWS_WITH(models::model_from_bytes(bad, "neg.dagrad"),
+                      Catch::Contains("neg.dagrad") && Catch::Contains("'data_scale'"));
+  }
   SECTION("NaN in a parameter is refused with its place") {
     // save_model writes no NaN: the file is a good one with W2.npy replaced.
     std::vector<double> w2(m.value("W2").size());

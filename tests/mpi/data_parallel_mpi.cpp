@@ -14,6 +14,9 @@
 //              update every process holds the same bits; two runs with the
 //              same N give the same bits.
 //   evaluate   the cost and accuracy over N processes against one process.
+//   asked for  without FitOptions::comm (or evaluate's comm) each process
+//              runs alone, under mpirun too: the bits of Comm::self's run;
+//              a shard given so is refused.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/dist/comm.hpp"
+#include "dagrad/graph/error.hpp"
 #include "dagrad/models/model.hpp"
 #include "dagrad/train/fit.hpp"
 
@@ -188,6 +192,42 @@ void training(dist::Comm& world) {
   }
 }
 
+// Data-parallel is asked for (FitOptions::comm), never implied by mpirun.
+void asked_for(dist::Comm& world) {
+  const Run one = train_on(dist::Comm::self(), false);
+  Run alone;
+  train::FitOptions o;
+  o.epochs = epochs;
+  o.batch_size = batch;
+  o.optimizer.kind = train::OptimizerKind::adam;
+  o.optimizer.learning_rate = 0.01;
+  o.normalize = true;
+  o.print_every = 0;
+  o.out = nullptr;  // o.comm left at its default
+  o.data_parallel.bucket_mb = 1e-4;
+  alone.result = train::fit(alone.model, data_set(), nullptr, o);
+  check(alone.result.iterations == one.result.iterations,
+        fmt::format("default comm: {} updates here, {} on one process", alone.result.iterations, one.result.iterations));
+  check(hash_of(alone.model) == hash_of(one.model), "default comm: the run is not this process's own");
+  const io::Dataset part = io::shard_of(data_set(), world.rank(), world.size());
+  models::Model m = make_model();
+  std::string refused;
+  try {
+    train::fit(m, part, nullptr, o);
+  } catch (const InputError& e) {
+    refused = e.what();
+  }
+  check(refused.find("FitOptions::comm") != std::string::npos,
+        "default comm: a shard was trained as if it were the whole set (" + refused + ")");
+  refused.clear();
+  try {
+    train::evaluate(m, part);
+  } catch (const InputError& e) {
+    refused = e.what();
+  }
+  check(refused.find("shard") != std::string::npos, "evaluate: a shard was evaluated as the whole set");
+}
+
 // ---- evaluate ------------------------------------------------------------------
 
 void evaluate(dist::Comm& world) {
@@ -215,6 +255,7 @@ int main(int argc, char** argv) {
     }
     sums(world);
     training(world);
+    asked_for(world);
     evaluate(world);
   } catch (const std::exception& e) {
     fmt::print(stderr, "process {}: {}\n", world.rank(), e.what());

@@ -780,7 +780,8 @@ std::vector<Row> contradiction_rows() {
 }
 
 // A1-A3: a resumed model goes on with the settings that chose its training
-// stream (seed, batch size, dev split); a total it has reached trains nothing.
+// stream (seed, batch size, dev split, the features' scaling); a total it
+// has reached trains nothing.
 // m.dagrad: 3 full-batch updates on every sample of good.csv.
 std::vector<Row> resume_setting_rows() {
   auto row = [](std::string what, std::vector<std::string> extra, std::vector<std::string> expect) {
@@ -795,6 +796,10 @@ std::vector<Row> resume_setting_rows() {
           {"--batch-size 4", "full batch", "m.dagrad"}),
       row("--dev-ratio on a model trained on every sample", {"--iters", "6", "--dev-ratio", "0.5"},
           {"--dev-ratio 0.5", "every sample", "m.dagrad"}),
+      row("--scale on a model trained with the default scaling", {"--iters", "6", "--scale", "255"},
+          {"--scale 255", "default scaling", "m.dagrad"}),
+      row("--no-scale on a model trained with the default scaling", {"--iters", "6", "--no-scale"},
+          {"--no-scale", "default scaling", "m.dagrad"}),
   };
 }
 

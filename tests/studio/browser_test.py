@@ -17,7 +17,10 @@ Starts `dagrad studio --generate planar --port 0` itself, reads its
   - a CSV with a bad row shows the CLI's message with the line number;
   - a shared URL (a second server) reproduces the costs bit for bit;
   - the gradient check table shows every parameter;
-  - the download links answer the model, ONNX, cost log, LaTeX and SVG.
+  - the download links answer the model, ONNX, cost log, LaTeX and SVG;
+  - the optimizer choice lists GET optimizers' names (the registry's), each
+    shows the fields of the hyper-parameters it reads, and AdamW's weight
+    decay typed in reaches the server.
 
 Screenshots go to $DAGRAD_STUDIO_SHOTS (default: a new temporary folder,
 so a CI run writes nothing into the repository). Exit 0: passed; 1: failed;
@@ -62,6 +65,7 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
 except ImportError as e:  # pragma: no cover
     missing_browser("python3-selenium: %s" % e)
 
@@ -484,6 +488,28 @@ def check_downloads(page, studio):
             check(needle in body, "%s holds no %r" % (what, needle))
 
 
+def check_optimizers(page, studio):
+    """The optimizer choice and its fields are the server's registry."""
+    listed = studio.api("optimizers")["optimizers"]
+    names = [o["name"] for o in listed]
+    select = Select(page.d.find_element(By.ID, "optimizer"))
+    shown = [o.text for o in select.options]
+    check(shown == names, "the optimizer choice lists %s, GET optimizers %s" % (shown, names))
+    check("adamw" in names, "GET optimizers has no adamw: %s" % names)
+    every = sorted({h for o in listed for h in o["hyper"]})
+    for o in listed:
+        Select(page.d.find_element(By.ID, "optimizer")).select_by_visible_text(o["name"])
+        wait_until(lambda: studio.api("config")["optimizer"] == o["name"], "optimizer %s on the server" % o["name"])
+        visible = lambda: sorted(h for h in every
+                                 if page.d.find_element(By.CSS_SELECTOR, "[data-hyper=%s]" % h).is_displayed())
+        wait_until(lambda: visible() == sorted(o["hyper"]), "%s's fields %s" % (o["name"], o["hyper"]))
+        if o["name"] == "adamw":
+            set_field(page, "weight_decay", 0.05)
+            wait_until(lambda: studio.api("config")["weight_decay"] == 0.05, "weight_decay 0.05 on the server")
+    page.shot("studio_optimizers.png")
+    say("  optimizers %s, fields %s" % (names, every))
+
+
 def main():
     dagrad = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DAGRAD_CLI", "")
     if not dagrad or not os.access(dagrad, os.X_OK):
@@ -513,7 +539,8 @@ def main():
                   ("gradient check", lambda: check_gradcheck(page, studio)),
                   ("a bad CSV row: the CLI's message", lambda: check_bad_csv(page, studio, dagrad, tmp)),
                   ("a shared URL reproduces the costs", lambda: check_shared_url(page, studio, dagrad)),
-                  ("the download links", lambda: check_downloads(page, studio))]
+                  ("the download links", lambda: check_downloads(page, studio)),
+                  ("the optimizers are the server's", lambda: check_optimizers(page, studio))]
         for name, fn in checks:
             t0 = time.monotonic()
             try:

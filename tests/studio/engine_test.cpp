@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@
 #include "dagrad/models/onnx.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/op.hpp"
+#include "dagrad/optim/registry.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "dagrad/studio/engine.hpp"
 #include "dagrad/train/data.hpp"
@@ -299,6 +302,43 @@ TEST_CASE("studio engine: gradient check per parameter", "[studio]") {
     CHECK(g[k]["rel_error"].get<double>() < 1e-6);
     CHECK(g[k]["checked"] > 0);
   }
+}
+
+TEST_CASE("studio engine: the optimizers are the registry's, with the hyper-parameters each reads", "[studio]") {
+  Client c;
+  const json list = c.get("optimizers")["optimizers"];
+  std::vector<std::string> names;
+  std::map<std::string, std::set<std::string>> hyper;
+  for (const json& o : list) {
+    names.push_back(o["name"]);
+    for (const json& h : o["hyper"]) hyper[o["name"]].insert(h.get<std::string>());
+  }
+  CHECK(names == optim::optimizer_names());
+  // What each update reads, from the update equations (optim/*.cpp's comments):
+  // gd none; momentum its beta; RMSprop s's beta2 and epsilon; Adam both
+  // moments and epsilon; AdamW those and the decoupled weight decay.
+  CHECK(hyper["gd"].empty());
+  CHECK(hyper["momentum"] == std::set<std::string>{"beta1"});
+  CHECK(hyper["rmsprop"] == std::set<std::string>{"beta2", "epsilon"});
+  CHECK(hyper["adam"] == std::set<std::string>{"beta1", "beta2", "epsilon"});
+  CHECK(hyper["adamw"] == std::set<std::string>{"beta1", "beta2", "epsilon", "weight_decay"});
+  // Every key it names is a configuration key the server takes.
+  const json cfg = c.get("config");
+  for (const auto& [name, keys] : hyper)
+    for (const std::string& k : keys) CHECK(cfg.contains(k));
+  // AdamW's weight decay reaches the model the studio trains and saves.
+  const json set = c.post("config", {{"optimizer", "adamw"}, {"lr", 0.01}, {"weight_decay", 0.05}});
+  CHECK(set["weight_decay"] == 0.05);
+  const studio::ApiResponse file = c.call("GET", "download", {{"what", "model"}});
+  REQUIRE(file.status == 200);
+  const models::Model m = models::model_from_bytes(
+      std::span(reinterpret_cast<const std::uint8_t*>(file.body.data()), file.body.size()), "studio.dagrad");
+  CHECK(m.optimizer().kind == optim::OptimizerKind::adamw);
+  CHECK(m.optimizer().weight_decay == 0.05);
+  const studio::ApiResponse bad = c.call("POST", "config", {}, R"({"weight_decay": -0.5})");
+  CHECK(bad.status == 400);
+  CHECK_THAT(bad.body, Catch::Contains("weight_decay"));
+  CHECK(c.call("POST", "optimizers", {}, "{}").status == 405);
 }
 
 TEST_CASE("studio engine: a bad configuration is a 400 naming the field", "[studio]") {

@@ -103,6 +103,45 @@ TEST_CASE("dagrad train --resume holds out the dev samples the model was trained
   CHECK_FALSE(std::filesystem::exists(dir / "x.dagrad"));
 }
 
+TEST_CASE("dagrad train --resume scales the features as the model was trained", "[train][cli]") {
+  io::test::TempDir dir;
+  // Features 40 times larger than the moons': --scale 40 gives the moons back.
+  io::Dataset big = test::tiny_moons(60);
+  for (double& v : big.X.values) v *= 40;
+  train::write_csv(big, dir / "d.csv");
+  auto run = [&](const std::string& args, int code = 0) {
+    const Ran r = dagrad_cli(dir.path(), args);
+    INFO(args << "\n" << r.out);
+    REQUIRE(r.code == code);
+    return r;
+  };
+  const char* fit_raw = "--batch-size 16 --optimizer adam --lr 0.01 --print-every 0";
+  run(fmt::format("train --data d.csv {} {} --scale 40 --epochs 8 --save full.dagrad", spec, fit_raw));
+  run(fmt::format("train --data d.csv {} {} --scale 40 --epochs 4 --save half.dagrad", spec, fit_raw));
+  CHECK(models::load_model(dir / "half.dagrad").data_scale == 40);
+  // Without --scale the file's scaling goes on: the bytes of one run.
+  run("train --resume half.dagrad --data d.csv --epochs 8 --save rest.dagrad");
+  CHECK(io::test::file_bytes(dir / "rest.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  run("train --resume half.dagrad --data d.csv --epochs 8 --scale 40 --save again.dagrad");
+  CHECK(io::test::file_bytes(dir / "again.dagrad") == io::test::file_bytes(dir / "full.dagrad"));
+  // The unscaled features are another stream (the check that the test can fail).
+  run(fmt::format("train --data d.csv {} {} --epochs 8 --save raw.dagrad", spec, fit_raw));
+  CHECK(io::test::file_bytes(dir / "raw.dagrad") != io::test::file_bytes(dir / "full.dagrad"));
+  // Other scaling is refused, naming the flag and the file's.
+  const Ran none = run("train --resume half.dagrad --data d.csv --epochs 8 --no-scale --save x.dagrad", 2);
+  CHECK_THAT(none.out, Catch::Contains("--no-scale") && Catch::Contains("features / 40") &&
+                           Catch::Contains("half.dagrad"));
+  const Ran other = run("train --resume half.dagrad --data d.csv --epochs 8 --scale 20 --save x.dagrad", 2);
+  CHECK_THAT(other.out, Catch::Contains("--scale 20") && Catch::Contains("--scale 40"));
+  const Ran raw = run("train --resume raw.dagrad --data d.csv --epochs 10 --scale 40 --save x.dagrad", 2);
+  CHECK_THAT(raw.out, Catch::Contains("--scale 40") && Catch::Contains("default scaling"));
+  CHECK_FALSE(std::filesystem::exists(dir / "x.dagrad"));
+  // --no-scale is stored as dividing by 1, and --scale 1 is the same stream.
+  run(fmt::format("train --data d.csv {} {} --no-scale --epochs 4 --save kept.dagrad", spec, fit_raw));
+  CHECK(models::load_model(dir / "kept.dagrad").data_scale == 1);
+  run("train --resume kept.dagrad --data d.csv --epochs 6 --scale 1 --save one.dagrad");
+}
+
 TEST_CASE("a model never trained here takes any batch size, and a full batch is never called 0", "[train][cli]") {
   io::test::TempDir dir;
   train::write_csv(test::tiny_moons(40), dir / "d.csv");

@@ -253,6 +253,12 @@ TEST_CASE("fit's refusals name the FitOptions field a C++ caller set", "[train]"
   train::FitOptions patience = quiet(5, 0.1);
   patience.patience = -1;
   CHECK_THROWS_WITH(train::fit(m, data, nullptr, patience), Catch::Contains("FitOptions::patience"));
+  // Half of a set (a data-parallel process's shard) is not the whole set:
+  // without FitOptions::comm naming the processes, it is refused.
+  const io::Dataset half = io::shard_of(test::tiny_moons(20), 0, 2);
+  CHECK_THROWS_WITH(train::fit(m, half, nullptr, quiet(5, 0.1)),
+                    Catch::Contains("10 of the set's 20 samples") && Catch::Contains("FitOptions::comm"));
+  CHECK_THROWS_WITH(train::evaluate(m, half), Catch::Contains("10 of the set's 20 samples"));
   CHECK(m.steps == 0);  // nothing ran
 }
 
