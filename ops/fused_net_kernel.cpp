@@ -49,12 +49,10 @@ constexpr std::int64_t block_samples = 256;
 template <class T> struct Vec;
 template <> struct Vec<float> {
   using V = fast::f32x8;
-  using Mask = fast::i32x8;
   using D = double __attribute__((vector_size(64)));  // the 8 lanes in double
 };
 template <> struct Vec<double> {
   using V = double __attribute__((vector_size(32)));
-  using Mask = std::int64_t __attribute__((vector_size(32)));
   using D = V;
 };
 
