@@ -140,13 +140,12 @@ class Step {
   static constexpr std::int64_t TS = tile_samples<T>;
 
   void sweep_block(std::int64_t b, Tile<T>& t, T* partial, double* cost) const;
-  static void add_terms(CompensatedSum4& sum, Vt terms);
   void load(Tile<T>& t, std::int64_t j0, std::int64_t count) const;
   void draw_masks(Tile<T>& t, int l, std::int64_t j0, std::int64_t count) const;
   void forward(Tile<T>& t) const;
   void activate(Tile<T>& t, int l) const;
-  void output(Tile<T>& t, CompensatedSum4& cost) const;
-  void softmax_output(Tile<T>& t, CompensatedSum4& cost) const;
+  Vt output(Tile<T>& t) const;
+  Vt softmax_output(Tile<T>& t) const;
   void backward(Tile<T>& t) const;
   void derivative(Tile<T>& t, int l, Vt* g) const;
   void update(const T* totals, double cost_sum);
@@ -312,23 +311,19 @@ void Step<T>::activate(Tile<T>& t, int l) const {
 }
 
 // The output layer: dZ[L] = A[L] - Y (0 for padding) into dz[0], and the
-// tile's cost terms (0 for padding) into the block's compensated sum, in
-// double, as the unfused cost kernels sum them (ops/bce_logits.cpp).
+// sum of the tile's cost terms (0 for padding) lane by lane, which
+// sweep_block adds in double to the block's compensated sum
+// (CompensatedSum4, as the unfused cost kernels sum their terms:
+// ops/bce_logits.cpp). A lane's few terms of a tile are summed in T first:
+// a few ulps of the tile's sum in f32, not of the running total.
 template <class T>
-void Step<T>::add_terms(CompensatedSum4& sum, Vt terms) {
-  const D d = __builtin_convertvector(terms, D);
-  double lanes_d[sizeof(D) / sizeof(double)];
-  std::memcpy(lanes_d, &d, sizeof d);
-  sum.add(lanes_d, std::int64_t(sizeof(D) / sizeof(double)));
-}
-
-template <class T>
-void Step<T>::output(Tile<T>& t, CompensatedSum4& cost) const {
+typename Step<T>::Vt Step<T>::output(Tile<T>& t) const {
   const std::int64_t K = n_[L_], n = K * TV;
   const Vt* z = t.a[L_];
   const Vt* y = t.y;
   const Vt* valid = t.valid;
   Vt* dz = t.dz[0];
+  Vt part{};
   switch (net_.cost) {
     case NetCost::bce_logits: {
       if constexpr (std::is_same_v<T, float>) {
@@ -336,7 +331,7 @@ void Step<T>::output(Tile<T>& t, CompensatedSum4& cost) const {
           const Vt ok = valid[i % TV];
           const act::SigmoidF32x8 s = act::sigmoid_parts(z[i]);
           dz[i] = costs::output_delta(s.y, y[i]) * ok;
-          add_terms(cost, costs::bce_logits_term(z[i], y[i], costs::log1p_tail(s)) * ok);
+          part += costs::bce_logits_term(z[i], y[i], costs::log1p_tail(s)) * ok;
         }
       } else {
         Vt* tail = t.dz[1];
@@ -345,32 +340,34 @@ void Step<T>::output(Tile<T>& t, CompensatedSum4& cost) const {
         for (std::int64_t i = 0; i < n; ++i) {
           const Vt ok = valid[i % TV];
           dz[i] = costs::output_delta(dz[i], y[i]) * ok;
-          add_terms(cost, costs::bce_logits_term(z[i], y[i], tail[i]) * ok);
+          part += costs::bce_logits_term(z[i], y[i], tail[i]) * ok;
         }
       }
       break;
     }
     case NetCost::softmax_ce:
-      softmax_output(t, cost);
+      part = softmax_output(t);
       break;
     case NetCost::mse:
       for (std::int64_t i = 0; i < n; ++i) {
         const Vt ok = valid[i % TV];
         dz[i] = costs::output_delta(z[i], y[i]) * ok;
-        add_terms(cost, costs::mse_term(z[i], y[i]) * ok);
+        part += costs::mse_term(z[i], y[i]) * ok;
       }
       break;
   }
+  return part;
 }
 
 // Softmax over the K rows of each sample: dZ = softmax(z) - Y, cost terms
 // -y_k ((z_k - max) - log sum_j e^(z_j - max)).
 template <class T>
-void Step<T>::softmax_output(Tile<T>& t, CompensatedSum4& cost) const {
+typename Step<T>::Vt Step<T>::softmax_output(Tile<T>& t) const {
   const std::int64_t K = n_[L_];
   const Vt* z = t.a[L_];
   const Vt* y = t.y;
   Vt* dz = t.dz[0];
+  Vt part{};
   for (int v = 0; v < TV; ++v) {
     const Vt ok = t.valid[v];
     const Vt top = act::column_max(z + v, K, TV);
@@ -387,9 +384,10 @@ void Step<T>::softmax_output(Tile<T>& t, CompensatedSum4& cost) const {
     for (std::int64_t k = 0; k < K; ++k) {
       const std::int64_t i = k * TV + v;
       dz[i] = costs::output_delta(dz[i] / total, y[i]) * ok;
-      add_terms(cost, -costs::softmax_ce_term(z[i] - top, y[i], log_total) * ok);
+      part -= costs::softmax_ce_term(z[i] - top, y[i], log_total) * ok;
     }
   }
+  return part;
 }
 
 // dZ[l-1] = (W[l]^T dZ[l]) * D / keep_prob * g'(Z[l-1]), layer by layer
@@ -472,7 +470,10 @@ void Step<T>::sweep_block(std::int64_t b, Tile<T>& t, T* partial, double* cost) 
   for (std::int64_t j0 = b * block_samples; j0 < end; j0 += TS) {
     load(t, j0, std::min(TS, end - j0));
     forward(t);
-    output(t, c);
+    const D part = __builtin_convertvector(output(t), D);
+    double lanes_d[sizeof(D) / sizeof(double)];
+    std::memcpy(lanes_d, &part, sizeof part);
+    c.add(lanes_d, std::int64_t(sizeof(D) / sizeof(double)));
     backward(t);
   }
   for (std::int64_t p = 0; p < t.acc_size; ++p) partial[p] = lane_sum<T>(t.acc[p]);
