@@ -10,6 +10,7 @@
 // which is the true cost.
 #include <cmath>
 
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/labels.hpp"
@@ -29,8 +30,7 @@ void bce_kernel(const KernelCall& c) {
   // of the running total) would otherwise be most of that difference.
   long double total = 0.0L;
   for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i)
-    total += y[i] == T(1) ? std::log(static_cast<double>(a[i]))
-                          : std::log1p(-static_cast<double>(a[i]));
+    total += costs::bce_term(static_cast<double>(a[i]), y[i] == T(1));
   c.out.as<T>()[0] = static_cast<T>(-total / cost_divisor(c));
 }
 

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
-#include "dagrad/ops/vecmath.hpp"
 #include "dagrad/ops/labels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
 
@@ -38,10 +38,9 @@ void bce_logits_kernel(const KernelCall& c) {
   const std::int64_t n = c.in[0].shape.size();
   for (std::int64_t i0 = 0; i0 < n; i0 += block) {
     const std::int64_t len = std::min(block, n - i0);
-    vec::softplus_neg_abs(z + i0, tail, len);
+    costs::log1p_tail(z + i0, tail, len);
     for (std::int64_t k = 0; k < len; ++k) {
-      const double zi = z[i0 + k];
-      terms[k] = std::max(zi, 0.0) - zi * static_cast<double>(y[i0 + k]) + double(tail[k]);
+      terms[k] = costs::bce_logits_term(double(z[i0 + k]), double(y[i0 + k]), double(tail[k]));
     }
     total.add(terms, len);
   }

@@ -7,6 +7,7 @@
 // the DSL builds softmax_ce (ops/softmax_ce.cpp).
 #include <cmath>
 
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
@@ -24,7 +25,7 @@ void categorical_ce_kernel(const KernelCall& c) {
   // of the running total) would otherwise be most of that difference.
   long double total = 0.0L;
   for (std::int64_t i = 0; i < c.in[0].shape.size(); ++i)
-    if (y[i] != T(0)) total += y[i] * std::log(static_cast<double>(a[i]));
+    total += costs::categorical_ce_term(static_cast<double>(a[i]), static_cast<double>(y[i]));
   c.out.as<T>()[0] = static_cast<T>(-total / cost_divisor(c));
 }
 

@@ -9,10 +9,13 @@
 // block of 256 samples in order, then the blocks in order (blocks are what
 // threads share out), so 1 and 2 threads give the same bits.
 //
-// float runs on GCC vector types with the transcendentals of
-// ops/fast_math.hpp (a few ulp); double calls the unfused kernels' functions
-// (ops/vecmath.hpp, libm), so in f64 the fused step differs from the unfused
-// one only in the order of its sums.
+// Every formula is the unfused ops': the activations and their derivatives
+// come from ops/activation_rule.hpp, the costs' terms and gradients from
+// ops/cost_rule.hpp, and the divisor is theirs (batch_of). This file keeps
+// the tiling and the schedule. float runs the rules on GCC vector types,
+// with the transcendentals of ops/fast_math.hpp (a few ulp); double on the
+// vecmath arrays the unfused kernels call, so in f64 the fused step differs
+// from the unfused one only in the order of its sums.
 
 // NOTE: -Wpsabi warns that 32-byte vector arguments change the calling
 // convention without -mavx; every function here is inlined into one caller.
@@ -30,13 +33,14 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/activation_rule.hpp"
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dropout_bits.hpp"
 #include "dagrad/ops/fast_math.hpp"
 #include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/labels.hpp"
 #include "dagrad/ops/update_rule.hpp"
-#include "dagrad/ops/vecmath.hpp"
 
 namespace dagrad::ops {
 
@@ -55,12 +59,10 @@ std::size_t block_workspace(std::int64_t blocks, std::int64_t P) {
 template <class T> struct Vec;
 template <> struct Vec<float> {
   using V = fast::f32x8;
-  using Mask = fast::i32x8;
   using D = double __attribute__((vector_size(64)));  // the 8 lanes in double
 };
 template <> struct Vec<double> {
   using V = double __attribute__((vector_size(32)));
-  using Mask = std::int64_t __attribute__((vector_size(32)));
   using D = V;
 };
 
@@ -69,9 +71,6 @@ template <class T> constexpr int lanes = static_cast<int>(sizeof(V<T>) / sizeof(
 template <class T> constexpr std::int64_t tile_samples = TV * lanes<T>;
 
 template <class T> inline V<T> splat(T v) { return V<T>{} + v; }
-template <class T> inline V<T> pick(typename Vec<T>::Mask m, V<T> a, V<T> b) {
-  return m ? a : b;  // GCC's element-wise vector select
-}
 
 // Whether a hidden layer's A needs rows of its own: tanh and sigmoid
 // without dropout keep g(z) in h, which is then A as well.
@@ -155,7 +154,7 @@ class Step {
   void draw_masks(Tile<T>& t, int l, std::int64_t j0, std::int64_t count) const;
   void forward(Tile<T>& t) const;
   void activate(Tile<T>& t, int l) const;
-  D output(Tile<T>& t) const;
+  Vt output(Tile<T>& t) const;
   Vt softmax_output(Tile<T>& t) const;
   void backward(Tile<T>& t) const;
   void derivative(Tile<T>& t, int l, Vt* g) const;
@@ -165,6 +164,7 @@ class Step {
   const FusedNet& net_;
   int L_;
   std::int64_t m_;
+  double divisor_;  // the 1/m's m: the ops' cost_divisor
   std::int64_t n_[net_max_depth + 1];
   T* W_[net_max_depth];
   T* b_[net_max_depth];
@@ -182,6 +182,10 @@ Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attrs.net), L_(net_.dep
   X_ = c.in[xs].as<T>();
   Y_ = c.in[xs + 1].as<T>();
   m_ = c.in[xs].shape.cols;
+  // As cost_divisor (ops/op.hpp): the batch's sample count (batch_of, the
+  // global batch of a data-parallel run) when X's columns are the samples m.
+  divisor_ = c.graph.node(c.node.inputs[xs]).shape.cols == m_dim ? double(batch_of(c.run))
+                                                                 : double(m_);
   n_[0] = net_.inputs;
   offset_[0] = 0;
   for (int l = 1; l <= L_; ++l) {
@@ -274,7 +278,6 @@ void Step<T>::forward(Tile<T>& t) const {
 }
 
 // h[l] = z becomes g(z) for tanh and sigmoid; a[l] = g(z) (* D / keep_prob).
-// Each formula is the unfused kernel's (relu.cpp, leaky_relu.cpp, ...).
 template <class T>
 void Step<T>::activate(Tile<T>& t, int l) const {
   const NetLayer& ly = net_.layers[std::size_t(l - 1)];
@@ -283,31 +286,27 @@ void Step<T>::activate(Tile<T>& t, int l) const {
   Vt* a = t.a[l];
   switch (ly.activation) {
     case NetActivation::relu:
-      for (std::int64_t i = 0; i < n; ++i) a[i] = pick<T>(h[i] > T(0), h[i], splat(T(0)));
+      for (std::int64_t i = 0; i < n; ++i) a[i] = act::relu(h[i]);
       break;
     case NetActivation::leaky_relu: {
       const Vt slope = splat(static_cast<T>(ly.slope));
-      for (std::int64_t i = 0; i < n; ++i) a[i] = h[i] * pick<T>(h[i] > T(0), splat(T(1)), slope);
+      for (std::int64_t i = 0; i < n; ++i) a[i] = act::leaky_relu(h[i], slope);
       break;
     }
     case NetActivation::tanh:
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = fast::tanh(h[i]);
+        for (std::int64_t i = 0; i < n; ++i) h[i] = act::tanh(h[i]);
       } else {
         T* p = reinterpret_cast<T*>(h);
-        vec::tanh(p, p, n * lanes<T>);
+        act::tanh(p, p, n * lanes<T>);
       }
       break;
     case NetActivation::sigmoid:
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) {
-          const Vt e = fast::exp_neg(-fast::abs(h[i]));
-          const Vt q = 1.0f / (1.0f + e);
-          h[i] = pick<T>(h[i] >= 0.0f, q, e * q);
-        }
+        for (std::int64_t i = 0; i < n; ++i) h[i] = act::sigmoid(h[i]);
       } else {
         T* p = reinterpret_cast<T*>(h);
-        vec::sigmoid(p, p, n * lanes<T>);
+        act::sigmoid(p, p, n * lanes<T>);
       }
       break;
     case NetActivation::identity:
@@ -322,11 +321,13 @@ void Step<T>::activate(Tile<T>& t, int l) const {
 }
 
 // The output layer: dZ[L] = A[L] - Y (0 for padding) into dz[0], and the
-// tile's cost terms summed lane by lane in T, then in double across tiles
-// as the unfused cost kernels sum them (in f32 each lane's few terms of a
-// tile are summed in float first: a few ulps of the tile's sum).
+// sum of the tile's cost terms (0 for padding) lane by lane, which
+// sweep_block adds in double to the block's compensated sum
+// (CompensatedSum4, as the unfused cost kernels sum their terms:
+// ops/bce_logits.cpp). A lane's few terms of a tile are summed in T first:
+// a few ulps of the tile's sum in f32, not of the running total.
 template <class T>
-typename Step<T>::D Step<T>::output(Tile<T>& t) const {
+typename Step<T>::Vt Step<T>::output(Tile<T>& t) const {
   const std::int64_t K = n_[L_], n = K * TV;
   const Vt* z = t.a[L_];
   const Vt* y = t.y;
@@ -335,24 +336,21 @@ typename Step<T>::D Step<T>::output(Tile<T>& t) const {
   Vt part{};
   switch (net_.cost) {
     case NetCost::bce_logits: {
-      // J terms max(z, 0) - z y + log(1 + e^-|z|); A = sigmoid(z).
       if constexpr (std::is_same_v<T, float>) {
         for (std::int64_t i = 0; i < n; ++i) {
-          const Vt zi = z[i], ok = valid[i % TV];
-          const Vt e = fast::exp_neg(-fast::abs(zi));
-          const Vt q = 1.0f / (1.0f + e);
-          dz[i] = (pick<T>(zi >= 0.0f, q, e * q) - y[i]) * ok;
-          part += (pick<T>(zi > 0.0f, zi, Vt{}) - zi * y[i] + fast::log1p_unit_inv(e, q)) * ok;
+          const Vt ok = valid[i % TV];
+          const act::SigmoidF32x8 s = act::sigmoid_parts(z[i]);
+          dz[i] = costs::output_delta(s.y, y[i]) * ok;
+          part += costs::bce_logits_term(z[i], y[i], costs::log1p_tail(s)) * ok;
         }
       } else {
         Vt* tail = t.dz[1];
-        vec::sigmoid(reinterpret_cast<const T*>(z), reinterpret_cast<T*>(dz), n * lanes<T>);
-        vec::softplus_neg_abs(reinterpret_cast<const T*>(z), reinterpret_cast<T*>(tail),
-                              n * lanes<T>);
+        act::sigmoid(reinterpret_cast<const T*>(z), reinterpret_cast<T*>(dz), n * lanes<T>);
+        costs::log1p_tail(reinterpret_cast<const T*>(z), reinterpret_cast<T*>(tail), n * lanes<T>);
         for (std::int64_t i = 0; i < n; ++i) {
           const Vt ok = valid[i % TV];
-          dz[i] = (dz[i] - y[i]) * ok;
-          part += (pick<T>(z[i] > T(0), z[i], Vt{}) - z[i] * y[i] + tail[i]) * ok;
+          dz[i] = costs::output_delta(dz[i], y[i]) * ok;
+          part += costs::bce_logits_term(z[i], y[i], tail[i]) * ok;
         }
       }
       break;
@@ -363,44 +361,43 @@ typename Step<T>::D Step<T>::output(Tile<T>& t) const {
     case NetCost::mse:
       for (std::int64_t i = 0; i < n; ++i) {
         const Vt ok = valid[i % TV];
-        dz[i] = (z[i] - y[i]) * ok;
-        part += dz[i] * dz[i];
+        dz[i] = costs::output_delta(z[i], y[i]) * ok;
+        part += costs::mse_term(z[i], y[i]) * ok;
       }
-      part *= T(0.5);
       break;
   }
-  return __builtin_convertvector(part, D);
+  return part;
 }
 
 // Softmax over the K rows of each sample: dZ = softmax(z) - Y, cost terms
-// -sum_k y_k (z_k - max - log sum_j e^(z_j - max)).
+// -y_k ((z_k - max) - log sum_j e^(z_j - max)).
 template <class T>
 typename Step<T>::Vt Step<T>::softmax_output(Tile<T>& t) const {
   const std::int64_t K = n_[L_];
   const Vt* z = t.a[L_];
   const Vt* y = t.y;
   Vt* dz = t.dz[0];
-  Vt cost{};
+  Vt part{};
   for (int v = 0; v < TV; ++v) {
     const Vt ok = t.valid[v];
-    Vt top = z[v];
-    for (std::int64_t k = 1; k < K; ++k) top = pick<T>(z[k * TV + v] > top, z[k * TV + v], top);
+    const Vt top = act::column_max(z + v, K, TV);
     Vt total{}, log_total;
     if constexpr (std::is_same_v<T, float>) {
-      for (std::int64_t k = 0; k < K; ++k) total += dz[k * TV + v] = fast::exp_neg(z[k * TV + v] - top);
-      log_total = fast::log_pos(total);
-    } else {
+      for (std::int64_t k = 0; k < K; ++k) total += dz[k * TV + v] = act::softmax_exp(z[k * TV + v], top);
+      log_total = costs::log_total(total);
+    } else {  // lane by lane: std::exp and std::log, as the unfused kernels
       for (std::int64_t k = 0; k < K; ++k)
-        for (int j = 0; j < lanes<T>; ++j) total[j] += dz[k * TV + v][j] = std::exp(z[k * TV + v][j] - top[j]);
-      for (int j = 0; j < lanes<T>; ++j) log_total[j] = std::log(total[j]);
+        for (int j = 0; j < lanes<T>; ++j)
+          total[j] += dz[k * TV + v][j] = act::softmax_exp(z[k * TV + v][j], top[j]);
+      for (int j = 0; j < lanes<T>; ++j) log_total[j] = costs::log_total(total[j]);
     }
     for (std::int64_t k = 0; k < K; ++k) {
       const std::int64_t i = k * TV + v;
-      dz[i] = (dz[i] / total - y[i]) * ok;
-      cost -= y[i] * ((z[i] - top) - log_total) * ok;
+      dz[i] = costs::output_delta(dz[i] / total, y[i]) * ok;
+      part -= costs::softmax_ce_term(z[i] - top, y[i], log_total) * ok;
     }
   }
-  return cost;
+  return part;
 }
 
 // dZ[l-1] = (W[l]^T dZ[l]) * D / keep_prob * g'(Z[l-1]), layer by layer
@@ -449,18 +446,18 @@ void Step<T>::derivative(Tile<T>& t, int l, Vt* g) const {
     for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] * t.d[l][i];
   switch (ly.activation) {
     case NetActivation::relu:
-      for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] * pick<T>(h[i] > T(0), splat(T(1)), splat(T(0)));
+      for (std::int64_t i = 0; i < n; ++i) g[i] = act::step_grad(g[i], h[i], Vt{});
       break;
     case NetActivation::leaky_relu: {
       const Vt slope = splat(static_cast<T>(ly.slope));
-      for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] * pick<T>(h[i] > T(0), splat(T(1)), slope);
+      for (std::int64_t i = 0; i < n; ++i) g[i] = act::step_grad(g[i], h[i], slope);
       break;
     }
     case NetActivation::tanh:
-      for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] * (T(1) - h[i] * h[i]);
+      for (std::int64_t i = 0; i < n; ++i) g[i] = act::tanh_grad(g[i], h[i]);
       break;
     case NetActivation::sigmoid:
-      for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] * (h[i] * (T(1) - h[i]));
+      for (std::int64_t i = 0; i < n; ++i) g[i] = act::sigmoid_grad(g[i], h[i]);
       break;
     case NetActivation::identity:
       break;
@@ -474,27 +471,23 @@ T lane_sum(V<T> v) {
   return s;
 }
 
-double lane_sum_d(Vec<float>::D v) {
-  double s = v[0];
-  for (int j = 1; j < 8; ++j) s += v[j];
-  return s;
-}
-double lane_sum_d(Vec<double>::D v) { return lane_sum<double>(v); }
-
 // One block's tiles in order; its gradient sums and cost into partial and cost.
 template <class T>
 void Step<T>::sweep_block(std::int64_t b, Tile<T>& t, T* partial, double* cost) const {
   std::fill_n(t.acc, t.acc_size, Vt{});
-  D c{};
+  CompensatedSum4 c;
   const std::int64_t end = std::min(m_, (b + 1) * block_samples);
   for (std::int64_t j0 = b * block_samples; j0 < end; j0 += TS) {
     load(t, j0, std::min(TS, end - j0));
     forward(t);
-    c += output(t);
+    const D part = __builtin_convertvector(output(t), D);
+    double lanes_d[sizeof(D) / sizeof(double)];
+    std::memcpy(lanes_d, &part, sizeof part);
+    c.add(lanes_d, std::int64_t(sizeof(D) / sizeof(double)));
     backward(t);
   }
   for (std::int64_t p = 0; p < t.acc_size; ++p) partial[p] = lane_sum<T>(t.acc[p]);
-  *cost = lane_sum_d(c);
+  *cost = c.value();
 }
 
 // The worker thread's tile, laid out again only for another network shape
@@ -548,27 +541,29 @@ void Step<T>::run() {
   }, 1, 1);
   if (out_of_memory) throw std::bad_alloc();
   totals.assign(static_cast<std::size_t>(P), T(0));
-  double cost = 0;
   for (std::int64_t b = 0; b < blocks; ++b) {
     const T* sums = part + b * P;
     for (std::int64_t p = 0; p < P; ++p) totals[std::size_t(p)] += sums[p];
-    cost += block_cost[b];
   }
-  update(totals.data(), cost);
+  CompensatedSum4 cost;
+  cost.add(block_cost, blocks);
+  update(totals.data(), cost.value());
 }
 
 // J, then dW = 1/m sum (+ lambda/m W) and the optimizer's step of every
 // parameter and its moments, as the unfused update nodes compute them.
 template <class T>
 void Step<T>::update(const T* totals, double cost_sum) {
-  const double m = static_cast<double>(m_);
-  const std::int64_t count = net_.l2_count == m_dim ? m_ : net_.l2_count;
+  const double m = divisor_;
+  // As ops/l2_penalty.cpp: its own count, or the batch's (batch_of).
+  const double count = double(net_.l2_count == m_dim ? batch_of(c_.run) : net_.l2_count);
+  if (net_.cost == NetCost::mse) cost_sum *= costs::mse_factor;
   T J = static_cast<T>(cost_sum / m);
   if (net_.lambda > 0) {
     long double squares = 0.0L;
     for (int l = 0; l < L_; ++l)
-      for (std::int64_t i = 0; i < n_[l + 1] * n_[l]; ++i) squares += double(W_[l][i]) * double(W_[l][i]);
-    J += static_cast<T>(net_.lambda / (2.0 * double(count)) * squares);
+      for (std::int64_t i = 0; i < n_[l + 1] * n_[l]; ++i) squares += costs::l2_term(double(W_[l][i]));
+    J += static_cast<T>(costs::l2_factor(net_.lambda, count) * squares);
   }
   c_.out.as<T>()[0] = J;
   const std::size_t xs = net_.x_slot();
@@ -576,7 +571,7 @@ void Step<T>::update(const T* totals, double cost_sum) {
   UpdateCoeffs<T> k{alpha, {T(1), T(1), T(1)}, static_cast<T>(net_.beta1), static_cast<T>(net_.beta2),
                     static_cast<T>(net_.epsilon)};
   for (int i = 0; i < net_.rule->step_scalars; ++i) k.step[i] = c_.in[xs + 3 + std::size_t(i)].as<T>()[0];
-  const T inv_m = static_cast<T>(1.0 / m), l2 = static_cast<T>(net_.lambda / double(count));
+  const T inv_m = static_cast<T>(1.0 / m), l2 = static_cast<T>(net_.lambda / count);
   static thread_local std::vector<T> grad;
   const std::size_t params = 2 * std::size_t(L_), moments = std::size_t(net_.moments());
   for (std::size_t p = 0; p < params; ++p) {
@@ -586,7 +581,7 @@ void Step<T>::update(const T* totals, double cost_sum) {
     grad.resize(static_cast<std::size_t>(n));
     const bool decay = p % 2 == 0 && net_.lambda > 0;
     for (std::int64_t i = 0; i < n; ++i)
-      grad[std::size_t(i)] = decay ? inv_m * sums[i] + l2 * w[i] : inv_m * sums[i];
+      grad[std::size_t(i)] = decay ? inv_m * sums[i] + costs::l2_grad(l2, w[i]) : inv_m * sums[i];
     T* v = moments ? c_.in[params + p * moments].as<T>() : nullptr;
     T* s2 = moments == 2 ? c_.in[params + p * moments + 1].as<T>() : nullptr;
     apply<T>(*net_.rule, {w, v, s2, grad.data(), n}, k);

@@ -2,6 +2,7 @@
 //          m = attrs.count, or the bound sample count when it is m_dim
 // dJ/dW  = (lambda/m) W
 // grad_W = g (lambda/m) W                           the notes' + lambda/m W[l]
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
@@ -20,10 +21,10 @@ void l2_kernel(const KernelCall& c) {
   long double total = 0.0L;
   for (const Buffer& w : c.in) {
     const T* p = w.as<T>();
-    for (std::int64_t i = 0; i < w.shape.size(); ++i) total += double(p[i]) * double(p[i]);
+    for (std::int64_t i = 0; i < w.shape.size(); ++i) total += costs::l2_term(double(p[i]));
   }
   const std::int64_t m = c.node.attrs.count == m_dim ? batch_of(c.run) : c.node.attrs.count;
-  const double factor = c.node.attrs.scale / (2.0 * static_cast<double>(m));
+  const double factor = costs::l2_factor(c.node.attrs.scale, static_cast<double>(m));
   c.out.as<T>()[0] = static_cast<T>(factor * total);
 }
 

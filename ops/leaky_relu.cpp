@@ -3,6 +3,7 @@
 // grad_x = g * step(x, slope)
 //
 // NOTE: the kink at 0 takes the left derivative, slope.
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
@@ -14,8 +15,7 @@ namespace {
 template <class T>
 void leaky_relu_kernel(const KernelCall& c) {
   const T slope = static_cast<T>(c.node.attrs.slope);
-  // x * 1 is x, so this is x > 0 ? x : slope * x, in a loop that vectorizes.
-  map_unary<T>(c, [slope](T x) { return x * select(x > T(0), T(1), slope); });
+  map_unary<T>(c, [slope](T x) { return act::leaky_relu(x, slope); });
 }
 
 std::vector<Expr> leaky_relu_grad(const GradCall& c) {

@@ -7,6 +7,7 @@
 // form as the cross-entropy's with a sigmoid or softmax output.
 #include <algorithm>
 
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
@@ -28,12 +29,11 @@ void mse_kernel(const KernelCall& c) {
   for (std::int64_t i0 = 0; i0 < n; i0 += block) {
     const std::int64_t len = std::min(block, n - i0);
     for (std::int64_t k = 0; k < len; ++k) {
-      const double d = double(a[i0 + k]) - double(y[i0 + k]);
-      terms[k] = d * d;
+      terms[k] = costs::mse_term(double(a[i0 + k]), double(y[i0 + k]));
     }
     total.add(terms, len);
   }
-  c.out.as<T>()[0] = static_cast<T>(total.value() / (2.0 * cost_divisor(c)));
+  c.out.as<T>()[0] = static_cast<T>(costs::mse_factor * total.value() / cost_divisor(c));
 }
 
 std::vector<Expr> mse_grad(const GradCall& c) {

@@ -5,6 +5,7 @@
 // NOTE: relu is not differentiable at 0; like the notes we take the
 // derivative there to be 0. Gradient checks report inputs within eps of 0 as
 // kinks rather than failures.
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
@@ -15,7 +16,7 @@ namespace {
 
 template <class T>
 void relu_kernel(const KernelCall& c) {
-  map_unary<T>(c, [](T x) { return x > T(0) ? x : T(0); });
+  map_unary<T>(c, [](T x) { return act::relu(x); });
 }
 
 std::vector<Expr> relu_grad(const GradCall& c) { return {mul(c.g, step(c.x[0], 0.0))}; }

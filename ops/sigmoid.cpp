@@ -3,9 +3,9 @@
 // grad_x = g * y * (1 - y)      reads the output y, not x
 #include <cmath>
 
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
-#include "dagrad/ops/vecmath.hpp"
 #include "dagrad/ops/shape_rules.hpp"
 
 namespace dagrad::ops {
@@ -14,9 +14,7 @@ namespace {
 
 template <class T>
 void sigmoid_kernel(const KernelCall& c) {
-  // NOTE: for x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0 exactly,
-  // which is the right limit; no NaN can arise.
-  map_array<T>(c, [](const T* x, T* y, std::int64_t n) { vec::sigmoid(x, y, n); });
+  map_array<T>(c, [](const T* x, T* y, std::int64_t n) { act::sigmoid(x, y, n); });
 }
 
 std::vector<Expr> sigmoid_grad(const GradCall& c) {

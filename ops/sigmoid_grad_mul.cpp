@@ -2,6 +2,7 @@
 //                          the forward output a = sigmoid(z), in one loop
 // NOTE: made only by passes::optimize from mul(g, mul(a, 1 - a)); no gradient
 // rule.
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
 
@@ -11,7 +12,7 @@ namespace {
 
 template <class T>
 void sigmoid_grad_mul_kernel(const KernelCall& c) {
-  map_binary<T>(c, [](T g, T a) { return g * (a * (T(1) - a)); });
+  map_binary<T>(c, [](T g, T a) { return act::sigmoid_grad(g, a); });
 }
 
 }  // namespace

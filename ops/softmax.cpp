@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
@@ -15,11 +16,10 @@ namespace dagrad::ops {
 template <class T>
 void softmax_columns(const T* z, T* y, std::int64_t rows, std::int64_t cols) {
   for (std::int64_t j = 0; j < cols; ++j) {
-    T top = z[j];
-    for (std::int64_t k = 1; k < rows; ++k) top = std::max(top, z[k * cols + j]);
+    const T top = act::column_max(z + j, rows, cols);
     double total = 0.0;
     for (std::int64_t k = 0; k < rows; ++k) {
-      y[k * cols + j] = std::exp(z[k * cols + j] - top);
+      y[k * cols + j] = act::softmax_exp(z[k * cols + j], top);
       total += y[k * cols + j];
     }
     for (std::int64_t k = 0; k < rows; ++k)

@@ -1,5 +1,5 @@
 // J      = -(1/m) sum(y log a),  a = softmax(z) per column, y one-hot (K x m)
-//        = -(1/m) sum(y (z - max - log sum e^(z - max)))     (stable)
+//        = -(1/m) sum(y ((z - max) - log sum e^(z - max)))   (stable)
 // dJ/dz  = (1/m) (a - y)           because each column of y sums to 1
 // grad_z = (g/m) (a - y)
 // grad_y = -(g/m) log a
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dagrad/ops/cost_rule.hpp"
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/labels.hpp"
@@ -29,13 +30,13 @@ void softmax_ce_kernel(const KernelCall& c) {
   // of the running total) would otherwise be most of that difference.
   long double total = 0.0L;
   for (std::int64_t j = 0; j < cols; ++j) {
-    double top = z[j];
-    for (std::int64_t k = 1; k < rows; ++k) top = std::max(top, double(z[k * cols + j]));
+    const double top = act::column_max(z + j, rows, cols);
     double norm = 0.0;
-    for (std::int64_t k = 0; k < rows; ++k) norm += std::exp(z[k * cols + j] - top);
-    const double log_norm = top + std::log(norm);
+    for (std::int64_t k = 0; k < rows; ++k) norm += act::softmax_exp(double(z[k * cols + j]), top);
+    const double log_total = costs::log_total(norm);
     for (std::int64_t k = 0; k < rows; ++k)
-      if (y[k * cols + j] != T(0)) total += y[k * cols + j] * (z[k * cols + j] - log_norm);
+      if (y[k * cols + j] != T(0))  // 0 log 0 adds nothing, even for z = -inf
+        total += costs::softmax_ce_term(double(z[k * cols + j]) - top, double(y[k * cols + j]), log_total);
   }
   c.out.as<T>()[0] = static_cast<T>(-total / cost_divisor(c));
 }

@@ -2,6 +2,7 @@
 //                                    and leaky_relu (slope 0.01)
 // dy/dx  = 0 almost everywhere
 // grad_x = 0                         (a zero constant: nothing flows back)
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 template <class T>
 void step_kernel(const KernelCall& c) {
   const T low = static_cast<T>(c.node.attrs.slope);
-  map_unary<T>(c, [low](T x) { return x > T(0) ? T(1) : low; });
+  map_unary<T>(c, [low](T x) { return act::step(x, low); });
 }
 
 std::vector<Expr> step_grad(const GradCall& c) {

@@ -2,6 +2,7 @@
 //                          forward output a = tanh(z), in one loop
 // NOTE: made only by passes::optimize from mul(g, 1 - square(a)); no gradient
 // rule.
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
 
@@ -11,7 +12,7 @@ namespace {
 
 template <class T>
 void tanh_grad_mul_kernel(const KernelCall& c) {
-  map_binary<T>(c, [](T g, T a) { return g * (T(1) - a * a); });
+  map_binary<T>(c, [](T g, T a) { return act::tanh_grad(g, a); });
 }
 
 }  // namespace
