@@ -167,7 +167,7 @@ class Step {
 };
 
 template <class T>
-Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attrs.net), L_(net_.depth()) {
+Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attr<FusedNetAttrs>().net), L_(net_.depth()) {
   const std::size_t xs = net_.x_slot();
   X_ = c.in[xs].as<T>();
   Y_ = c.in[xs + 1].as<T>();

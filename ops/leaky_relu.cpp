@@ -13,18 +13,19 @@ namespace {
 
 template <class T>
 void leaky_relu_kernel(const KernelCall& c) {
-  const T slope = static_cast<T>(c.node.attrs.slope);
+  const T slope = static_cast<T>(c.node.attr<SlopeAttrs>().slope);
   // x * 1 is x, so this is x > 0 ? x : slope * x, in a loop that vectorizes.
   map_unary<T>(c, [slope](T x) { return x * select(x > T(0), T(1), slope); });
 }
 
 std::vector<Expr> leaky_relu_grad(const GradCall& c) {
-  return {mul(c.g, step(c.x[0], c.attrs.slope))};
+  return {mul(c.g, step(c.x[0], c.attrs.get<SlopeAttrs>().slope))};
 }
 
 }  // namespace
 
 extern const OpDef leaky_relu_op{OpKind::leaky_relu, "leaky_relu", 1, same_as_input,
-                                 DAGRAD_KERNELS(leaky_relu_kernel), leaky_relu_grad, false};
+                                 DAGRAD_KERNELS(leaky_relu_kernel), leaky_relu_grad, false, 0, nullptr, 0,
+                                 attrs_index<SlopeAttrs>()};
 
 }  // namespace dagrad::ops
