@@ -82,7 +82,7 @@ TEST_CASE("old files: a graph file loads with its attributes and saves to the sa
   CHECK(to_json(f.graph, f.roles) == text);
 }
 
-TEST_CASE("old files: a model file loads, predicts and trains on", "[models]") {
+TEST_CASE("old files: a model file loads with its attributes and predicts", "[models]") {
   models::Model m = models::load_model(fixtures / "adam_model_v1.dagrad");
   CHECK(m.steps == 5);
   CHECK(m.optimizer().beta1 == 0.85);
