@@ -340,8 +340,8 @@ Graph to_f64(const Graph& graph, std::int64_t m) {
     Shape s = n.shape;
     if (m > 0) {  // the sample count bound: numbers where m stood
       s = s.at(m);
-      a.set_scale(a.scale_factor().at(m));
-      if (n.op == OpKind::l2_penalty && a.count == m_dim) a.count = m;
+      if (a.has_scale()) a.set_scale(a.scale_factor().at(m));
+      if (n.op == OpKind::l2_penalty && a.get<L2Attrs>().m == m_dim) a.get<L2Attrs>().m = m;
     }
     const Expr e = g.add(n.op, n.inputs, a, s);
     if (e.id != id)

@@ -48,7 +48,7 @@ void name_gradient(Graph& g, const Node& node, Expr gy) {
   if (node.name.empty() || g.find("d" + node.name)) return;
   const bool leaf = node.op == OpKind::param || node.op == OpKind::input;
   const Node& n = gy.node();
-  if (!leaf && n.op == OpKind::affine && n.attrs.offset == 0.0) gy = g.expr(n.inputs[0]);
+  if (!leaf && n.op == OpKind::affine && n.attr<AffineAttrs>().offset == 0.0) gy = g.expr(n.inputs[0]);
   if (gy.name().empty() && gy.node().role == Role::backward) g.set_name(gy.id, "d" + node.name);
 }
 

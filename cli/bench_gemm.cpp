@@ -14,7 +14,8 @@ std::vector<GemmCall> gemm_calls(const Graph& g, std::span<const NodeId> schedul
     if (n.op != OpKind::matmul && n.op != OpKind::matmul_bias) continue;
     const Shape a = g.node(n.inputs[0]).shape.at(m), b = g.node(n.inputs[1]).shape.at(m);
     const Shape c = n.shape.at(m);
-    out.push_back(GemmCall{a, b, c, n.attrs.trans_a, n.attrs.trans_b, n.attrs.scale,
+    const MatmulAttrs& at = n.attr<MatmulAttrs>();
+    out.push_back(GemmCall{a, b, c, at.trans_a, at.trans_b, at.scale.value,
                            n.op == OpKind::matmul_bias ? 1.0 : 0.0,
                            runtime::Tensor(n.dtype, a), runtime::Tensor(n.dtype, b),
                            runtime::Tensor(n.dtype, c)});

@@ -62,8 +62,8 @@ void print_gemms(const Graph& g, std::span<const NodeId> schedule, std::int64_t 
 void print_fused(const Graph& g, std::span<const NodeId> schedule) {
   for (NodeId id : schedule) {
     const Node& n = g.node(id);
-    if (n.op != OpKind::fused_net || !n.attrs.net) continue;
-    const ops::FusedNet& net = *n.attrs.net;
+    if (n.op != OpKind::fused_net || !n.attr<FusedNetAttrs>().net) continue;
+    const ops::FusedNet& net = *n.attr<FusedNetAttrs>().net;
     fmt::print("{} is fused_net: {}\n  one kernel in place of {}:\n", g.describe(id), net.summary(),
                net.replaced_summary());
     for (const std::string& line : net.replaced_lines()) fmt::print("    {}\n", line);

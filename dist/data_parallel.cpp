@@ -73,8 +73,7 @@ class Rewriter {
     std::int64_t offset = 0;
     for (std::size_t k = 0; k < olds.size(); ++k) {
       const Shape s = G.node(packed[k]).shape;
-      Attrs at;
-      at.count = offset;
+      const BucketAttrs at{offset};
       offset += s.size();
       NodeId sum = G.add(OpKind::allreduce_part, {wait}, at, s).id;
       if (parts[k].common != no_node) sum = G.add(OpKind::add, {sum, parts[k].common}).id;

@@ -52,17 +52,37 @@ std::size_t mix(std::size_t h, std::size_t v) {
 // std::hash<double> runs a byte hash over them, a tenth of Graph::add's time.
 std::size_t hash_double(double d) { return d == 0.0 ? 0 : std::bit_cast<std::uint64_t>(d); }
 
+// Each attribute type's fields, mixed: equal attributes hash equal.
+std::size_t scale_hash(Scale s) { return mix(hash_double(s.value), static_cast<std::size_t>(s.m_pow + 128)); }
+std::size_t attrs_hash(const NoAttrs&) { return 0; }
+std::size_t attrs_hash(const ConstantAttrs& a) { return hash_double(a.value); }
+std::size_t attrs_hash(const MatmulAttrs& a) {
+  return mix(scale_hash(a.scale), std::size_t(a.trans_a) | (std::size_t(a.trans_b) << 1));
+}
+std::size_t attrs_hash(const AffineAttrs& a) { return mix(scale_hash(a.scale), hash_double(a.offset)); }
+std::size_t attrs_hash(const SlopeAttrs& a) { return hash_double(a.slope); }
+std::size_t attrs_hash(const SumAttrs& a) {
+  return mix(scale_hash(a.scale), static_cast<std::size_t>(a.axis + 2) | (std::size_t(a.keepdims) << 3));
+}
+std::size_t attrs_hash(const L2Attrs& a) { return mix(hash_double(a.lambda), static_cast<std::size_t>(a.m)); }
+std::size_t attrs_hash(const MaskAttrs& a) { return mix(hash_double(a.keep_prob), static_cast<std::size_t>(a.seed)); }
+std::size_t attrs_hash(const DropoutAttrs& a) { return hash_double(a.keep_prob); }
+std::size_t attrs_hash(const HyperAttrs& a) {
+  std::size_t h = 0;
+  for (double d : {a.beta1, a.beta2, a.epsilon, a.weight_decay}) h = mix(h, hash_double(d));
+  return h;
+}
+std::size_t attrs_hash(const UpdateAttrs& a) {
+  return mix(attrs_hash(a.hyper), std::hash<const void*>{}(a.rule));
+}
+std::size_t attrs_hash(const BucketAttrs& a) { return static_cast<std::size_t>(a.offset); }
+std::size_t attrs_hash(const FusedNetAttrs& a) { return std::hash<const void*>{}(a.net.get()); }
+
 std::size_t structural_hash(const Node& n) {
   std::size_t h = static_cast<std::size_t>(n.op);
   for (NodeId i : n.inputs) h = mix(h, i);
-  const Attrs& a = n.attrs;
-  for (double d : {a.value, a.scale, a.offset, a.slope, a.keep_prob, a.beta1, a.beta2, a.epsilon})
-    h = mix(h, hash_double(d));
-  h = mix(h, static_cast<std::size_t>(a.m_pow + 128));
-  h = mix(h, static_cast<std::size_t>(a.count));
-  h = mix(h, static_cast<std::size_t>(a.seed));
-  h = mix(h, static_cast<std::size_t>(a.axis + 2) | (a.keepdims << 3) | (a.trans_a << 4) |
-                 (a.trans_b << 5));
+  h = mix(h, n.attrs.index());
+  h = mix(h, std::visit([](const auto& a) { return attrs_hash(a); }, n.attrs.variant()));
   h = mix(h, static_cast<std::size_t>(n.shape.rows));
   return mix(h, static_cast<std::size_t>(n.shape.cols));
 }
@@ -81,6 +101,16 @@ std::string_view node_what(OpKind op) {
     return w;
   }();
   return what[static_cast<std::size_t>(op)];
+}
+
+// The attributes of kind `index` with their defaults.
+template <std::size_t... I>
+Attrs default_attrs(std::size_t index, std::index_sequence<I...>) {
+  static const std::array<Attrs, sizeof...(I)> all{Attrs(std::variant_alternative_t<I, AttrsVariant>{})...};
+  return all[index];
+}
+Attrs default_attrs(std::size_t index) {
+  return default_attrs(index, std::make_index_sequence<std::variant_size_v<AttrsVariant>>());
 }
 
 }  // namespace
@@ -198,9 +228,7 @@ Expr Graph::state(std::string name, Shape shape) {
 }
 
 Expr Graph::constant(double value, Shape shape) {
-  Attrs a;
-  a.value = value;
-  return add(OpKind::constant, {}, a, shape);
+  return add(OpKind::constant, {}, ConstantAttrs{value}, shape);
 }
 
 Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape given) {
@@ -212,7 +240,13 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   Node n;
   n.op = op;
   n.inputs = std::move(inputs);
-  n.attrs = attrs;
+  // A node given no attributes carries its op's type with its defaults.
+  const std::size_t kind = ops::attrs_kind(op);
+  if (attrs.index() == kind) n.attrs = attrs;
+  else if (attrs.is<NoAttrs>()) n.attrs = default_attrs(kind);
+  else
+    throw GraphError(fmt::format("{} is given {} attributes; its op takes {} attributes",
+                                 node_what(op), attrs_name(attrs.index()), attrs_name(kind)));
   n.dtype = dtype_;
   n.shape = def.shape(ops::ShapeCall{*this, op, n.inputs, n.attrs, given});
   checked_bytes(n.shape, dtype_, node_what(op));

@@ -4,6 +4,7 @@
 // round-trip form; so save -> load -> save reproduces the bytes.
 #include "dagrad/graph/graph_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -36,34 +37,71 @@ Json finite(double v, const Graph& g, NodeId id, std::string_view what) {
   return v;
 }
 
-// Only the attributes that differ from Attrs{}: every op reads its own fields
-// and the others stay default, so nothing is lost.
-Json attrs_json(const Graph& g, NodeId id) {
-  const Attrs& a = g.node(id).attrs;
-  const Attrs d;
+// Only the attributes that differ from their type's defaults, under the keys
+// (and in the order) every version has written: L2's m and a bucket's
+// offset under "count", L2's lambda under "scale".
+struct AttrsWriter {
+  const Graph& g;
+  NodeId id;
   Json j = Json::object();
-  if (a.value != d.value) j["value"] = finite(a.value, g, id, "value");
-  if (a.scale != d.scale) j["scale"] = finite(a.scale, g, id, "scale");
-  if (a.m_pow != d.m_pow) j["m_pow"] = a.m_pow;
-  if (a.offset != d.offset) j["offset"] = finite(a.offset, g, id, "offset");
-  if (a.slope != d.slope) j["slope"] = finite(a.slope, g, id, "slope");
-  if (a.keep_prob != d.keep_prob) j["keep_prob"] = finite(a.keep_prob, g, id, "keep_prob");
-  if (a.count != d.count) j["count"] = a.count;
-  if (a.seed != d.seed) j["seed"] = a.seed;
-  if (a.axis != d.axis) j["axis"] = a.axis;
-  if (a.keepdims != d.keepdims) j["keepdims"] = a.keepdims;
-  if (a.trans_a != d.trans_a) j["trans_a"] = a.trans_a;
-  if (a.trans_b != d.trans_b) j["trans_b"] = a.trans_b;
-  if (a.beta1 != d.beta1) j["beta1"] = finite(a.beta1, g, id, "beta1");
-  if (a.beta2 != d.beta2) j["beta2"] = finite(a.beta2, g, id, "beta2");
-  if (a.epsilon != d.epsilon) j["epsilon"] = finite(a.epsilon, g, id, "epsilon");
-  if (a.weight_decay != d.weight_decay) j["weight_decay"] = finite(a.weight_decay, g, id, "weight_decay");
-  return j;
+
+  void number(const char* key, double v, double d) {
+    if (v != d) j[key] = finite(v, g, id, key);
+  }
+  void scale(Scale s) {
+    number("scale", s.value, 1.0);
+    if (s.m_pow != 0) j["m_pow"] = s.m_pow;
+  }
+  void operator()(const NoAttrs&) {}
+  void operator()(const ConstantAttrs& a) { number("value", a.value, 0.0); }
+  void operator()(const MatmulAttrs& a) {
+    scale(a.scale);
+    if (a.trans_a) j["trans_a"] = true;
+    if (a.trans_b) j["trans_b"] = true;
+  }
+  void operator()(const AffineAttrs& a) {
+    scale(a.scale);
+    number("offset", a.offset, 0.0);
+  }
+  void operator()(const SlopeAttrs& a) { number("slope", a.slope, SlopeAttrs{}.slope); }
+  void operator()(const SumAttrs& a) {
+    scale(a.scale);
+    if (a.axis != -1) j["axis"] = a.axis;
+    if (!a.keepdims) j["keepdims"] = false;
+  }
+  void operator()(const L2Attrs& a) {
+    number("scale", a.lambda, L2Attrs{}.lambda);
+    if (a.m != 0) j["count"] = a.m;
+  }
+  void operator()(const MaskAttrs& a) {
+    number("keep_prob", a.keep_prob, 1.0);
+    if (a.seed != 0) j["seed"] = a.seed;
+  }
+  void operator()(const DropoutAttrs& a) { number("keep_prob", a.keep_prob, 1.0); }
+  void operator()(const HyperAttrs& a) {
+    const HyperAttrs d;
+    number("beta1", a.beta1, d.beta1);
+    number("beta2", a.beta2, d.beta2);
+    number("epsilon", a.epsilon, d.epsilon);
+    number("weight_decay", a.weight_decay, d.weight_decay);
+  }
+  void operator()(const BucketAttrs& a) {
+    if (a.offset != 0) j["count"] = a.offset;
+  }
+  // Refused by node_json before they get here.
+  void operator()(const UpdateAttrs&) {}
+  void operator()(const FusedNetAttrs&) {}
+};
+
+Json attrs_json(const Graph& g, NodeId id) {
+  AttrsWriter w{g, id};
+  std::visit(w, g.node(id).attrs.variant());
+  return std::move(w.j);
 }
 
 Json node_json(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
-  if (n.attrs.net || n.attrs.rule)
+  if (n.attrs.is<FusedNetAttrs>() || n.attrs.is<UpdateAttrs>())
     throw GraphError(fmt::format("cannot save {}: a fused node is made by passes::optimize "
                                  "for the executor and its program has no file form; save the "
                                  "graph before optimizing it", g.describe(id)));
@@ -119,36 +157,72 @@ bool bool_field(const Json& j, const Where& w, const char* key, bool fallback) {
   return j.at(key).get<bool>();
 }
 
-Attrs read_attrs(const Json& j, const Where& w) {
-  Attrs a;
+// The attributes of an `op` node, read as its type. The keys are those of
+// every version's files; one of them that the op does not read is ignored
+// when it holds the default every version gave it (so a file that spells
+// out defaults loads), and refused otherwise.
+Attrs read_attrs(const Json& j, const Where& w, OpKind op) {
   if (!j.is_object()) bad_field(w, "attrs", "an object");
+  struct Key {
+    std::string_view name;
+    Json fallback;  // the default of the key in every version's files
+  };
+  static const Key keys[] = {
+      {"value", 0.0},      {"scale", 1.0},   {"m_pow", 0},       {"offset", 0.0},
+      {"slope", 0.01},     {"keep_prob", 1.0}, {"count", 0},     {"seed", 0},
+      {"axis", -1},        {"keepdims", true}, {"trans_a", false}, {"trans_b", false},
+      {"beta1", 0.9},      {"beta2", 0.999}, {"epsilon", 1e-8}, {"weight_decay", 0.0}};
+  // The keys each attribute type reads.
+  const std::size_t kind = ops::attrs_kind(op);
+  const auto reads = [&](std::string_view key) -> bool {
+    auto in = [&](std::initializer_list<std::string_view> ks) { return std::ranges::find(ks, key) != ks.end(); };
+    if (kind == attrs_index<ConstantAttrs>()) return in({"value"});
+    if (kind == attrs_index<MatmulAttrs>()) return in({"scale", "m_pow", "trans_a", "trans_b"});
+    if (kind == attrs_index<AffineAttrs>()) return in({"scale", "m_pow", "offset"});
+    if (kind == attrs_index<SlopeAttrs>()) return in({"slope"});
+    if (kind == attrs_index<SumAttrs>()) return in({"scale", "m_pow", "axis", "keepdims"});
+    if (kind == attrs_index<L2Attrs>()) return in({"scale", "count"});
+    if (kind == attrs_index<MaskAttrs>()) return in({"keep_prob", "seed"});
+    if (kind == attrs_index<DropoutAttrs>()) return in({"keep_prob"});
+    if (kind == attrs_index<HyperAttrs>()) return in({"beta1", "beta2", "epsilon", "weight_decay"});
+    if (kind == attrs_index<BucketAttrs>()) return in({"count"});
+    return false;
+  };
   for (const auto& [key, v] : j.items()) {
-    static constexpr std::string_view known[] = {
-        "value", "scale",    "m_pow",   "offset",  "slope", "keep_prob", "count",  "seed",
-        "axis",  "keepdims", "trans_a", "trans_b", "beta1", "beta2",     "epsilon",
-        "weight_decay"};
-    if (std::ranges::find(known, key) == std::end(known))
+    const auto k = std::ranges::find(keys, key, &Key::name);
+    if (k == std::end(keys))
       throw InputError(fmt::format("{}: unknown attribute '{}'", w.str(), key));
+    if (!reads(key) && v != k->fallback)
+      throw InputError(fmt::format("{}: attribute '{}' does not apply to a {} node", w.str(), key,
+                                   ops::op_def(op).name));
   }
-  a.value = double_field(j, w, "value", a.value);
-  a.scale = double_field(j, w, "scale", a.scale);
-  a.m_pow = static_cast<std::int8_t>(int_field(j, w, "m_pow", a.m_pow, -4, 4));
-  a.offset = double_field(j, w, "offset", a.offset);
-  a.slope = double_field(j, w, "slope", a.slope);
-  a.keep_prob = double_field(j, w, "keep_prob", a.keep_prob);
-  a.count = int_field(j, w, "count", a.count, INT64_MIN, INT64_MAX);
-  if (j.contains("seed") && !j.at("seed").is_number_unsigned())
-    bad_field(w, "seed", "an unsigned integer");
-  a.seed = j.contains("seed") ? j.at("seed").get<std::uint64_t>() : a.seed;
-  a.axis = static_cast<std::int8_t>(int_field(j, w, "axis", a.axis, -1, 1));
-  a.keepdims = bool_field(j, w, "keepdims", a.keepdims);
-  a.trans_a = bool_field(j, w, "trans_a", a.trans_a);
-  a.trans_b = bool_field(j, w, "trans_b", a.trans_b);
-  a.beta1 = double_field(j, w, "beta1", a.beta1);
-  a.beta2 = double_field(j, w, "beta2", a.beta2);
-  a.epsilon = double_field(j, w, "epsilon", a.epsilon);
-  a.weight_decay = double_field(j, w, "weight_decay", a.weight_decay);
-  return a;
+  const auto scale = [&] {
+    return Scale(double_field(j, w, "scale", 1.0), static_cast<int>(int_field(j, w, "m_pow", 0, -4, 4)));
+  };
+  if (kind == attrs_index<ConstantAttrs>()) return ConstantAttrs{double_field(j, w, "value", 0.0)};
+  if (kind == attrs_index<MatmulAttrs>())
+    return MatmulAttrs{scale(), bool_field(j, w, "trans_a", false), bool_field(j, w, "trans_b", false)};
+  if (kind == attrs_index<AffineAttrs>()) return AffineAttrs{scale(), double_field(j, w, "offset", 0.0)};
+  if (kind == attrs_index<SlopeAttrs>()) return SlopeAttrs{double_field(j, w, "slope", SlopeAttrs{}.slope)};
+  if (kind == attrs_index<SumAttrs>())
+    return SumAttrs{scale(), static_cast<std::int8_t>(int_field(j, w, "axis", -1, -1, 1)),
+                    bool_field(j, w, "keepdims", true)};
+  if (kind == attrs_index<L2Attrs>())
+    return L2Attrs{double_field(j, w, "scale", L2Attrs{}.lambda), int_field(j, w, "count", 0, INT64_MIN, INT64_MAX)};
+  if (kind == attrs_index<MaskAttrs>()) {
+    if (j.contains("seed") && !j.at("seed").is_number_unsigned())
+      bad_field(w, "seed", "an unsigned integer");
+    return MaskAttrs{double_field(j, w, "keep_prob", 1.0),
+                     j.contains("seed") ? j.at("seed").get<std::uint64_t>() : 0};
+  }
+  if (kind == attrs_index<DropoutAttrs>()) return DropoutAttrs{double_field(j, w, "keep_prob", 1.0)};
+  if (kind == attrs_index<HyperAttrs>()) {
+    const HyperAttrs d;
+    return HyperAttrs{double_field(j, w, "beta1", d.beta1), double_field(j, w, "beta2", d.beta2),
+                      double_field(j, w, "epsilon", d.epsilon), double_field(j, w, "weight_decay", d.weight_decay)};
+  }
+  if (kind == attrs_index<BucketAttrs>()) return BucketAttrs{int_field(j, w, "count", 0, INT64_MIN, INT64_MAX)};
+  return {};
 }
 
 Role read_role(const Json& j, const Where& w) {
@@ -210,7 +284,7 @@ Node read_node(const Json& j, std::string_view origin, std::size_t index, std::s
     bad_field(w, "shape", "[rows, cols] of at most 2^40 values");
   n.role = read_role(j, w);
   n.layer = static_cast<int>(int_field(j, w, "layer", 0, INT32_MIN, INT32_MAX));
-  if (j.contains("attrs")) n.attrs = read_attrs(j.at("attrs"), w);
+  if (j.contains("attrs")) n.attrs = read_attrs(j.at("attrs"), w, n.op);
   return n;
 }
 

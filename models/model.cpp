@@ -133,8 +133,8 @@ std::optional<std::int64_t> fan_in(const Graph& g, NodeId param) {
     if (n.op != OpKind::matmul || n.role == Role::backward || n.role == Role::update) continue;
     const Shape s = g.node(param).shape;
     // W in W A (fan-in: its columns) or in A W (its rows); transposes swap.
-    if (n.inputs[0] == param) return n.attrs.trans_a ? s.rows : s.cols;
-    if (n.inputs[1] == param) return n.attrs.trans_b ? s.cols : s.rows;
+    if (n.inputs[0] == param) return n.attr<MatmulAttrs>().trans_a ? s.rows : s.cols;
+    if (n.inputs[1] == param) return n.attr<MatmulAttrs>().trans_b ? s.cols : s.rows;
   }
   return std::nullopt;
 }

@@ -164,7 +164,7 @@ void Exporter::check_node(NodeId id) {
   if (n.shape.cols != m_dim || n.shape.rows == m_dim)
     refuse(id, fmt::format("is {}: only values with the samples as columns (k x m) are exported, "
                            "as ONNX tensors [batch, k]", to_string(n.shape)));
-  if (n.attrs.m_pow != 0) refuse(id, "scales by a power of the sample count m");
+  if (n.attrs.scale_factor().m_pow != 0) refuse(id, "scales by a power of the sample count m");
   const std::size_t read = n.op == OpKind::dropout ? 1 : n.inputs.size();
   bool from_samples = false;
   for (std::size_t k = 0; k < read; ++k) from_samples |= sample_[n.inputs[k]] != 0;
@@ -172,7 +172,7 @@ void Exporter::check_node(NodeId id) {
   sample_[id] = 1;
   if (n.op == OpKind::matmul) {
     const NodeId w = n.inputs[0], a = n.inputs[1];
-    if (!is_leaf(g_.node(w)) || !sample_[a] || n.attrs.trans_b)
+    if (!is_leaf(g_.node(w)) || !sample_[a] || n.attr<MatmulAttrs>().trans_b)
       refuse(id, "is not a weight times the samples (W A)");
     note_leaf_use(w, Form::matrix, id);
     return;
@@ -254,9 +254,9 @@ std::string Exporter::scalar(const std::string& base, double v) {
 std::string Exporter::leaf(NodeId id, Form form, bool scalar_ok) {
   const Node& n = g_.node(id);
   if (n.op == OpKind::constant) {
-    if (scalar_ok) return scalar(fmt::format("c_{}", id), n.attrs.value);
+    if (scalar_ok) return scalar(fmt::format("c_{}", id), n.attr<ConstantAttrs>().value);
     if (n.shape.symbolic()) refuse(id, "holds m values and cannot be written as a fixed tensor");
-    const std::vector<double> v(static_cast<std::size_t>(n.shape.size()), n.attrs.value);
+    const std::vector<double> v(static_cast<std::size_t>(n.shape.size()), n.attr<ConstantAttrs>().value);
     return add_initializer(fresh(fmt::format("c_{}", id)),
                            form == Form::matrix ? std::vector{n.shape.rows, n.shape.cols}
                                                 : std::vector{n.shape.rows}, v);
@@ -315,12 +315,13 @@ void Exporter::emit_gemm(NodeId product, std::optional<NodeId> bias, NodeId name
   ox::AttributeProto* trans_b = gemm->add_attribute();
   trans_b->set_name("transB");
   trans_b->set_type(ox::AttributeProto::INT);
-  trans_b->set_i(p.attrs.trans_a ? 0 : 1);
-  if (p.attrs.scale != 1.0) {
+  const MatmulAttrs& at = p.attr<MatmulAttrs>();
+  trans_b->set_i(at.trans_a ? 0 : 1);
+  if (at.scale.value != 1.0) {
     ox::AttributeProto* alpha = gemm->add_attribute();
     alpha->set_name("alpha");
     alpha->set_type(ox::AttributeProto::FLOAT);
-    alpha->set_f(static_cast<float>(p.attrs.scale));
+    alpha->set_f(static_cast<float>(at.scale.value));
   }
 }
 
@@ -329,13 +330,14 @@ void Exporter::emit_affine(NodeId id) {
   const Node& n = g_.node(id);
   const std::string out = name_for(id);
   std::string x = tensor_[n.inputs[0]];
-  if (n.attrs.scale != 1.0) {
-    const std::string scaled = n.attrs.offset == 0.0 ? out : fresh(fmt::format("{}_scaled", out));
-    add_node("Mul", {x, scalar(fmt::format("{}_scale", out), n.attrs.scale)}, scaled);
+  const AffineAttrs& at = n.attr<AffineAttrs>();
+  if (at.scale.value != 1.0) {
+    const std::string scaled = at.offset == 0.0 ? out : fresh(fmt::format("{}_scaled", out));
+    add_node("Mul", {x, scalar(fmt::format("{}_scale", out), at.scale.value)}, scaled);
     x = scaled;
   }
-  if (n.attrs.offset != 0.0 || x != out) {
-    if (n.attrs.offset != 0.0) add_node("Add", {x, scalar(fmt::format("{}_offset", out), n.attrs.offset)}, out);
+  if (at.offset != 0.0 || x != out) {
+    if (at.offset != 0.0) add_node("Add", {x, scalar(fmt::format("{}_offset", out), at.offset)}, out);
     else add_node("Identity", {x}, out);
   }
   tensor_[id] = out;
@@ -372,7 +374,7 @@ void Exporter::emit(NodeId id) {
     ox::AttributeProto* alpha = node->add_attribute();
     alpha->set_name("alpha");
     alpha->set_type(ox::AttributeProto::FLOAT);
-    alpha->set_f(static_cast<float>(n.attrs.slope));
+    alpha->set_f(static_cast<float>(n.attr<SlopeAttrs>().slope));
   } else if (n.op == OpKind::softmax) {
     ox::AttributeProto* axis = node->add_attribute();
     axis->set_name("axis");

@@ -159,7 +159,7 @@ class Checker {
                                               c.decay_rate > 0.0 ? "lacks" : "holds"));
     // The settings recorded on the update nodes when minimize built them.
     for (Expr a : u.assigns) {
-      const Attrs& at = a.node().attrs;
+      const HyperAttrs& at = a.node().attr<HyperAttrs>();
       const std::pair<const char*, bool> differ[] = {{"optimizer.beta1", at.beta1 != c.beta1},
                                                      {"optimizer.beta2", at.beta2 != c.beta2},
                                                      {"optimizer.epsilon", at.epsilon != c.epsilon},

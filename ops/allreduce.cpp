@@ -67,16 +67,17 @@ Shape part_shape(const ShapeCall& c) {
   if (bucket.op != OpKind::allreduce_wait)
     throw ShapeError(fmt::format("{}: the operand must be an allreduce_wait", operands(c, ",")));
   const Shape s = given_shape(c);
-  if (s.symbolic() || c.attrs.count < 0 || c.attrs.count + s.size() > bucket.shape.size())
+  const std::int64_t offset = c.attrs.get<BucketAttrs>().offset;
+  if (s.symbolic() || offset < 0 || offset + s.size() > bucket.shape.size())
     throw ShapeError(fmt::format("{}: {} values at offset {} do not fit a bucket of {}",
-                                 operands(c, ","), to_string(s), c.attrs.count,
+                                 operands(c, ","), to_string(s), offset,
                                  bucket.shape.size()));
   return s;
 }
 
 template <class T>
 void part_kernel(const KernelCall& c) {
-  std::memcpy(c.out.data, c.in[0].as<T>() + c.node.attrs.count,
+  std::memcpy(c.out.data, c.in[0].as<T>() + c.node.attr<BucketAttrs>().offset,
               static_cast<std::size_t>(c.out.shape.size()) * sizeof(T));
 }
 
@@ -87,6 +88,7 @@ extern const OpDef allreduce_start_op{OpKind::allreduce_start, "allreduce_start"
 extern const OpDef allreduce_wait_op{OpKind::allreduce_wait, "allreduce_wait", 1, wait_shape,
                                      DAGRAD_KERNELS(wait_kernel), nullptr, false, 0, nullptr, +1};
 extern const OpDef allreduce_part_op{OpKind::allreduce_part, "allreduce_part", 1, part_shape,
-                                     DAGRAD_KERNELS(part_kernel), nullptr, false};
+                                     DAGRAD_KERNELS(part_kernel), nullptr, false, 0, nullptr, 0,
+                                     attrs_index<BucketAttrs>()};
 
 }  // namespace dagrad::ops

@@ -37,6 +37,7 @@ void assign_kernel(const KernelCall& c) {
 }  // namespace
 
 extern const OpDef assign_op{OpKind::assign, "assign", 2, assign_shape,
-                             DAGRAD_KERNELS(assign_kernel), nullptr, false, 0b1};
+                             DAGRAD_KERNELS(assign_kernel), nullptr, false, 0b1, nullptr, 0,
+                             attrs_index<HyperAttrs>()};
 
 }  // namespace dagrad::ops

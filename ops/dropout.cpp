@@ -28,7 +28,7 @@ void dropout_kernel(const KernelCall& c) {
     std::copy_n(c.in[0].as<T>(), c.out.shape.size(), c.out.as<T>());
     return;
   }
-  const T inv = static_cast<T>(1.0 / c.node.attrs.keep_prob);
+  const T inv = static_cast<T>(1.0 / c.node.attr<DropoutAttrs>().keep_prob);
   map_binary<T>(c, [inv](T a, T d) { return a * d * inv; });
 }
 
@@ -39,6 +39,7 @@ std::vector<Expr> dropout_grad(const GradCall& c) {
 }  // namespace
 
 extern const OpDef dropout_op{OpKind::dropout, "dropout", 2, dropout_shape,
-                              DAGRAD_KERNELS(dropout_kernel), dropout_grad, true};
+                              DAGRAD_KERNELS(dropout_kernel), dropout_grad, true, 0, nullptr, 0,
+                              attrs_index<DropoutAttrs>()};
 
 }  // namespace dagrad::ops

@@ -19,8 +19,9 @@ namespace dagrad::ops {
 namespace {
 
 Shape mask_shape(const ShapeCall& c) {
-  if (!(c.attrs.keep_prob > 0.0 && c.attrs.keep_prob <= 1.0))
-    throw ShapeError(fmt::format("dropout mask: keep_prob {} is not in (0, 1]", c.attrs.keep_prob));
+  const double keep_prob = c.attrs.get<MaskAttrs>().keep_prob;
+  if (!(keep_prob > 0.0 && keep_prob <= 1.0))
+    throw ShapeError(fmt::format("dropout mask: keep_prob {} is not in (0, 1]", keep_prob));
   return given_shape(c);
 }
 
@@ -28,13 +29,13 @@ template <class T>
 void mask_kernel(const KernelCall& c) {
   T* d = c.out.as<T>();
   const std::int64_t rows = c.out.shape.rows, cols = c.out.shape.cols;
-  const double kp = c.node.attrs.keep_prob;
+  const double kp = c.node.attr<MaskAttrs>().keep_prob;
   if (!c.run.training || kp >= 1.0) {
     std::fill_n(d, rows * cols, T(1));
     return;
   }
   const std::uint64_t threshold = dropout_threshold(kp);
-  const DropoutKey key = dropout_key(c.node.attrs.seed, c.run.step);
+  const DropoutKey key = dropout_key(c.node.attr<MaskAttrs>().seed, c.run.step);
   const bool by_index = static_cast<std::int64_t>(c.run.samples.size()) == cols;
   // One Philox block gives the words of 4 rows of one sample; any split of
   // the columns over threads gives the same mask.
@@ -55,6 +56,7 @@ void mask_kernel(const KernelCall& c) {
 }  // namespace
 
 extern const OpDef dropout_mask_op{OpKind::dropout_mask, "dropout_mask", 0, mask_shape,
-                                   DAGRAD_KERNELS(mask_kernel), nullptr, false};
+                                   DAGRAD_KERNELS(mask_kernel), nullptr, false, 0, nullptr, 0,
+                                   attrs_index<MaskAttrs>()};
 
 }  // namespace dagrad::ops

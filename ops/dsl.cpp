@@ -26,7 +26,7 @@ Graph& graph_of(Expr x) {
 std::optional<double> constant_value(Expr x) {
   const Node& n = x.node();
   if (n.op != OpKind::constant) return std::nullopt;
-  return n.attrs.value;
+  return n.attr<ConstantAttrs>().value;
 }
 
 // When `c` is the constant `value` and combining it with `other` would not
@@ -44,8 +44,8 @@ bool is_identity_operand(Expr c, Expr other, double value) {
 // notes' dZ = A - Y (and an optimizer pass folds it into the GEMM's alpha).
 Scale peel_scale(Expr& x) {
   const Node& n = x.node();
-  if (n.op != OpKind::affine || n.attrs.offset != 0.0) return 1.0;
-  const Scale s = n.attrs.scale_factor();
+  if (n.op != OpKind::affine || n.attr<AffineAttrs>().offset != 0.0) return 1.0;
+  const Scale s = n.attr<AffineAttrs>().scale;
   x = x.graph->expr(n.inputs[0]);
   return s;
 }
@@ -65,10 +65,7 @@ Expr matmul(Expr a, bool trans_a, Expr b, bool trans_b, Scale scale) {
   Graph& g = graph_of(a, b);
   if (const Scale s = peel_scale(a) * peel_scale(b); !s.is_one())
     return affine(matmul(a, trans_a, b, trans_b, scale), s, 0.0);
-  Attrs attrs;
-  attrs.set_scale(scale);
-  attrs.trans_a = trans_a;
-  attrs.trans_b = trans_b;
+  MatmulAttrs attrs{scale, trans_a, trans_b};
   // Fold an operand's transpose into the GEMM flag; the transpose node then
   // has no consumer and is never scheduled.
   if (a.node().op == OpKind::transpose) {
@@ -129,14 +126,11 @@ Expr affine(Expr x, Scale scale, double offset) {
     return g.constant(scale.value * *v + offset, x.shape());
   const Node& n = x.node();
   // s2 (s1 x + o1) + o2 = (s1 s2) x + (o1 s2 + o2), unless o1 s2 would hold m.
-  if (n.op == OpKind::affine && (plain || n.attrs.offset == 0.0))
-    return affine(g.expr(n.inputs[0]), n.attrs.scale_factor() * scale,
-                  n.attrs.offset * scale.value + offset);
+  if (n.op == OpKind::affine && (plain || n.attr<AffineAttrs>().offset == 0.0))
+    return affine(g.expr(n.inputs[0]), n.attr<AffineAttrs>().scale * scale,
+                  n.attr<AffineAttrs>().offset * scale.value + offset);
   if (scale == Scale(-1.0) && offset == 0.0) return unary(OpKind::neg, x);
-  Attrs attrs;
-  attrs.set_scale(scale);
-  attrs.offset = offset;
-  return g.add(OpKind::affine, {x.id}, attrs);
+  return g.add(OpKind::affine, {x.id}, AffineAttrs{scale, offset});
 }
 
 Expr operator*(Scale s, Expr x) { return affine(x, s, 0.0); }
@@ -157,28 +151,24 @@ Expr tanh(Expr z) { return unary(OpKind::tanh, z); }
 Expr relu(Expr z) { return unary(OpKind::relu, z); }
 
 Expr leaky_relu(Expr z, double slope) {
-  Attrs attrs;
-  attrs.slope = slope;
-  return unary(OpKind::leaky_relu, z, attrs);
+  return unary(OpKind::leaky_relu, z, SlopeAttrs{slope});
 }
 
 Expr step(Expr z, double slope) {
-  Attrs attrs;
-  attrs.slope = slope;
-  return unary(OpKind::step, z, attrs);
+  return unary(OpKind::step, z, SlopeAttrs{slope});
 }
 
 Expr sum(Expr x, int axis, bool keepdims) {
   if (axis < -1 || axis > 1)
     throw ShapeError(fmt::format("sum {} {}: axis {} is not -1, 0 or 1",
                                  graph_of(x).describe(x.id), to_string(x.shape()), axis));
-  Attrs attrs;
+  SumAttrs attrs;
   attrs.axis = static_cast<std::int8_t>(axis);
   attrs.keepdims = keepdims;
   const Node& n = x.node();
-  if (n.op == OpKind::affine && n.attrs.offset == 0.0) {
+  if (n.op == OpKind::affine && n.attr<AffineAttrs>().offset == 0.0) {
     // sum(s x) = s sum(x): the scale rides on the reduction (db = 1/m sum(dZ)).
-    attrs.set_scale(n.attrs.scale_factor());
+    attrs.scale = n.attr<AffineAttrs>().scale;
     x = graph_of(x).expr(n.inputs[0]);
   }
   return unary(OpKind::sum, x, attrs);
@@ -228,10 +218,7 @@ Expr l2_penalty(std::span<const Expr> W, double lambda, std::int64_t m) {
   Graph& g = graph_of(W[0]);
   std::vector<NodeId> ids;
   for (Expr w : W) ids.push_back(graph_of(w, W[0]).expr(w.id).id);
-  Attrs attrs;
-  attrs.scale = lambda;
-  attrs.count = m;
-  return g.add(OpKind::l2_penalty, std::move(ids), attrs);
+  return g.add(OpKind::l2_penalty, std::move(ids), L2Attrs{lambda, m});
 }
 
 Expr l2_penalty(std::initializer_list<Expr> W, double lambda, std::int64_t m) {
@@ -248,18 +235,16 @@ Expr assign(Expr target, Expr value) {
 }
 
 Expr dropout_mask(Graph& g, Shape shape, double keep_prob, std::uint64_t seed) {
-  Attrs attrs;
-  attrs.keep_prob = keep_prob;
-  attrs.seed = seed;
-  return g.add(OpKind::dropout_mask, {}, attrs, shape);
+  return g.add(OpKind::dropout_mask, {}, MaskAttrs{keep_prob, seed}, shape);
 }
 
 Expr dropout(Expr A, Expr D) {
   Graph& g = graph_of(A, D);
   if (const Scale s = peel_scale(A); !s.is_one()) return affine(dropout(A, D), s, 0.0);
-  Attrs attrs;
-  attrs.keep_prob = D.node().attrs.keep_prob;
-  return g.add(OpKind::dropout, {A.id, D.id}, attrs);
+  // keep_prob is the mask's (1 when D is not a dropout mask, as before).
+  const Attrs& d = D.node().attrs;
+  const double keep_prob = d.is<MaskAttrs>() ? d.get<MaskAttrs>().keep_prob : 1.0;
+  return g.add(OpKind::dropout, {A.id, D.id}, DropoutAttrs{keep_prob});
 }
 
 Expr dropout(Expr A, double keep_prob, std::uint64_t seed) {

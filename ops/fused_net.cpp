@@ -78,7 +78,7 @@ namespace {
 
 // Every operand in the shape the program says; the value is J (1x1).
 Shape fused_net_shape(const ShapeCall& c) {
-  const FusedNet* net = c.attrs.net.get();
+  const FusedNet* net = c.attrs.get<FusedNetAttrs>().net.get();
   if (!net)
     throw ShapeError("fused_net: the node carries no program (it is made by passes::fuse_nets "
                      "and cannot be read from a graph file)");
@@ -107,13 +107,17 @@ Shape fused_net_shape(const ShapeCall& c) {
   return Shape{1, 1};
 }
 
-std::size_t fused_net_writes(const Node& n) { return n.attrs.net ? n.attrs.net->written() : 0; }
+std::size_t fused_net_writes(const Node& n) {
+  const FusedNet* net = n.attr<FusedNetAttrs>().net.get();
+  return net ? net->written() : 0;
+}
 
 }  // namespace
 
 extern const OpDef fused_net_op{OpKind::fused_net,      "fused_net", -1, fused_net_shape,
                                 &fused_net_step<float>, &fused_net_step<double>,
                                 nullptr,                false,       0, fused_net_writes,
-                                0,                      fused_net_workspace};
+                                0,                      attrs_index<FusedNetAttrs>(),
+                                fused_net_workspace};
 
 }  // namespace dagrad::ops

@@ -177,7 +177,7 @@ class Step {
 };
 
 template <class T>
-Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attrs.net), L_(net_.depth()) {
+Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attr<FusedNetAttrs>().net), L_(net_.depth()) {
   const std::size_t xs = net_.x_slot();
   X_ = c.in[xs].as<T>();
   Y_ = c.in[xs + 1].as<T>();
@@ -598,8 +598,9 @@ template void fused_net_step<float>(const KernelCall&);
 template void fused_net_step<double>(const KernelCall&);
 
 std::size_t fused_net_workspace(const Graph& g, const Node& n, std::int64_t m) {
-  if (!n.attrs.net) return 0;  // refused by the shape rule
-  const FusedNet& net = *n.attrs.net;
+  const FusedNet* program = n.attr<FusedNetAttrs>().net.get();
+  if (!program) return 0;  // refused by the shape rule
+  const FusedNet& net = *program;
   const std::int64_t cols = g.node(n.inputs[net.x_slot()]).shape.at(m).cols;
   const std::int64_t blocks = (cols + block_samples - 1) / block_samples, P = net.parameters();
   return n.dtype == DType::f32 ? block_workspace<float>(blocks, P) : block_workspace<double>(blocks, P);

@@ -242,8 +242,8 @@ GemmDecision plan_gemm(const GemmKey& k) {
 std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, std::int64_t m) {
   const Node& n = graph.node(id);
   if (n.op != OpKind::matmul && n.op != OpKind::matmul_bias) return std::nullopt;
-  return gemm_key(n.dtype, graph.node(n.inputs[0]).shape.at(m), n.attrs.trans_a,
-                  graph.node(n.inputs[1]).shape.at(m), n.attrs.trans_b);
+  return gemm_key(n.dtype, graph.node(n.inputs[0]).shape.at(m), n.attr<MatmulAttrs>().trans_a,
+                  graph.node(n.inputs[1]).shape.at(m), n.attr<MatmulAttrs>().trans_b);
 }
 
 std::string_view library_name(GemmLibrary lib) {

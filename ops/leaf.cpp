@@ -13,7 +13,7 @@ namespace {
 
 template <class T>
 void fill_constant(const KernelCall& c) {
-  std::fill_n(c.out.as<T>(), c.out.shape.size(), static_cast<T>(c.node.attrs.value));
+  std::fill_n(c.out.as<T>(), c.out.shape.size(), static_cast<T>(c.node.attr<ConstantAttrs>().value));
 }
 
 }  // namespace
@@ -22,6 +22,7 @@ extern const OpDef input_op{OpKind::input, "input", 0, given_shape, nullptr, nul
 extern const OpDef param_op{OpKind::param, "param", 0, given_shape, nullptr, nullptr, nullptr, true};
 extern const OpDef state_op{OpKind::state, "state", 0, given_shape, nullptr, nullptr, nullptr, true};
 extern const OpDef constant_op{OpKind::constant, "constant", 0, given_shape,
-                               DAGRAD_KERNELS(fill_constant), nullptr, true};
+                               DAGRAD_KERNELS(fill_constant), nullptr, true, 0, nullptr, 0,
+                               attrs_index<ConstantAttrs>()};
 
 }  // namespace dagrad::ops

@@ -14,17 +14,18 @@ namespace {
 
 template <class T>
 void leaky_relu_kernel(const KernelCall& c) {
-  const T slope = static_cast<T>(c.node.attrs.slope);
+  const T slope = static_cast<T>(c.node.attr<SlopeAttrs>().slope);
   map_unary<T>(c, [slope](T x) { return act::leaky_relu(x, slope); });
 }
 
 std::vector<Expr> leaky_relu_grad(const GradCall& c) {
-  return {mul(c.g, step(c.x[0], c.attrs.slope))};
+  return {mul(c.g, step(c.x[0], c.attrs.get<SlopeAttrs>().slope))};
 }
 
 }  // namespace
 
 extern const OpDef leaky_relu_op{OpKind::leaky_relu, "leaky_relu", 1, same_as_input,
-                                 DAGRAD_KERNELS(leaky_relu_kernel), leaky_relu_grad, false};
+                                 DAGRAD_KERNELS(leaky_relu_kernel), leaky_relu_grad, false, 0, nullptr, 0,
+                                 attrs_index<SlopeAttrs>()};
 
 }  // namespace dagrad::ops

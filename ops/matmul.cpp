@@ -20,8 +20,8 @@ namespace {
 Shape op_shape(Shape s, bool trans) { return trans ? Shape{s.cols, s.rows} : s; }
 
 Shape matmul_shape(const ShapeCall& c) {
-  const Shape a = op_shape(c.graph.node(c.inputs[0]).shape, c.attrs.trans_a);
-  const Shape b = op_shape(c.graph.node(c.inputs[1]).shape, c.attrs.trans_b);
+  const Shape a = op_shape(c.graph.node(c.inputs[0]).shape, c.attrs.get<MatmulAttrs>().trans_a);
+  const Shape b = op_shape(c.graph.node(c.inputs[1]).shape, c.attrs.get<MatmulAttrs>().trans_b);
   if (a.cols != b.rows)
     throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, "*"),
                                  to_string_dim(a.cols), to_string_dim(b.rows)));
@@ -30,12 +30,13 @@ Shape matmul_shape(const ShapeCall& c) {
 
 template <class T>
 void gemm_kernel(const KernelCall& c) {
-  gemm<T>(c.in[0], c.node.attrs.trans_a, c.in[1], c.node.attrs.trans_b,
+  gemm<T>(c.in[0], c.node.attr<MatmulAttrs>().trans_a, c.in[1], c.node.attr<MatmulAttrs>().trans_b,
           static_cast<T>(scale_of(c)), T(0), c.out);
 }
 
 std::vector<Expr> matmul_grad(const GradCall& c) {
-  const bool ta = c.attrs.trans_a, tb = c.attrs.trans_b;
+  const MatmulAttrs& at = c.attrs.get<MatmulAttrs>();
+  const bool ta = at.trans_a, tb = at.trans_b;
   const Scale s = c.attrs.scale_factor();
   Expr a = c.x[0], b = c.x[1], g = c.g;
   Expr ga, gb;
@@ -118,6 +119,6 @@ template void gemm<double>(const Buffer&, bool, const Buffer&, bool, double, dou
                            const Buffer&);
 
 extern const OpDef matmul_op{OpKind::matmul, "matmul", 2, matmul_shape, DAGRAD_KERNELS(gemm_kernel),
-                             matmul_grad, true};
+                             matmul_grad, true, 0, nullptr, 0, attrs_index<MatmulAttrs>()};
 
 }  // namespace dagrad::ops

@@ -17,8 +17,8 @@ namespace {
 
 Shape matmul_bias_shape(const ShapeCall& c) {
   auto op = [](Shape s, bool t) { return t ? Shape{s.cols, s.rows} : s; };
-  const Shape a = op(c.graph.node(c.inputs[0]).shape, c.attrs.trans_a);
-  const Shape b = op(c.graph.node(c.inputs[1]).shape, c.attrs.trans_b);
+  const Shape a = op(c.graph.node(c.inputs[0]).shape, c.attrs.get<MatmulAttrs>().trans_a);
+  const Shape b = op(c.graph.node(c.inputs[1]).shape, c.attrs.get<MatmulAttrs>().trans_b);
   const Shape bias = c.graph.node(c.inputs[2]).shape;
   if (a.cols != b.rows)
     throw ShapeError(fmt::format("{}: inner dimensions {} != {}", operands(c, ","),
@@ -33,13 +33,14 @@ Shape matmul_bias_shape(const ShapeCall& c) {
 template <class T>
 void matmul_bias_kernel(const KernelCall& c) {
   map_binary<T>(c.in[2], c.in[2], c.out, [](T v, T) { return v; }, c.run.threads);
-  gemm<T>(c.in[0], c.node.attrs.trans_a, c.in[1], c.node.attrs.trans_b,
+  gemm<T>(c.in[0], c.node.attr<MatmulAttrs>().trans_a, c.in[1], c.node.attr<MatmulAttrs>().trans_b,
           static_cast<T>(scale_of(c)), T(1), c.out);
 }
 
 }  // namespace
 
 extern const OpDef matmul_bias_op{OpKind::matmul_bias, "matmul_bias", 3, matmul_bias_shape,
-                                  DAGRAD_KERNELS(matmul_bias_kernel), nullptr, true};
+                                  DAGRAD_KERNELS(matmul_bias_kernel), nullptr, true, 0, nullptr, 0,
+                                  attrs_index<MatmulAttrs>()};
 
 }  // namespace dagrad::ops

@@ -80,7 +80,8 @@ inline Scale per_column(Shape s) {
   return s.cols == m_dim ? per_m : Scale(1.0 / static_cast<double>(s.cols));
 }
 
-// The node's scale attribute with m bound: attrs.scale * m^attrs.m_pow,
+// The node's scale attribute (MatmulAttrs, AffineAttrs, SumAttrs) with m
+// bound: scale.value * m^scale.m_pow,
 // with m the batch's sample count (batch_of: global in a data-parallel run).
 inline double scale_of(const KernelCall& c) {
   return c.node.attrs.scale_factor().at(batch_of(c.run));
@@ -144,6 +145,11 @@ struct OpDef {
   // start, so its sum overlaps the rest of the backward pass), +1 as late
   // as its readers allow (the wait); 0: the topological sort's order.
   int placement = 0;
+  // The attribute type its nodes carry (graph/attrs.hpp), as its index in
+  // AttrsVariant: attrs_index<MatmulAttrs>() (a compile error for a type
+  // that is not one). Graph::add gives a node built without attributes this
+  // type with its defaults, and refuses a node given another type.
+  std::size_t attrs = attrs_index<NoAttrs>();
   // Scratch bytes the kernel needs during its step beside its value, for
   // m samples: the memory planner places them in the arena, live at that
   // step alone (so a memory limit counts them and no kernel allocates), and
@@ -153,6 +159,9 @@ struct OpDef {
 
 const OpDef& op_def(OpKind kind);
 std::span<const OpDef* const> all_ops();
+
+// The attribute type `kind`'s nodes carry (OpDef::attrs).
+inline std::size_t attrs_kind(OpKind kind) { return op_def(kind).attrs; }
 
 // Whether node n's kernel overwrites its operand k (OpDef::writes or
 // OpDef::writes_first).

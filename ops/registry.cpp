@@ -1,5 +1,6 @@
 // The one table of ops, indexed by OpKind. A new op is a file in ops/ that
-// defines its OpDef, one line here and one enum entry in graph/node.hpp; the
+// defines its OpDef (with the attribute type its nodes carry, OpDef::attrs,
+// when it reads any), one line here and one enum entry in graph/node.hpp; the
 // static_assert turns a forgotten line into a compile error. The table holds
 // addresses only, so there is no static-initialization order to worry about
 // and nothing a linker could drop.

@@ -12,7 +12,7 @@ namespace {
 
 template <class T>
 void step_kernel(const KernelCall& c) {
-  const T low = static_cast<T>(c.node.attrs.slope);
+  const T low = static_cast<T>(c.node.attr<SlopeAttrs>().slope);
   map_unary<T>(c, [low](T x) { return act::step(x, low); });
 }
 
@@ -23,6 +23,6 @@ std::vector<Expr> step_grad(const GradCall& c) {
 }  // namespace
 
 extern const OpDef step_op{OpKind::step, "step", 1, same_as_input, DAGRAD_KERNELS(step_kernel),
-                           step_grad, false};
+                           step_grad, false, 0, nullptr, 0, attrs_index<SlopeAttrs>()};
 
 }  // namespace dagrad::ops

@@ -19,13 +19,13 @@ namespace {
 
 Shape sum_shape(const ShapeCall& c) {
   const Shape x = c.graph.node(c.inputs[0]).shape;
-  switch (c.attrs.axis) {
+  switch (c.attrs.get<SumAttrs>().axis) {
     case -1: return Shape{1, 1};
     case 0: return Shape{1, x.cols};
-    case 1: return c.attrs.keepdims ? Shape{x.rows, 1} : Shape{1, x.rows};
+    case 1: return c.attrs.get<SumAttrs>().keepdims ? Shape{x.rows, 1} : Shape{1, x.rows};
     default:
       throw ShapeError(fmt::format("{}: axis {} is not -1, 0 or 1", operands(c, ","),
-                                   c.attrs.axis));
+                                   c.attrs.get<SumAttrs>().axis));
   }
 }
 
@@ -35,7 +35,7 @@ void sum_kernel(const KernelCall& c) {
   T* y = c.out.as<T>();
   const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
   const double s = scale_of(c);
-  if (c.node.attrs.axis == 0) {  // column sums, accumulated row by row
+  if (c.node.attr<SumAttrs>().axis == 0) {  // column sums, accumulated row by row
     std::fill_n(y, cols, T(0));
     for (std::int64_t r = 0; r < rows; ++r)
       for (std::int64_t j = 0; j < cols; ++j) y[j] += x[r * cols + j];
@@ -62,7 +62,7 @@ void sum_kernel(const KernelCall& c) {
     for (; j < cols; ++j) acc += row[j];
     return acc;
   };
-  if (c.node.attrs.axis == 1) {  // row sums (db = sum of dZ over the samples): rows split over threads
+  if (c.node.attr<SumAttrs>().axis == 1) {  // row sums (db = sum of dZ over the samples): rows split over threads
     parallel_for_rows(c.run.threads, rows, cols, [&](std::int64_t r0, std::int64_t r1) {
       with_simd([&] {
         for (std::int64_t r = r0; r < r1; ++r) y[r] = static_cast<T>(s * row_sum(r));
@@ -79,13 +79,13 @@ void sum_kernel(const KernelCall& c) {
 
 std::vector<Expr> sum_grad(const GradCall& c) {
   Expr g = c.g;
-  if (c.attrs.axis == 1 && !c.attrs.keepdims) g = transpose(g);  // back to (n x 1)
+  if (c.attrs.get<SumAttrs>().axis == 1 && !c.attrs.get<SumAttrs>().keepdims) g = transpose(g);  // back to (n x 1)
   return {broadcast(c.attrs.scale_factor() * g, c.x[0].shape())};
 }
 
 }  // namespace
 
 extern const OpDef sum_op{OpKind::sum, "sum", 1, sum_shape, DAGRAD_KERNELS(sum_kernel), sum_grad,
-                          true};
+                          true, 0, nullptr, 0, attrs_index<SumAttrs>()};
 
 }  // namespace dagrad::ops

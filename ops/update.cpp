@@ -1,7 +1,7 @@
 // W, moments := the optimizer's step of one parameter     in place
 //
-// operands: W, its moments (attrs.rule->moments of them), dW, alpha and the
-// optimizer's per-step scalars (attrs.rule->step_scalars, each 1x1; Adam's
+// operands: W, its moments (UpdateAttrs::rule->moments of them), dW, alpha and the
+// optimizer's per-step scalars (UpdateAttrs::rule->step_scalars, each 1x1; Adam's
 // c1 = 1 - beta1^t, c2 = 1 - beta2^t), computed once per step by the
 // unfused scalar nodes. The loop is the optimizer's element rule
 // (ops/update_rule.hpp), defined in its own file beside the update equations
@@ -18,7 +18,7 @@ namespace dagrad::ops {
 
 namespace {
 
-const UpdateRule& rule_of(const Attrs& a) {
+const UpdateRule& rule_of(const UpdateAttrs& a) {
   if (!a.rule)
     throw GraphError("an update node needs its optimizer's rule: it is made by passes::optimize");
   return *a.rule;
@@ -26,24 +26,24 @@ const UpdateRule& rule_of(const Attrs& a) {
 
 // W and its moments, then dW, alpha and the step's scalars.
 Shape update_op_shape(const ShapeCall& c) {
-  const UpdateRule& r = rule_of(c.attrs);
+  const UpdateRule& r = rule_of(c.attrs.get<UpdateAttrs>());
   const std::size_t tensors = std::size_t(r.moments) + 2, want = tensors + 1 + std::size_t(r.step_scalars);
   if (c.inputs.size() != want)
     throw ShapeError(fmt::format("{} update: {} operands, not {}", r.name, c.inputs.size(), want));
   return update_shape(c, tensors);
 }
 
-std::size_t written(const Node& n) { return std::size_t(rule_of(n.attrs).moments) + 1; }
+std::size_t written(const Node& n) { return std::size_t(rule_of(n.attr<UpdateAttrs>()).moments) + 1; }
 
 template <class T>
 void update_kernel(const KernelCall& c) {
-  const UpdateRule& r = *c.node.attrs.rule;
+  const UpdateRule& r = *c.node.attr<UpdateAttrs>().rule;
   const std::size_t moments = std::size_t(r.moments);
   T* w = c.in[0].as<T>();
   T* m0 = moments > 0 ? c.in[1].as<T>() : nullptr;
   T* m1 = moments > 1 ? c.in[2].as<T>() : nullptr;
   const T* g = c.in[moments + 1].as<T>();
-  const Attrs& a = c.node.attrs;
+  const HyperAttrs& a = c.node.attr<UpdateAttrs>().hyper;
   UpdateCoeffs<T> k{c.in[moments + 2].as<T>()[0], {T(1), T(1), T(1)}, static_cast<T>(a.beta1),
                     static_cast<T>(a.beta2), static_cast<T>(a.epsilon)};
   for (int s = 0; s < r.step_scalars; ++s) k.step[s] = c.in[moments + 3 + std::size_t(s)].as<T>()[0];
@@ -57,6 +57,7 @@ void update_kernel(const KernelCall& c) {
 // `writes` makes the value W's memory; `written` says how many operands
 // (W and its moments) the kernel overwrites.
 extern const OpDef update_op{OpKind::update, "update", -1, update_op_shape,
-                             DAGRAD_KERNELS(update_kernel), nullptr, false, 0b1, written};
+                             DAGRAD_KERNELS(update_kernel), nullptr, false, 0b1, written, 0,
+                             attrs_index<UpdateAttrs>()};
 
 }  // namespace dagrad::ops

@@ -17,7 +17,7 @@ struct Pattern {
   std::vector<NodeId> slots;  // placeholders: W, moments, dW, alpha, scalars (operand order)
   std::size_t moments = 0;
 
-  Pattern(const Optimizer& o, Shape shape, const Attrs& a) {
+  Pattern(const Optimizer& o, Shape shape, const HyperAttrs& a) {
     OptimizerConfig c;
     c.kind = o.kind;
     c.beta1 = a.beta1;
@@ -83,7 +83,7 @@ std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& 
   if (a.op != OpKind::assign || g.node(a.inputs[0]).op != OpKind::param) return std::nullopt;
   const Shape shape = g.node(a.inputs[0]).shape;
   for (const Optimizer* o : all_optimizers()) {
-    const Pattern pat(*o, shape, a.attrs);
+    const Pattern pat(*o, shape, a.attr<HyperAttrs>());
     Unifier u{pat, g, uses, {}};
     if (!u.unify(pat.root, assign)) continue;
     UpdateMatch m{o, {}, {}};
@@ -92,10 +92,7 @@ std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& 
       const Shape s = g.node(m.operands[k]).shape;
       if (k < pat.moments + 2 ? s != shape : !s.is_scalar()) return std::nullopt;
     }
-    m.attrs.beta1 = a.attrs.beta1;
-    m.attrs.beta2 = a.attrs.beta2;
-    m.attrs.epsilon = a.attrs.epsilon;
-    m.attrs.weight_decay = a.attrs.weight_decay;
+    m.attrs.hyper = a.attr<HyperAttrs>();
     m.attrs.rule = o->rule;
     return m;
   }

@@ -17,7 +17,7 @@ namespace dagrad::optim {
 struct UpdateMatch {
   const Optimizer* optimizer;
   std::vector<NodeId> operands;
-  Attrs attrs;
+  UpdateAttrs attrs;
 };
 
 // `assign` = assign(W, ...) as some optimizer's equations build it, each

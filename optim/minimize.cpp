@@ -46,10 +46,7 @@ Expr Builder::op(OpKind k, std::initializer_list<Expr> xs, const Attrs& a) {
 }
 
 Expr Builder::scaled(Expr x, double s, double offset) {
-  Attrs a;
-  a.scale = s;
-  a.offset = offset;
-  return op(OpKind::affine, {x}, a);
+  return op(OpKind::affine, {x}, AffineAttrs{s, offset});
 }
 
 Expr Builder::average(Expr m, Expr x, double beta) {

@@ -94,11 +94,11 @@ class Builder {
   Expr state(const std::string& name, Shape shape);
   // GraphError when a node of the user's is called `name`.
   void refuse_taken(const std::string& name) const;
-  const Attrs& hyper() const { return hyper_; }
+  const HyperAttrs& hyper() const { return hyper_; }
 
  private:
   Graph& g_;
-  Attrs hyper_;
+  HyperAttrs hyper_;
   NodeId first_;  // the nodes from here on are the builder's
 };
 

@@ -29,19 +29,20 @@ std::optional<double> constant_result(RebuildContext& c, NodeId old) {
   for (NodeId x : c.mapped_inputs(old)) {
     const Node& in = c.out.node(x);
     if (in.op != OpKind::constant) return std::nullopt;
-    v.push_back(in.attrs.value);
+    v.push_back(in.attr<ConstantAttrs>().value);
   }
   if (v.empty()) return std::nullopt;
   if (n.op == OpKind::broadcast || n.op == OpKind::transpose) return v[0];
   if (n.op == OpKind::sum) {
     // NOTE: a sum over m samples, or one scaled by 1/m, depends on the run.
     const Shape s = c.node(n.inputs[0]).shape;
-    if (s.symbolic() || n.attrs.m_pow != 0) return std::nullopt;
-    const double count = n.attrs.axis == -1 ? double(s.size())
-                         : n.attrs.axis == 0 ? double(s.rows) : double(s.cols);
-    return n.attrs.scale * count * v[0];
+    const SumAttrs& a = n.attr<SumAttrs>();
+    if (s.symbolic() || a.scale.m_pow != 0) return std::nullopt;
+    const double count = a.axis == -1 ? double(s.size())
+                         : a.axis == 0 ? double(s.rows) : double(s.cols);
+    return a.scale.value * count * v[0];
   }
-  if (n.attrs.m_pow != 0) return std::nullopt;
+  if (n.attrs.scale_factor().m_pow != 0) return std::nullopt;
   if (!pointwise(n.op)) return std::nullopt;
   // Run the op's own double kernel on 1x1 operands: the same arithmetic the
   // executor would do, element by element.
@@ -70,7 +71,7 @@ std::optional<NodeId> fold_transpose_rule(RebuildContext& c, NodeId old) {
     return c.out.node(ins0[0]).inputs[0];
   if (!is_matmul(n.op)) return std::nullopt;
   std::vector<NodeId> ins = ins0;
-  Attrs a = n.attrs;
+  MatmulAttrs a = n.attr<MatmulAttrs>();
   bool changed = false;
   for (int k = 0; k < 2; ++k) {
     const Node& x = c.out.node(ins0[k]);
@@ -86,15 +87,15 @@ std::optional<NodeId> fold_transpose_rule(RebuildContext& c, NodeId old) {
 std::optional<NodeId> fold_scale_rule(RebuildContext& c, NodeId old) {
   const Node& n = c.node(old);
   Scale s;
-  if (n.op == OpKind::affine && n.attrs.offset == 0.0) s = n.attrs.scale_factor();
+  if (n.op == OpKind::affine && n.attr<AffineAttrs>().offset == 0.0) s = n.attr<AffineAttrs>().scale;
   else if (n.op == OpKind::neg) s = -1.0;
   else return std::nullopt;
   const NodeId inner = n.inputs[0];
   if (!c.single_use(inner)) return std::nullopt;
   const Node& mm = c.out.node(c.mapped(inner));
   if (mm.op != OpKind::matmul) return std::nullopt;
-  Attrs a = mm.attrs;
-  a.set_scale(a.scale_factor() * s);
+  MatmulAttrs a = mm.attr<MatmulAttrs>();
+  a.scale = a.scale * s;
   return c.out.add(OpKind::matmul, mm.inputs, a).id;
 }
 

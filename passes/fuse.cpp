@@ -7,8 +7,8 @@ namespace dagrad::passes {
 namespace {
 
 bool is_one_minus(const Node& n) {
-  return n.op == OpKind::affine && n.attrs.scale == -1.0 && n.attrs.m_pow == 0 &&
-         n.attrs.offset == 1.0;
+  return n.op == OpKind::affine && n.attr<AffineAttrs>().scale == Scale(-1.0) &&
+         n.attr<AffineAttrs>().offset == 1.0;
 }
 
 // For mul(g, f) with f the chain of an activation's derivative, the fused
@@ -17,9 +17,7 @@ std::optional<NodeId> fuse_derivative(RebuildContext& c, NodeId g, NodeId f) {
   const Node& fn = c.node(f);
   if (!c.single_use(f) || c.node(g).shape != fn.shape) return std::nullopt;
   if (fn.op == OpKind::step) {  // g * step(z, slope)
-    Attrs a;
-    a.slope = fn.attrs.slope;
-    return c.out.add(OpKind::step_mul, {c.mapped(g), c.mapped(fn.inputs[0])}, a).id;
+    return c.out.add(OpKind::step_mul, {c.mapped(g), c.mapped(fn.inputs[0])}, fn.attr<SlopeAttrs>()).id;
   }
   if (is_one_minus(fn)) {  // g * (1 - square(a))
     const NodeId sq = fn.inputs[0];

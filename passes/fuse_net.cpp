@@ -34,8 +34,8 @@ std::optional<Affine> affine_layer(const Graph& g, NodeId z) {
   for (int k = 0; k < 2; ++k) {
     const Node& mm = g.node(n.inputs[k]);
     const NodeId b = n.inputs[1 - k];
-    if (mm.op != OpKind::matmul || mm.attrs.trans_a || mm.attrs.trans_b ||
-        !mm.attrs.scale_factor().is_one() || mm.shape != n.shape)
+    if (mm.op != OpKind::matmul || mm.attr<MatmulAttrs>().trans_a || mm.attr<MatmulAttrs>().trans_b ||
+        !mm.attr<MatmulAttrs>().scale.is_one() || mm.shape != n.shape)
       continue;
     const NodeId W = mm.inputs[0];
     if (g.node(W).op != OpKind::param || g.node(b).op != OpKind::param ||
@@ -55,17 +55,18 @@ std::optional<NodeId> activation_layer(const Graph& g, NodeId A, NetLayer& layer
     // The kernel draws the mask and scales by one keep_prob: the node's own
     // (as ops/dropout.cpp scales). A mask drawn with another (a graph file
     // can say so) is left to the unfused ops.
-    if (D.op != OpKind::dropout_mask || D.shape != n->shape || D.attrs.keep_prob != n->attrs.keep_prob)
+    if (D.op != OpKind::dropout_mask || D.shape != n->shape ||
+        D.attr<MaskAttrs>().keep_prob != n->attr<DropoutAttrs>().keep_prob)
       return std::nullopt;
-    layer.keep_prob = n->attrs.keep_prob;
-    layer.seed = D.attrs.seed;
+    layer.keep_prob = n->attr<DropoutAttrs>().keep_prob;
+    layer.seed = D.attr<MaskAttrs>().seed;
     n = &g.node(n->inputs[0]);
   }
   switch (n->op) {
     case OpKind::relu: layer.activation = NetActivation::relu; break;
     case OpKind::leaky_relu:
       layer.activation = NetActivation::leaky_relu;
-      layer.slope = n->attrs.slope;
+      layer.slope = n->attr<SlopeAttrs>().slope;
       break;
     case OpKind::tanh: layer.activation = NetActivation::tanh; break;
     case OpKind::sigmoid: layer.activation = NetActivation::sigmoid; break;
@@ -140,9 +141,10 @@ std::optional<Found> read_forward(const Graph& g, NodeId J) {
     for (std::size_t k = 0; k < f.params.size(); k += 2) want.push_back(f.params[k]);
     std::sort(ws.begin(), ws.end());
     std::sort(want.begin(), want.end());
-    if (ws != want || !(p.attrs.scale > 0)) return std::nullopt;
-    f.net.lambda = p.attrs.scale;
-    f.net.l2_count = p.attrs.count;
+    const L2Attrs& l2 = p.attr<L2Attrs>();
+    if (ws != want || !(l2.lambda > 0)) return std::nullopt;
+    f.net.lambda = l2.lambda;
+    f.net.l2_count = l2.m;
   }
   return f;
 }
@@ -173,12 +175,12 @@ std::optional<Updates> read_updates(const Graph& g, std::span<const NodeId> outp
     const std::vector<NodeId> rest(m->operands.begin() + std::ptrdiff_t(tensors), m->operands.end());
     if (k == 0) {
       f.net.rule = rule;
-      f.net.beta1 = m->attrs.beta1;
-      f.net.beta2 = m->attrs.beta2;
-      f.net.epsilon = m->attrs.epsilon;
+      f.net.beta1 = m->attrs.hyper.beta1;
+      f.net.beta2 = m->attrs.hyper.beta2;
+      f.net.epsilon = m->attrs.hyper.epsilon;
       scalars = rest;
-    } else if (rule != f.net.rule || rest != scalars || m->attrs.beta1 != f.net.beta1 ||
-               m->attrs.beta2 != f.net.beta2 || m->attrs.epsilon != f.net.epsilon) {
+    } else if (rule != f.net.rule || rest != scalars || m->attrs.hyper.beta1 != f.net.beta1 ||
+               m->attrs.hyper.beta2 != f.net.beta2 || m->attrs.hyper.epsilon != f.net.epsilon) {
       return std::nullopt;
     }
     moments.insert(moments.end(), m->operands.begin() + 1, m->operands.begin() + std::ptrdiff_t(tensors - 1));
@@ -253,8 +255,7 @@ std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outpu
     net->replaced = std::move(body.graph);
     net->replaced_outputs = std::move(body.outputs);
     net->absorbed = absorbed;
-    Attrs attrs;
-    attrs.net = std::move(net);
+    FusedNetAttrs attrs{std::move(net)};
     std::vector<NodeId> ins;
     for (NodeId x : u->operands) ins.push_back(r.map[x]);
     NodeId F;

@@ -33,8 +33,8 @@ bool is_bound_leaf(OpKind op) {
 // Whether a node needs m: a shape with m, a scale with a power of m, or an
 // L2 penalty over the bound sample count.
 bool uses_m(const Node& n) {
-  return n.shape.symbolic() || n.attrs.m_pow != 0 ||
-         (n.op == OpKind::l2_penalty && n.attrs.count == m_dim);
+  return n.shape.symbolic() || n.attrs.scale_factor().m_pow != 0 ||
+         (n.op == OpKind::l2_penalty && n.attr<L2Attrs>().m == m_dim);
 }
 
 template <class T>

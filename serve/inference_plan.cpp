@@ -123,8 +123,8 @@ bool InferencePlan::match_layers() {
       at = n->inputs[0];
       n = &g.node(at);
     }
-    if (n->op != OpKind::matmul_bias || n->attrs.trans_a || n->attrs.trans_b ||
-        n->attrs.scale != 1.0 || n->attrs.m_pow != 0)
+    if (n->op != OpKind::matmul_bias || n->attr<MatmulAttrs>().trans_a || n->attr<MatmulAttrs>().trans_b ||
+        !n->attr<MatmulAttrs>().scale.is_one())
       return false;
     l.z = at;
     l.W = param(n->inputs[0]);

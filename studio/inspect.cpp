@@ -289,10 +289,10 @@ std::string Inspector::plugged(std::size_t k, std::int64_t i, std::int64_t j) co
       mid = fmt::format("{}({})", ops::op_def(n.op).name, num(operand(0)));
       break;
     case OpKind::square: mid = fmt::format("({})^2", num(operand(0))); break;
-    case OpKind::leaky_relu: mid = fmt::format("leaky_relu({}, {})", num(operand(0)), num(n.attrs.slope)); break;
+    case OpKind::leaky_relu: mid = fmt::format("leaky_relu({}, {})", num(operand(0)), num(n.attr<SlopeAttrs>().slope)); break;
     case OpKind::step: mid = fmt::format("step({} > 0)", num(operand(0))); break;
     case OpKind::affine:
-      mid = fmt::format("{} * {} + {}", num(scale_value()), num(operand(0)), num(n.attrs.offset));
+      mid = fmt::format("{} * {} + {}", num(scale_value()), num(operand(0)), num(n.attr<AffineAttrs>().offset));
       break;
     case OpKind::broadcast: mid = num(operand(0)); break;
     case OpKind::transpose: {
@@ -301,17 +301,17 @@ std::string Inspector::plugged(std::size_t k, std::int64_t i, std::int64_t j) co
       break;
     }
     case OpKind::dropout:
-      mid = fmt::format("{} * {} / {}", num(operand(0)), num(operand(1)), num(n.attrs.keep_prob));
+      mid = fmt::format("{} * {} / {}", num(operand(0)), num(operand(1)), num(n.attr<DropoutAttrs>().keep_prob));
       break;
     case OpKind::matmul: {
       // scale sum_q op(a)[i,q] op(b)[q,j]
       const std::size_t ia = *index_of_[n.inputs[0]], ib = *index_of_[n.inputs[1]];
       const Shape sa = shape_of(ia);
-      const std::int64_t inner = n.attrs.trans_a ? sa.rows : sa.cols;
+      const std::int64_t inner = n.attr<MatmulAttrs>().trans_a ? sa.rows : sa.cols;
       std::string terms;
       for (std::int64_t q = 0; q < inner && q < 4; ++q) {
-        const double a = n.attrs.trans_a ? element(ia, q, i) : element(ia, i, q);
-        const double b = n.attrs.trans_b ? element(ib, j, q) : element(ib, q, j);
+        const double a = n.attr<MatmulAttrs>().trans_a ? element(ia, q, i) : element(ia, i, q);
+        const double b = n.attr<MatmulAttrs>().trans_b ? element(ib, j, q) : element(ib, q, j);
         terms += fmt::format("{}{}*{}", q ? " + " : "", num(a), num(b));
       }
       if (inner > 4) terms += fmt::format(" + ... ({} terms)", inner);
@@ -326,8 +326,8 @@ std::string Inspector::plugged(std::size_t k, std::int64_t i, std::int64_t j) co
       const std::size_t ix = *index_of_[n.inputs[0]];
       const Shape xs = shape_of(ix);
       std::vector<std::pair<std::int64_t, std::int64_t>> cells;
-      if (n.attrs.axis == 1) for (std::int64_t c = 0; c < xs.cols; ++c) cells.emplace_back(i, c);
-      else if (n.attrs.axis == 0) for (std::int64_t r = 0; r < xs.rows; ++r) cells.emplace_back(r, j);
+      if (n.attr<SumAttrs>().axis == 1) for (std::int64_t c = 0; c < xs.cols; ++c) cells.emplace_back(i, c);
+      else if (n.attr<SumAttrs>().axis == 0) for (std::int64_t r = 0; r < xs.rows; ++r) cells.emplace_back(r, j);
       else for (std::int64_t q = 0; q < xs.size(); ++q) cells.emplace_back(q / xs.cols, q % xs.cols);
       std::string terms;
       for (std::size_t q = 0; q < cells.size() && q < 4; ++q)

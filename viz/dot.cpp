@@ -96,8 +96,7 @@ std::string label_lines(const std::vector<std::string>& lines) {
 
 // The op with the attributes that matter to a reader: "matmul A^T", "x 1/m".
 std::string op_summary(const Node& n, const Notation& nt) {
-  const Attrs& a = n.attrs;
-  const Scale sc = a.scale_factor();
+  const Scale sc = n.attrs.scale_factor();
   // An optimizer's numbers by their symbols: beta1, (1 - beta1), epsilon.
   const auto hyper = [&](double v) {
     return n.role == Role::update ? nt.hyper(v, Style::text) : std::nullopt;
@@ -106,27 +105,37 @@ std::string op_summary(const Node& n, const Notation& nt) {
       nt.scale(sc, Style::text).value_or(format_number(sc.value)));
   std::string name(ops::op_def(n.op).name);
   switch (n.op) {
-    case OpKind::matmul:
-      return fmt::format("matmul{}{}{}", a.trans_a ? " A^T" : "", a.trans_b ? " B^T" : "",
+    case OpKind::matmul: {
+      const MatmulAttrs& m = n.attr<MatmulAttrs>();
+      return fmt::format("matmul{}{}{}", m.trans_a ? " A^T" : "", m.trans_b ? " B^T" : "",
                          !sc.is_one() ? ", " + scale : "");
-    case OpKind::affine:
-      if (a.offset == 0.0) return scale + " x";
-      if (sc == Scale(-1.0)) return fmt::format("{} - x", format_number(a.offset));
-      if (sc.is_one()) return fmt::format("x + {}", hyper(a.offset).value_or(format_number(a.offset)));
-      return fmt::format("{} x + {}", scale, hyper(a.offset).value_or(format_number(a.offset)));
-    case OpKind::sum:
+    }
+    case OpKind::affine: {
+      const double offset = n.attr<AffineAttrs>().offset;
+      if (offset == 0.0) return scale + " x";
+      if (sc == Scale(-1.0)) return fmt::format("{} - x", format_number(offset));
+      if (sc.is_one()) return fmt::format("x + {}", hyper(offset).value_or(format_number(offset)));
+      return fmt::format("{} x + {}", scale, hyper(offset).value_or(format_number(offset)));
+    }
+    case OpKind::sum: {
+      const int axis = n.attr<SumAttrs>().axis;
       return fmt::format("{}sum{}", !sc.is_one() ? scale + " " : "",
-                         a.axis >= 0 ? fmt::format(" axis={}", a.axis) : "");
-    case OpKind::step:
-      return a.slope == 0.0 ? "step (x > 0)" : fmt::format("step (x > 0 : {})", format_number(a.slope));
-    case OpKind::dropout: return fmt::format("dropout / {}", format_number(a.keep_prob));
-    case OpKind::dropout_mask: return fmt::format("mask keep_prob={}", format_number(a.keep_prob));
-    case OpKind::leaky_relu: return fmt::format("leaky_relu {}", format_number(a.slope));
-    case OpKind::constant: return format_number(a.value);
-    case OpKind::l2_penalty: return fmt::format("l2_penalty lambda={}", format_number(a.scale));
-    case OpKind::fused_net:
-      if (!a.net) return name;
-      return fmt::format("fused_net {}; in place of {}", a.net->summary(), a.net->replaced_summary());
+                         axis >= 0 ? fmt::format(" axis={}", axis) : "");
+    }
+    case OpKind::step: {
+      const double slope = n.attr<SlopeAttrs>().slope;
+      return slope == 0.0 ? "step (x > 0)" : fmt::format("step (x > 0 : {})", format_number(slope));
+    }
+    case OpKind::dropout: return fmt::format("dropout / {}", format_number(n.attr<DropoutAttrs>().keep_prob));
+    case OpKind::dropout_mask: return fmt::format("mask keep_prob={}", format_number(n.attr<MaskAttrs>().keep_prob));
+    case OpKind::leaky_relu: return fmt::format("leaky_relu {}", format_number(n.attr<SlopeAttrs>().slope));
+    case OpKind::constant: return format_number(n.attr<ConstantAttrs>().value);
+    case OpKind::l2_penalty: return fmt::format("l2_penalty lambda={}", format_number(n.attr<L2Attrs>().lambda));
+    case OpKind::fused_net: {
+      const auto& net = n.attr<FusedNetAttrs>().net;
+      if (!net) return name;
+      return fmt::format("fused_net {}; in place of {}", net->summary(), net->replaced_summary());
+    }
     default: return name;
   }
 }

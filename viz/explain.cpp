@@ -94,20 +94,21 @@ std::string Renderer::call(std::string_view f, const std::string& arg) const {
 // scale op(a) op(b): "W[2]^T dZ[2]", "1/m dZ[2] A[1]^T".
 Text Renderer::matmul(const Node& n) const {
   const Text a = ref(n.inputs[0]), b = ref(n.inputs[1]);
-  const std::string sa = n.attrs.trans_a ? sup(a, "T") : wrap(a, kJuxt);
-  const std::string sb = n.attrs.trans_b ? sup(b, "T") : wrap(b, kAtom);
+  const MatmulAttrs& at = n.attr<MatmulAttrs>();
+  const std::string sa = at.trans_a ? sup(a, "T") : wrap(a, kJuxt);
+  const std::string sb = at.trans_b ? sup(b, "T") : wrap(b, kAtom);
   const std::string sep = style_ == Style::latex ? "\\," : " ";
   std::string body = sa + sep + sb;
-  if (n.attrs.scale_factor().is_one()) return {body, kJuxt};
-  return {scale_text(n.attrs.scale_factor(), false) + " " + body, kScaled};
+  if (at.scale.is_one()) return {body, kJuxt};
+  return {scale_text(at.scale, false) + " " + body, kScaled};
 }
 
 // s x + o: "1/m x", "lambda/m W[2]", "(1 - A[1]^2)", "-x".
 Text Renderer::affine(const Node& n) const {
   const NodeId xid = n.inputs[0];
   const Text x = ref(xid);
-  const Scale s = n.attrs.scale_factor();
-  const double o = n.attrs.offset;
+  const Scale s = n.attr<AffineAttrs>().scale;
+  const double o = n.attr<AffineAttrs>().offset;
   const bool param = g_.node(xid).op == OpKind::param;
   const bool update = n.role == Role::update;
   if (o == 0.0) {
@@ -125,21 +126,22 @@ Text Renderer::affine(const Node& n) const {
 Text Renderer::sum(const Node& n) const {
   const Text x = ref(n.inputs[0]);
   std::string args = x.s;
-  if (n.attrs.axis >= 0)
-    args += style_ == Style::latex ? fmt::format(",\\ \\text{{axis}}={}", n.attrs.axis)
-                                   : fmt::format(", axis={}", n.attrs.axis);
-  if (n.attrs.axis == 1 && !n.attrs.keepdims)
+  const SumAttrs& at = n.attr<SumAttrs>();
+  if (at.axis >= 0)
+    args += style_ == Style::latex ? fmt::format(",\\ \\text{{axis}}={}", at.axis)
+                                   : fmt::format(", axis={}", at.axis);
+  if (at.axis == 1 && !at.keepdims)
     args += style_ == Style::latex ? ",\\ \\text{keepdims=False}" : ", keepdims=False";
   std::string body = call("sum", args);
-  if (n.attrs.scale_factor().is_one()) return {body, kAtom};
-  return {scale_text(n.attrs.scale_factor(), false) + " " + body, kScaled};
+  if (at.scale.is_one()) return {body, kAtom};
+  return {scale_text(at.scale, false) + " " + body, kScaled};
 }
 
 // The derivative mask of relu (slope 0) and leaky relu: (Z[1] > 0).
 Text Renderer::step(const Node& n) const {
   const Text z = ref(n.inputs[0]);
-  if (n.attrs.slope == 0.0) return {paren(wrap(z, kAtom) + " > 0"), kAtom};
-  const std::string slope = format_number(n.attrs.slope);
+  if (n.attr<SlopeAttrs>().slope == 0.0) return {paren(wrap(z, kAtom) + " > 0"), kAtom};
+  const std::string slope = format_number(n.attr<SlopeAttrs>().slope);
   if (style_ == Style::latex)
     return {fmt::format("\\begin{{cases}}1 & {} > 0\\\\ {} & \\text{{otherwise}}\\end{{cases}}",
                         wrap(z, kAtom), slope),
@@ -155,7 +157,10 @@ Text Renderer::expand(NodeId id) const {
     case OpKind::input:
     case OpKind::param:
     case OpKind::dropout_mask: return {n.name.empty() ? g_.describe(id) : nt_.name(n.name, style_)};
-    case OpKind::constant: return {format_number(n.attrs.value), n.attrs.value < 0 ? kNeg : kAtom};
+    case OpKind::constant: {
+      const double v = n.attr<ConstantAttrs>().value;
+      return {format_number(v), v < 0 ? kNeg : kAtom};
+    }
     case OpKind::matmul: return matmul(n);
     case OpKind::affine: return affine(n);
     case OpKind::sum: return sum(n);
@@ -184,7 +189,7 @@ Text Renderer::expand(NodeId id) const {
     // beta1^t: the base is a hyperparameter, the exponent the step count.
     case OpKind::pow: {
       const Node& base = g_.node(n.inputs[0]);
-      const Text b = base.op == OpKind::constant ? Text{number(base.attrs.value, true)} : in(0);
+      const Text b = base.op == OpKind::constant ? Text{number(base.attr<ConstantAttrs>().value, true)} : in(0);
       return {sup(b, in(1).s)};
     }
     // target := value reads as the notes' update: v_dW[1] = beta1 v_dW[1] + ...

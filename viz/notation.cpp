@@ -74,11 +74,12 @@ Notation Notation::from_graph(const Graph& g) {
   }
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node& node = g.node(id);
-    if (node.op == OpKind::l2_penalty) n.lambda = node.attrs.scale;
+    if (node.op == OpKind::l2_penalty) n.lambda = node.attr<L2Attrs>().lambda;
     if (node.op == OpKind::assign && node.role == Role::update) {
-      n.beta1 = node.attrs.beta1;
-      n.beta2 = node.attrs.beta2;
-      n.epsilon = node.attrs.epsilon;
+      const HyperAttrs& h = node.attr<HyperAttrs>();
+      n.beta1 = h.beta1;
+      n.beta2 = h.beta2;
+      n.epsilon = h.epsilon;
     }
   }
   return n;
@@ -236,14 +237,16 @@ SymbolicShape derive(const Node& node, const std::vector<SymbolicShape>& sym, co
   const SymbolicDim one{1, -1, false};
   if (node.op == OpKind::matmul && in.size() == 2) {
     const SymbolicShape &a = sym[in[0]], &b = sym[in[1]];
-    return {node.attrs.trans_a ? a.cols : a.rows, node.attrs.trans_b ? b.rows : b.cols};
+    const MatmulAttrs& at = node.attr<MatmulAttrs>();
+    return {at.trans_a ? a.cols : a.rows, at.trans_b ? b.rows : b.cols};
   }
   if (node.op == OpKind::transpose && in.size() == 1) return {sym[in[0]].cols, sym[in[0]].rows};
   if (node.op == OpKind::sum && in.size() == 1) {
     const SymbolicShape& x = sym[in[0]];
-    if (node.attrs.axis == 0) return {one, x.cols};
-    if (node.attrs.axis == 1) return node.attrs.keepdims ? SymbolicShape{x.rows, one}
-                                                         : SymbolicShape{one, x.rows};
+    const SumAttrs& at = node.attr<SumAttrs>();
+    if (at.axis == 0) return {one, x.cols};
+    if (at.axis == 1) return at.keepdims ? SymbolicShape{x.rows, one}
+                                         : SymbolicShape{one, x.rows};
     return {one, one};
   }
   return {match_dim(node.shape.rows, true, sym, node, nt),

@@ -49,7 +49,7 @@ TEST_CASE("unused parameter gets a zero gradient and a warning", "[autodiff]") {
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0] == "J does not depend on V; its gradient is zero");
   CHECK(d[1].node().op == OpKind::constant);
-  CHECK(d[1].node().attrs.value == 0.0);
+  CHECK(d[1].node().attr<ConstantAttrs>().value == 0.0);
   CHECK(d[1].shape() == V.shape());
   // Only nodes on a path from J to W got gradient nodes: none mention V.
   for (NodeId id = 0; id < g.size(); ++id)
@@ -113,16 +113,16 @@ TEST_CASE("derived graph: sigmoid + BCE gives dZ[L] = A[L] - Y, scaled by 1/m ou
   // dW2 = 1/m dZ2 A1^T: an affine(1/m) of a matmul with trans_b, not a chain through dA2.
   const Node& dW2 = named(g, "dW2");
   REQUIRE(dW2.op == OpKind::affine);
-  CHECK(dW2.attrs.scale == Approx(1.0 / 5));
+  CHECK(dW2.attrs.scale_factor().value == Approx(1.0 / 5));
   const Node& mm = g.node(dW2.inputs[0]);
   CHECK(mm.op == OpKind::matmul);
   CHECK(mm.inputs == std::vector<NodeId>{id_of(g, "dZ2"), id_of(g, "A1")});
-  CHECK((!mm.attrs.trans_a && mm.attrs.trans_b));
+  CHECK((!mm.attr<MatmulAttrs>().trans_a && mm.attr<MatmulAttrs>().trans_b));
   // db2 = 1/m sum(dZ2, axis=1): one sum node carrying the scale.
   const Node& db2 = named(g, "db2");
   CHECK(db2.op == OpKind::sum);
-  CHECK(db2.attrs.axis == 1);
-  CHECK(db2.attrs.scale == Approx(1.0 / 5));
+  CHECK(db2.attr<SumAttrs>().axis == 1);
+  CHECK(db2.attrs.scale_factor().value == Approx(1.0 / 5));
   CHECK(db2.inputs == std::vector<NodeId>{id_of(g, "dZ2")});
 }
 
@@ -147,18 +147,18 @@ TEST_CASE("derived graph: relu backward is a mask step(Z), reading Z", "[autodif
   REQUIRE(dZ1.op == OpKind::mul);
   const Node& mask = g.node(dZ1.inputs[1]);
   CHECK(mask.op == OpKind::step);
-  CHECK(mask.attrs.slope == 0.0);
+  CHECK(mask.attr<SlopeAttrs>().slope == 0.0);
   CHECK(mask.inputs == std::vector<NodeId>{id_of(g, "Z1")});
   // dA1 = W2^T dZ2 (the 1/m stays outside, on dW1 and db1)
   const Node& dA1 = g.node(dZ1.inputs[0]);
   CHECK(dA1.op == OpKind::matmul);
   CHECK(dA1.inputs == std::vector<NodeId>{id_of(g, "W2"), id_of(g, "dZ2")});
-  CHECK(dA1.attrs.trans_a);
+  CHECK(dA1.attr<MatmulAttrs>().trans_a);
   // db1 = 1/m sum(dZ1, axis=1, keepdims)
   const Node& db1 = named(g, "db1");
   CHECK(db1.op == OpKind::sum);
-  CHECK(db1.attrs.axis == 1);
-  CHECK(db1.attrs.scale == Approx(1.0 / 5));
+  CHECK(db1.attr<SumAttrs>().axis == 1);
+  CHECK(db1.attrs.scale_factor().value == Approx(1.0 / 5));
   CHECK(db1.inputs == std::vector<NodeId>{id_of(g, "dZ1")});
 }
 
@@ -172,7 +172,7 @@ TEST_CASE("derived graph: tanh uses 1 - A^2 and sigmoid A(1 - A), reading the ou
     REQUIRE(dZ1.op == OpKind::mul);
     const Node& one_minus = g.node(dZ1.inputs[1]);  // 1 - A1^2 = affine(square(A1), -1, 1)
     REQUIRE(one_minus.op == OpKind::affine);
-    CHECK((one_minus.attrs.scale == -1.0 && one_minus.attrs.offset == 1.0));
+    CHECK((one_minus.attrs.scale_factor().value == -1.0 && one_minus.attr<AffineAttrs>().offset == 1.0));
     const Node& sq = g.node(one_minus.inputs[0]);
     CHECK(sq.op == OpKind::square);
     CHECK(sq.inputs == std::vector<NodeId>{id_of(g, "A1")});
@@ -200,7 +200,7 @@ TEST_CASE("derived graph: dropout backward reuses the forward mask / keep_prob",
   gradients(model.J, model.params());
   const Node& dA1 = named(g, "dA1");
   CHECK(dA1.op == OpKind::dropout);
-  CHECK(dA1.attrs.keep_prob == 0.8);
+  CHECK(dA1.attr<DropoutAttrs>().keep_prob == 0.8);
   CHECK(dA1.inputs[1] == id_of(g, "D1"));  // the forward mask node, not a new draw
   std::size_t masks = 0;
   for (NodeId id = 0; id < g.size(); ++id) masks += g.node(id).op == OpKind::dropout_mask;
@@ -219,7 +219,7 @@ TEST_CASE("derived graph: L2 contributes (lambda/m) W to dW", "[autodiff]") {
     REQUIRE(dW.op == OpKind::add);
     const Node& reg = g.node(dW.inputs[1]);
     CHECK(reg.op == OpKind::affine);
-    CHECK(reg.attrs.scale == Approx(0.7 / 5));
+    CHECK(reg.attrs.scale_factor().value == Approx(0.7 / 5));
     CHECK(reg.inputs == std::vector<NodeId>{id_of(g, name + 1)});
     CHECK(g.node(dW.inputs[0]).op == OpKind::affine);  // 1/m dZ A^T
   }

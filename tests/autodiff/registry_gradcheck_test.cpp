@@ -101,7 +101,7 @@ std::map<OpKind, Recipe> recipes() {
                       return b.op(OpKind::mse, {b.param(nm), b.param(nm)});
                     }};
   r[OpKind::matmul] = {4, [](Builder& b, int v) {
-                         Attrs a;
+                         MatmulAttrs a;
                          a.trans_a = v & 1;
                          a.trans_b = v & 2;
                          a.scale = v == 3 ? 0.5 : 1.0;
@@ -110,9 +110,7 @@ std::map<OpKind, Recipe> recipes() {
                          return b.op(OpKind::matmul, {x, y}, a);
                        }};
   r[OpKind::neg] = unary_recipe(OpKind::neg);
-  Attrs aff;
-  aff.scale = 1.5;
-  aff.offset = -0.3;
+  const AffineAttrs aff{1.5, -0.3};
   r[OpKind::affine] = unary_recipe(OpKind::affine, Fill::normal, aff);
   r[OpKind::exp] = unary_recipe(OpKind::exp);
   r[OpKind::log] = unary_recipe(OpKind::log, Fill::positive);
@@ -121,13 +119,13 @@ std::map<OpKind, Recipe> recipes() {
   r[OpKind::sigmoid] = unary_recipe(OpKind::sigmoid);
   r[OpKind::tanh] = unary_recipe(OpKind::tanh);
   r[OpKind::relu] = unary_recipe(OpKind::relu, Fill::away_from_zero);
-  Attrs slope;
+  SlopeAttrs slope;
   slope.slope = 0.1;
   r[OpKind::leaky_relu] = unary_recipe(OpKind::leaky_relu, Fill::away_from_zero, slope);
   slope.slope = 0.2;
   r[OpKind::step] = unary_recipe(OpKind::step, Fill::away_from_zero, slope);
   r[OpKind::sum] = {5, [](Builder& b, int v) {
-                      Attrs a;
+                      SumAttrs a;
                       const std::int8_t axes[] = {-1, 0, 1, 1, 0};
                       a.axis = axes[v];
                       a.keepdims = v != 3;
@@ -156,15 +154,12 @@ std::map<OpKind, Recipe> recipes() {
         return b.op(OpKind::categorical_ce, {b.param(nm, Fill::positive), b.labels(nm, true)});
       }};
   r[OpKind::l2_penalty] = {1, [](Builder& b, int) {
-                             Attrs a;
-                             a.scale = 0.7;
-                             a.count = 5;
+                             const L2Attrs a{0.7, 5};
                              return b.op(OpKind::l2_penalty, {b.param({3, 2}), b.param({1, 3})}, a);
                            }};
   r[OpKind::dropout] = {1, [](Builder& b, int) {
                           Expr D = dropout_mask(b.g, nm, 0.6, 7);
-                          Attrs a;
-                          a.keep_prob = 0.6;
+                          const DropoutAttrs a{0.6};
                           return b.op(OpKind::dropout, {b.param(nm), D}, a);
                         }};
   return r;

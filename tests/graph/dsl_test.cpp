@@ -22,16 +22,16 @@ TEST_CASE("transposes fold into the matmul flags", "[dsl]") {
   auto A = g.input("A", {3, 4});
   auto B = g.input("B", {5, 4});
   auto Y = A * transpose(B);
-  CHECK(Y.node().attrs.trans_b);
+  CHECK(Y.node().attr<MatmulAttrs>().trans_b);
   CHECK(Y.node().inputs[1] == B.id);
   auto Z = transpose(A) * A;
-  CHECK(Z.node().attrs.trans_a);
+  CHECK(Z.node().attr<MatmulAttrs>().trans_a);
   CHECK(Z.shape() == Shape{4, 4});
   CHECK(transpose(transpose(A)).id == A.id);
   // Both flags at once: (A^T)^T-style double folds cancel.
   auto W = matmul(transpose(A), true, B, true);
-  CHECK_FALSE(W.node().attrs.trans_a);
-  CHECK(W.node().attrs.trans_b);
+  CHECK_FALSE(W.node().attr<MatmulAttrs>().trans_a);
+  CHECK(W.node().attr<MatmulAttrs>().trans_b);
 }
 
 TEST_CASE("identity operands vanish: x + 0, x * 1, x / 1, x - 0", "[dsl]") {
@@ -59,15 +59,15 @@ TEST_CASE("scalar arithmetic folds into one affine node", "[dsl]") {
   auto Y = 2.0 * (3.0 * X + 1.0) + 4.0;
   REQUIRE(Y.node().op == OpKind::affine);
   CHECK(Y.node().inputs[0] == X.id);
-  CHECK(Y.node().attrs.scale == 6.0);
-  CHECK(Y.node().attrs.offset == 6.0);
+  CHECK(Y.node().attr<AffineAttrs>().scale == Scale(6.0));
+  CHECK(Y.node().attr<AffineAttrs>().offset == 6.0);
   CHECK((-X).node().op == OpKind::neg);
   CHECK((-(-X)).id == X.id);
   CHECK((-1.0 * X).node().op == OpKind::neg);
   // A constant absorbs the arithmetic.
   auto c = 3.0 * g.constant(2.0, {1, 1}) + 1.0;
   REQUIRE(c.node().op == OpKind::constant);
-  CHECK(c.node().attrs.value == 7.0);
+  CHECK(c.node().attr<ConstantAttrs>().value == 7.0);
 }
 
 TEST_CASE("a scalar scale moves outward through linear ops", "[dsl]") {
@@ -77,12 +77,12 @@ TEST_CASE("a scalar scale moves outward through linear ops", "[dsl]") {
   // (0.5 A) B = 0.5 (A B): the affine ends up outside the matmul.
   auto Y = matmul(0.5 * A, B);
   REQUIRE(Y.node().op == OpKind::affine);
-  CHECK(Y.node().attrs.scale == 0.5);
+  CHECK(Y.node().attrs.scale_factor().value == 0.5);
   CHECK(g.node(Y.node().inputs[0]).op == OpKind::matmul);
   // sum(s x) carries s on the reduction: db = 1/m sum(dZ, axis 1).
   auto db = sum(0.25 * A, 1);
   CHECK(db.node().op == OpKind::sum);
-  CHECK(db.node().attrs.scale == 0.25);
+  CHECK(db.node().attrs.scale_factor().value == 0.25);
   CHECK(db.node().inputs[0] == A.id);
   // mul(s a, b) = s mul(a, b)
   auto C = g.input("C", {3, 4});

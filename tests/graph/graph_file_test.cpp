@@ -146,6 +146,19 @@ TEST_CASE("graph file: bad files give errors naming the file and the node", "[gr
     CHECK_THROWS_WITH(graph_from_json(attr, "model.json"),
                       Catch::Contains("unknown attribute 'colour'"));
   }
+  SECTION("an attribute of another op") {
+    // Each op reads its own attribute type: a dropout mask's seed on a
+    // matmul is refused; spelled out at its default (as a file that writes
+    // every key would) it is ignored.
+    const auto seeded = edited([](auto& j) { j["nodes"][4]["attrs"]["seed"] = 5; });
+    REQUIRE(nlohmann::json::parse(seeded)["nodes"][4]["op"].get<std::string>() == "matmul");
+    CHECK_THROWS_AS(graph_from_json(seeded, "model.json"), InputError);
+    CHECK_THROWS_WITH(graph_from_json(seeded, "model.json"),
+                      Catch::StartsWith("model.json: node 4") &&
+                          Catch::Contains("attribute 'seed' does not apply to a matmul node"));
+    const auto spelled = edited([](auto& j) { j["nodes"][4]["attrs"]["seed"] = 0; });
+    CHECK(to_json(graph_from_json(spelled, "model.json")) == to_json(notes_graph()));
+  }
 }
 
 TEST_CASE("graph file: bad JSON and a truncated file are input errors with a byte offset",

@@ -71,7 +71,7 @@ TEST_CASE("dropout layers add the masks D1 and A1_drop", "[models]") {
   auto model = models::build_mlp(g, spec, 6);
   for (const char* name : {"D1", "A1_drop", "D2", "A2_drop", "L2", "cost", "J"})
     CHECK(g.find(name).has_value());
-  CHECK(g.node(*g.find("D2")).attrs.keep_prob == 0.5);
+  CHECK(g.node(*g.find("D2")).attr<MaskAttrs>().keep_prob == 0.5);
   CHECK(model.penalty.valid());
 }
 

@@ -15,8 +15,8 @@ TEMPLATE_TEST_CASE("scalar arithmetic is one affine node: 2x, x+1, 1-x, x/m", "[
   auto scale_offset = affine(X, 3.0, -1.0);
   for (Expr e : {twice, plus_one, one_minus, over_m, scale_offset})
     CHECK(e.node().op == OpKind::affine);
-  CHECK(one_minus.node().attrs.scale == -1.0);
-  CHECK(one_minus.node().attrs.offset == 1.0);
+  CHECK(one_minus.node().template attr<AffineAttrs>().scale == Scale(-1.0));
+  CHECK(one_minus.node().template attr<AffineAttrs>().offset == 1.0);
   const auto v = h.run({twice, plus_one, one_minus, over_m, scale_offset});
   std::vector<double> e0, e1, e2, e3, e4;
   for (double xi : x) {

@@ -83,21 +83,10 @@ struct Binary {
   std::function<Expect(double, double)> ref;
 };
 
-Attrs with_slope(double s) {
-  Attrs a;
-  a.slope = s;
-  return a;
-}
-Attrs affine_attrs() {
-  Attrs a;
-  a.scale = -1.75;
-  a.offset = 0.375;
-  return a;
-}
+Attrs with_slope(double s) { return SlopeAttrs{s}; }
+Attrs affine_attrs() { return AffineAttrs{-1.75, 0.375}; }
 Attrs keep(double p) {
-  Attrs a;
-  a.keep_prob = p;
-  return a;
+  return DropoutAttrs{p};
 }
 
 const std::vector<Unary>& unary_cases() {
@@ -317,10 +306,7 @@ TEST_CASE("matmul_bias in f32 agrees with a double GEMM plus bias, small and BLA
           const Shape sb = tb ? Shape{n, s.k} : Shape{s.k, n};
           const std::vector<double> a = floats(sa.size(), -2, 2, 7 * n + 1), b = floats(sb.size(), -2, 2, 7 * n + 2);
           const std::vector<double> c = floats(s.m, -1, 1, 7 * n + 3);
-          Attrs attrs;
-          attrs.trans_a = ta;
-          attrs.trans_b = tb;
-          attrs.scale = 0.5;
+          const MatmulAttrs attrs{0.5, ta, tb};
           auto build = [&](test::OpHarness<float>& h) {
             const Expr A = h.input("A", sa, a), B = h.input("B", sb, b), C = h.input("C", {s.m, 1}, c);
             return h.g.add(OpKind::matmul_bias, {A.id, B.id, C.id}, attrs);

@@ -7,7 +7,7 @@ TEMPLATE_TEST_CASE("leaky relu with the default slope 0.01", "[ops]", float, dou
   OpHarness<TestType> h;
   auto Z = h.input("Z", {1, 4}, {-2.0, 0.0, 3.0, -100.0});
   auto A = leaky_relu(Z);
-  CHECK(A.node().attrs.slope == 0.01);
+  CHECK(A.node().template attr<SlopeAttrs>().slope == 0.01);
   check_values<TestType>(h.run(A), {-0.02, 0.0, 3.0, -1.0});
 }
 

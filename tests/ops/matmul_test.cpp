@@ -33,8 +33,8 @@ TEMPLATE_TEST_CASE("matmul with every transpose flag gives the hand product", "[
     CHECK(e.node().op == OpKind::matmul);
     CHECK(e.shape() == Shape{2, 2});
   }
-  CHECK(tt.node().attrs.trans_a);
-  CHECK(tt.node().attrs.trans_b);
+  CHECK(tt.node().template attr<MatmulAttrs>().trans_a);
+  CHECK(tt.node().template attr<MatmulAttrs>().trans_b);
   const auto v = h.run({nn, tn, nt, tt, half});
   for (int k = 0; k < 4; ++k) check_values<TestType>(v[static_cast<std::size_t>(k)], ab);
   check_values<TestType>(v[4], {29, 32, 69.5, 77});
@@ -58,8 +58,8 @@ TEMPLATE_TEST_CASE("A * transpose(B) is one matmul with trans_b, no transpose sc
   auto Bt = h.input("Bt", {2, 3}, bt);
   auto Y = A * transpose(Bt);
   REQUIRE(Y.node().op == OpKind::matmul);
-  CHECK_FALSE(Y.node().attrs.trans_a);
-  CHECK(Y.node().attrs.trans_b);
+  CHECK_FALSE(Y.node().template attr<MatmulAttrs>().trans_a);
+  CHECK(Y.node().template attr<MatmulAttrs>().trans_b);
   CHECK(Y.node().inputs == std::vector<NodeId>{A.id, Bt.id});
   const NodeId out[] = {Y.id};
   for (NodeId id : h.g.schedule(out)) CHECK(h.g.node(id).op != OpKind::transpose);
@@ -72,8 +72,8 @@ TEMPLATE_TEST_CASE("transpose(A) * B folds into trans_a", "[ops]", float, double
   auto B = h.input("B", {3, 2}, b);
   auto Y = transpose(At) * B;
   REQUIRE(Y.node().op == OpKind::matmul);
-  CHECK(Y.node().attrs.trans_a);
-  CHECK_FALSE(Y.node().attrs.trans_b);
+  CHECK(Y.node().template attr<MatmulAttrs>().trans_a);
+  CHECK_FALSE(Y.node().template attr<MatmulAttrs>().trans_b);
   const NodeId out[] = {Y.id};
   for (NodeId id : h.g.schedule(out)) CHECK(h.g.node(id).op != OpKind::transpose);
   check_values<TestType>(h.run(Y), ab);

@@ -40,7 +40,7 @@ TEMPLATE_TEST_CASE("mean over all elements, rows and columns, by hand", "[ops]",
   auto cols_flat = mean(X, 1, false);
   // A mean is one sum node whose scale is 1/count.
   CHECK(all.node().op == OpKind::sum);
-  CHECK(all.node().attrs.scale == Approx(1.0 / 6));
+  CHECK(all.node().template attr<SumAttrs>().scale.value == Approx(1.0 / 6));
   CHECK(cols_flat.shape() == Shape{1, 2});
   const auto v = h.run({all, rows, cols, cols_flat});
   check_values<TestType>(v[0], {3.5});
@@ -69,7 +69,7 @@ TEST_CASE("sum with a bad axis names the op, the operand and its shape", "[ops]"
     REQUIRE_THROWS_AS(mean(X, axis), ShapeError);
   }
   // The shape rule itself refuses a bad axis in a node built without the DSL.
-  Attrs attrs;
+  SumAttrs attrs;
   attrs.axis = 5;
   REQUIRE_THROWS_WITH(g.add(OpKind::sum, {X.id}, attrs), "sum X (2x3): axis 5 is not -1, 0 or 1");
 }

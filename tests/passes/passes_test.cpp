@@ -161,7 +161,7 @@ TEST_CASE("optimize folds 1/m into dW's GEMM, the bias into Z's, and keeps the n
   CHECK(z1.layer == 1);
   const Node& dw1 = g.node(*g.find("dW1"));
   CHECK(dw1.op == OpKind::matmul);
-  CHECK(dw1.attrs.scale == Approx(1.0 / double(m)));
+  CHECK(dw1.attrs.scale_factor().value == Approx(1.0 / double(m)));
   CHECK(dw1.role == Role::backward);
   CHECK(dw1.layer == 1);
   CHECK(g.node(*g.find("dZ1")).op == OpKind::step_mul);
@@ -207,7 +207,7 @@ TEST_CASE("fold_transposes turns transpose nodes into GEMM flags, then CSE merge
   // Built with raw Graph::add so that the DSL's own folding does not apply.
   const NodeId t = g.add(OpKind::transpose, {a.id}).id;
   const NodeId via_node = g.add(OpKind::matmul, {t, b.id}).id;
-  Attrs flag;
+  MatmulAttrs flag;
   flag.trans_a = true;
   const NodeId via_flag = g.add(OpKind::matmul, {a.id, b.id}, flag).id;
   REQUIRE(via_node != via_flag);
@@ -215,7 +215,7 @@ TEST_CASE("fold_transposes turns transpose nodes into GEMM flags, then CSE merge
   const passes::Rewritten r = passes::fold_transposes(g, out);
   CHECK(count_ops(r.graph, r.outputs, {OpKind::transpose}) == 0);
   CHECK(r.outputs[0] == r.outputs[1]);
-  CHECK(r.graph.node(r.outputs[0]).attrs.trans_a);
+  CHECK(r.graph.node(r.outputs[0]).attr<MatmulAttrs>().trans_a);
 }
 
 TEST_CASE("fold_scales leaves a GEMM that has another reader alone", "[passes]") {
@@ -229,7 +229,7 @@ TEST_CASE("fold_scales leaves a GEMM that has another reader alone", "[passes]")
   const NodeId one[] = {scaled.id};
   const passes::Rewritten r = passes::fold_scales(g, one);
   CHECK(count_ops(r.graph, r.outputs, {OpKind::affine}) == 0);
-  CHECK(r.graph.node(r.outputs[0]).attrs.scale == 0.5);
+  CHECK(r.graph.node(r.outputs[0]).attrs.scale_factor().value == 0.5);
 }
 
 TEST_CASE("compact drops nodes that reach no output and keeps names", "[passes]") {

@@ -133,7 +133,7 @@ struct Rig {
   bool fused_as(train::OptimizerKind kind) const {
     for (NodeId id : exec->schedule())
       if (compiled.graph.node(id).op == OpKind::update)
-        return compiled.graph.node(id).attrs.rule == optim::optimizer(kind).rule;
+        return compiled.graph.node(id).attr<UpdateAttrs>().rule == optim::optimizer(kind).rule;
     return false;
   }
 };
@@ -524,7 +524,7 @@ TEST_CASE("every optimizer runs under the narrow-net kernel as in the unfused pl
         train::Session s(probe, train::Use::train, 32);
         bool found = false;
         for (NodeId id = 0; id < s.graph().size(); ++id)
-          if (const Node& n = s.graph().node(id); n.op == OpKind::fused_net) found = n.attrs.net->rule == opt->rule;
+          if (const Node& n = s.graph().node(id); n.op == OpKind::fused_net) found = n.attr<FusedNetAttrs>().net->rule == opt->rule;
         CHECK(found);
       }
       train::fit(m, d, nullptr, o);
