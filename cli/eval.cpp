@@ -46,8 +46,7 @@ int run_eval(const EvalArgs& a) {
   }
   train::DataOptions dopt;
   if (!a.labels.empty()) dopt.labels = a.labels;
-  dopt.no_scale = a.no_scale;
-  dopt.scale = a.scale;
+  dopt.scale = feature_scale(model, a.no_scale, a.scale);  // as the model was trained, unless a flag says
   dopt.class_labels = model.task() != models::Task::regression;
   const io::Dataset d = train::load_data(a.data, dopt);
   check_same_data("--data", d);  // under mpirun each process evaluates its block of one set
@@ -73,8 +72,8 @@ void add_eval(CLI::App& app, Commands& out) {
   c->add_option("--params", a->params, "parameters (.npz) from dagrad train --save P.npz");
   c->add_option("--data", a->data, "data: .csv (label last), .h5, .npz")->required();
   c->add_option("--labels", a->labels, "labels in a separate file");
-  c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255");
-  c->add_option("--scale", a->scale, "divide every feature by this (255 for the cat CSVs)");
+  c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255 (default: as the model was trained)");
+  c->add_option("--scale", a->scale, "divide every feature by this (255 for the cat CSVs; default: as the model was trained)");
   out.push_back({c, [a] { return run_eval(*a); }});
 }
 

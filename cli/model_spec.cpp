@@ -95,6 +95,11 @@ void apply_threads(const SpecOptions& o) {
   ops::set_gemm_mode(ops::parse_gemm_mode(o.gemm));
 }
 
+double feature_scale(const models::Model& model, bool no_scale, double scale) {
+  if (no_scale) return 1;
+  return scale > 0 ? scale : model.data_scale;
+}
+
 bool given(const CLI::App* cmd, const std::string& flag) {
   const CLI::Option* o = cmd ? cmd->get_option_no_throw(flag) : nullptr;
   return o != nullptr && o->count() > 0;

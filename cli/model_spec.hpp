@@ -68,6 +68,11 @@ void add_model_file(CLI::App* cmd, ModelSource& s, const char* model_flag, const
 models::Model make_model(const ModelSource& s);
 // Whether a flag of `cmd` was given on the command line.
 bool given(const CLI::App* cmd, const std::string& flag);
+// The divisor of the features that predict and eval read: 1 for
+// --no-scale, D for --scale D, and with neither the one the model was
+// trained with (models::Model::data_scale; 0 there is the default rule:
+// uint8 images / 255, other data as read).
+double feature_scale(const models::Model& model, bool no_scale, double scale);
 
 // --optimizer and its settings, for the subcommands that show the update.
 struct OptimizerFlags {

@@ -186,13 +186,16 @@ int run_predict(const PredictArgs& a) {
   OutputSet().input("--model", a.source.model).input("--data", a.data).output("-o", a.output).check();
   io::AtomicFile out(a.output);  // a bad output path fails before any work
   const models::Model model = make_model(a.source);
+  PredictArgs args = a;  // the features scaled as the model was trained, unless a flag says otherwise
+  args.scale = feature_scale(model, a.no_scale, a.scale);
+  args.no_scale = false;
   const serve::InferencePlan plan(model);
   Sink sink(out, has_extension(a.output, ".npy"), plan.dtype(), plan.outputs());
   const auto t0 = std::chrono::steady_clock::now();
   const bool csv = has_extension(a.data, ".csv") || has_extension(a.data, ".txt");
   const bool f32 = plan.dtype() == DType::f32;
-  if (csv) f32 ? stream_csv<float>(a, plan, sink) : stream_csv<double>(a, plan, sink);
-  else f32 ? predict_loaded<float>(a, plan, sink) : predict_loaded<double>(a, plan, sink);
+  if (csv) f32 ? stream_csv<float>(args, plan, sink) : stream_csv<double>(args, plan, sink);
+  else f32 ? predict_loaded<float>(args, plan, sink) : predict_loaded<double>(args, plan, sink);
   sink.finish();
   if (a.stats) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -215,8 +218,8 @@ void add_predict(CLI::App& app, Commands& out) {
   c->add_option("--data", a->data,
                 "features: .csv (one sample per line; streamed), .npy (samples first), .h5, .npz")->required();
   c->add_option("-o,--out", a->output, "predictions, one row per sample: .npy (numpy.load), else CSV")->required();
-  c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255");
-  c->add_option("--scale", a->scale, "divide every feature by this (255 for the cat CSVs)");
+  c->add_flag("--no-scale", a->no_scale, "keep uint8 images as 0..255 (default: as the model was trained)");
+  c->add_option("--scale", a->scale, "divide every feature by this (255 for the cat CSVs; default: as the model was trained)");
   c->add_option("--batch-size", a->batch, "samples read, predicted and written at a time");
   c->add_flag("--stats", a->stats, "print samples/s and the file's plain read rate on stderr");
   out.push_back({c, [a] { return run_predict(*a); }});

@@ -142,6 +142,45 @@ TEST_CASE("dagrad train --resume scales the features as the model was trained", 
   run("train --resume kept.dagrad --data d.csv --epochs 6 --scale 1 --save one.dagrad");
 }
 
+TEST_CASE("predict and eval scale the features as the model was trained", "[train][cli]") {
+  io::test::TempDir dir;
+  // Features 32 times the moons' (a power of two: dividing gives them back
+  // exactly): a model trained with --scale 32 must see the moons themselves.
+  const io::Dataset moons = test::tiny_moons(60);
+  io::Dataset big = moons;
+  for (double& v : big.X.values) v *= 32;
+  train::write_csv(big, dir / "big.csv");
+  train::write_csv(moons, dir / "small.csv");
+  auto features = [&](const io::Dataset& d, const char* name) {  // predict reads features alone
+    std::ofstream f(dir / name);
+    for (std::int64_t s = 0; s < d.X.cols(); ++s)
+      f << fmt::format("{:.17g},{:.17g}\n", d.X(0, s), d.X(1, s));
+  };
+  features(big, "big_x.csv");
+  features(moons, "small_x.csv");
+  auto run = [&](const std::string& args, int code = 0) {
+    const Ran r = dagrad_cli(dir.path(), args);
+    INFO(args << "\n" << r.out);
+    REQUIRE(r.code == code);
+    return r;
+  };
+  run(fmt::format("train --data big.csv {} --batch-size 16 --optimizer adam --lr 0.01 --print-every 0 "
+                  "--scale 32 --epochs 8 --save m.dagrad", spec));
+  // No flag: divided by the model's 32, as the moons divided by hand (read as they are).
+  run("predict --model m.dagrad --data big_x.csv -o stored.csv");
+  run("predict --model m.dagrad --data small_x.csv --no-scale -o by_hand.csv");
+  CHECK(io::test::file_bytes(dir / "stored.csv") == io::test::file_bytes(dir / "by_hand.csv"));
+  run("predict --model m.dagrad --data big_x.csv --scale 32 -o given.csv");
+  CHECK(io::test::file_bytes(dir / "given.csv") == io::test::file_bytes(dir / "stored.csv"));
+  // A flag still wins (and the features read as they are give other outputs).
+  run("predict --model m.dagrad --data big_x.csv --no-scale -o raw.csv");
+  CHECK(io::test::file_bytes(dir / "raw.csv") != io::test::file_bytes(dir / "stored.csv"));
+  const Ran stored = run("eval --model m.dagrad --data big.csv");
+  const Ran by_hand = run("eval --model m.dagrad --data small.csv --no-scale");
+  CHECK(stored.out == by_hand.out);
+  CHECK_THAT(stored.out, Catch::Contains("Accuracy"));
+}
+
 TEST_CASE("a model never trained here takes any batch size, and a full batch is never called 0", "[train][cli]") {
   io::test::TempDir dir;
   train::write_csv(test::tiny_moons(40), dir / "d.csv");
