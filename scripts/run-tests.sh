@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds dagrad and runs every test:
-#   1. the Release build and the whole Catch2 suite through ctest;
+#   1. the Release build and the whole suite through ctest (Catch2, the
+#      browser and peer scripts, the Python module's pytest and notebooks);
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
 #      in its own build directory;
 #   3. a short libFuzzer smoke run of each file reader (clang);
