@@ -384,10 +384,12 @@ Data are the notes' layout: X (n_x, m), one column per sample; Y (1, m).)")
         return graph_of(pm.holder).attr("constant")(v, shape); }, py::arg("value"), py::arg("shape") = py::make_tuple(1, 1))
       .def_property("cost", [](const PyModel& pm) { return expr_of(pm, pm.model().cost()); },
                     [](PyModel& pm, const PyExpr& J) {
+                      const auto lock = lock_model(*pm.holder);
                       pm.model().set_cost(Expr{&pm.model().graph(), node_of(pm, J, "cost")});
                     }, "The cost J to minimize, a (1x1) node.")
       .def_property("output", [](const PyModel& pm) { return expr_of(pm, pm.model().output()); },
                     [](PyModel& pm, const PyExpr& A) {
+                      const auto lock = lock_model(*pm.holder);
                       pm.model().set_output(Expr{&pm.model().graph(), node_of(pm, A, "output")});
                       pm.holder->changed();
                     }, "The prediction A[L].")
@@ -396,6 +398,7 @@ Data are the notes' layout: X (n_x, m), one column per sample; Y (1, m).)")
                       for (Expr e : pm.model().outputs()) l.append(expr_of(pm, e));
                       return l;
                     }, [](PyModel& pm, const std::vector<PyExpr>& outs) {
+                      const auto lock = lock_model(*pm.holder);
                       std::vector<Expr> es;
                       for (const PyExpr& e : outs) es.push_back(Expr{&pm.model().graph(), node_of(pm, e, "outputs")});
                       pm.model().set_outputs(es);
@@ -403,6 +406,7 @@ Data are the notes' layout: X (n_x, m), one column per sample; Y (1, m).)")
                     }, "The predictions, for a model with several heads.")
       .def_property("eval_cost", [](const PyModel& pm) { return expr_of(pm, pm.model().eval_cost()); },
                     [](PyModel& pm, const PyExpr& J) {
+                      const auto lock = lock_model(*pm.holder);
                       pm.model().set_eval_cost(Expr{&pm.model().graph(), node_of(pm, J, "eval_cost")});
                     }, "The cost reported by evaluate (J when not set).")
       .def_property("params", [](const PyModel& pm) {
@@ -410,6 +414,7 @@ Data are the notes' layout: X (n_x, m), one column per sample; Y (1, m).)")
                       for (Expr e : pm.model().params()) l.append(expr_of(pm, e));
                       return l;
                     }, [](PyModel& pm, const std::vector<PyExpr>& ps) {
+                      const auto lock = lock_model(*pm.holder);
                       std::vector<Expr> es;
                       for (const PyExpr& e : ps) es.push_back(Expr{&pm.model().graph(), node_of(pm, e, "params")});
                       pm.model().set_params(es);
@@ -420,10 +425,14 @@ Data are the notes' layout: X (n_x, m), one column per sample; Y (1, m).)")
                              "Updates applied (the dropout counter of the next one).")
       .def_property_readonly("epochs", [](const PyModel& pm) { return pm.model().epochs; })
       .def_property("seed", [](const PyModel& pm) { return pm.model().seed; },
-                    [](PyModel& pm, std::uint64_t s) { pm.model().seed = s; },
+                    [](PyModel& pm, std::uint64_t s) {
+                      const auto lock = lock_model(*pm.holder);
+                      pm.model().seed = s;
+                    },
                     "Initialization, shuffles and dropout (the CLI's --seed).")
       .def_property_readonly("minimized", [](const PyModel& pm) { return pm.model().minimized(); })
       .def("set_init", [](PyModel& pm, const std::string& init, const py::object& param) {
+        const auto lock = lock_model(*pm.holder);
         if (param.is_none()) pm.model().set_init(models::parse_init(init));
         else pm.model().set_init(param.cast<std::string>(), models::parse_init(init));
       }, py::arg("init"), py::arg("param") = py::none(),
