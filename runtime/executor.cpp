@@ -22,10 +22,6 @@ struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
 
-constexpr std::size_t alignment = 64;
-
-std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
-
 bool is_bound_leaf(OpKind op) {
   return op == OpKind::input || op == OpKind::param || op == OpKind::state;
 }
@@ -99,8 +95,8 @@ void Executor::Impl::place(const Graph& g, std::int64_t cap) {
   plan = plan_memory(g, outputs, schedule, plan_options, symbolic ? cap : 0);
   capacity = symbolic ? cap : 0;
   ++plans;
-  const std::size_t bytes = round_up(std::max<std::size_t>(plan.arena_bytes, alignment));
-  arena.reset(static_cast<std::byte*>(std::aligned_alloc(alignment, bytes)));
+  const std::size_t bytes = round_up_to_alignment(std::max<std::size_t>(plan.arena_bytes, arena_alignment));
+  arena.reset(static_cast<std::byte*>(std::aligned_alloc(arena_alignment, bytes)));
   if (!arena) throw InputError(fmt::format("cannot allocate {} bytes for the plan", bytes));
   workspaces.assign(plan.values.size(), {});
   for (std::size_t s = 0; s < plan.values.size(); ++s) {

@@ -15,13 +15,11 @@ namespace dagrad::runtime {
 
 namespace {
 
-constexpr std::size_t alignment = 64;
 // Greedy by size is quadratic in the worst case (it compares each group with
 // the placed ones live beside it); above this many groups the planner uses a
 // linear scan, whose peak is usually a little higher.
 constexpr std::size_t greedy_limit = 3000;
 
-std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
 
 // Ops whose kernel computes out[i] from in[i] alone (map_unary, map_binary or a
@@ -66,7 +64,7 @@ void form_groups(const Graph& g, MemoryPlan& plan, const std::vector<std::size_t
     const Node& n = g.node(id);
     PlannedValue v{id, 0, s, std::min(last[id], plan.schedule.size() - 1), no_slot};
     if (!in_caller_memory(n.op)) {
-      v.bytes = round_up(checked_bytes(n.shape.at(m), n.dtype, g.describe(id)));
+      v.bytes = round_up_to_alignment(checked_bytes(n.shape.at(m), n.dtype, g.describe(id)));
       if (opt.in_place && opt.share && elementwise(n.op)) {
         for (NodeId in : n.inputs) {
           const std::size_t gi = group_of[in];
@@ -88,7 +86,7 @@ void form_groups(const Graph& g, MemoryPlan& plan, const std::vector<std::size_t
     }
     // The kernel's scratch: live at this step only, beside its operands and value.
     if (const auto scratch = ops::op_def(n.op).workspace) {
-      const std::size_t bytes = round_up(scratch(g, n, m));
+      const std::size_t bytes = round_up_to_alignment(scratch(g, n, m));
       if (bytes > 0) {
         v.workspace = plan.groups.size();
         plan.groups.push_back(SlotGroup{bytes, s, s, 0, false, {id}});

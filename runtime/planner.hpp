@@ -31,6 +31,13 @@ struct PlanOptions {
 
 constexpr std::size_t no_slot = std::numeric_limits<std::size_t>::max();
 
+// Every slot starts at a multiple of this many bytes (a cache line, and the
+// widest vector load); the executor allocates the arena at the same one.
+constexpr std::size_t arena_alignment = 64;
+constexpr std::size_t round_up_to_alignment(std::size_t n) {
+  return (n + arena_alignment - 1) / arena_alignment * arena_alignment;
+}
+
 // One scheduled node's buffer. `group` indexes MemoryPlan::groups; values in
 // one group (an in-place chain) share a slot.
 struct PlannedValue {
