@@ -64,8 +64,16 @@ void print_fused(const Graph& g, std::span<const NodeId> schedule) {
     const Node& n = g.node(id);
     if (n.op != OpKind::fused_net || !n.attr<FusedNetAttrs>().net) continue;
     const ops::FusedNet& net = *n.attr<FusedNetAttrs>().net;
-    fmt::print("{} is fused_net: {}\n  one kernel in place of {}:\n", g.describe(id), net.summary(),
-               net.replaced_summary());
+    // A data-parallel step's two stages stand for the same nodes: listed once, at the update.
+    const FusedStage stage = n.attr<FusedNetAttrs>().stage;
+    if (stage == FusedStage::gradients) {
+      fmt::print("{} is fused_net: {}, its gradients and cost (summed over the processes next)\n",
+                 g.describe(id), net.summary());
+      continue;
+    }
+    fmt::print("{} is fused_net{}: {}\n  {} in place of {}:\n", g.describe(id),
+               stage == FusedStage::update ? ", its update from the summed gradients" : "", net.summary(),
+               stage == FusedStage::update ? "two kernels" : "one kernel", net.replaced_summary());
     for (const std::string& line : net.replaced_lines()) fmt::print("    {}\n", line);
   }
 }
@@ -107,8 +115,7 @@ int run_plan(const PlanCmdOptions& o) {
   // updates read are summed over the processes.
   std::vector<NodeId> sums{model.cost().id};
   for (Expr d : model.updates().grads) sums.push_back(d.id);
-  const dist::DataParallelGraph dp = dist::data_parallel(model.graph(), outputs, sums, {o.bucket_mb});
-  const passes::Rewritten r = passes::optimize(dp.rewritten.graph, dp.rewritten.outputs, passes);
+  const passes::Rewritten r = dist::data_parallel_step(model.graph(), outputs, sums, {o.bucket_mb}, passes);
   if (is_root()) print_plan(r.graph, r.outputs, o.m, true);
   return 0;
 }

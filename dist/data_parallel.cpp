@@ -7,6 +7,7 @@
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/ops/op.hpp"
+#include "dagrad/passes/fuse_net.hpp"
 
 namespace dagrad::dist {
 
@@ -172,6 +173,27 @@ DataParallelGraph data_parallel(const Graph& g, std::span<const NodeId> outputs,
     if (deferred[id]) r.copy(id);
   result.rewritten = r.take(outputs);
   return result;
+}
+
+passes::Rewritten data_parallel_step(const Graph& g, std::span<const NodeId> outputs,
+                                     std::span<const NodeId> sums, const DataParallelOptions& options,
+                                     const passes::PassOptions& passes) {
+  passes::PassOptions rest = passes;
+  rest.fuse_nets = false;  // done here, or not at all
+  if (passes.fuse_nets)
+    if (std::optional<passes::Rewritten> f = passes::fuse_nets(g, outputs, true)) {
+      std::vector<NodeId> G;  // the gradients stage's value
+      for (NodeId id = 0; id < f->graph.size(); ++id)
+        if (const Node& n = f->graph.node(id);
+            n.op == OpKind::fused_net && n.attr<FusedNetAttrs>().stage == FusedStage::gradients)
+          G.push_back(id);
+      DataParallelGraph dp = data_parallel(f->graph, f->outputs, G, options);
+      passes::Rewritten opt = passes::optimize(dp.rewritten.graph, dp.rewritten.outputs, rest);
+      return passes::then(passes::then(std::move(*f), std::move(dp.rewritten)), std::move(opt));
+    }
+  DataParallelGraph dp = data_parallel(g, outputs, sums, options);
+  passes::Rewritten opt = passes::optimize(dp.rewritten.graph, dp.rewritten.outputs, rest);
+  return passes::then(std::move(dp.rewritten), std::move(opt));
 }
 
 std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule) {

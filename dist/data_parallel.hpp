@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 
+#include "dagrad/passes/optimize.hpp"
 #include "dagrad/passes/rebuild.hpp"
 
 namespace dagrad::dist {
@@ -47,6 +48,18 @@ struct DataParallelGraph {
 // a `bucket_mb` outside (0, 1e6].
 DataParallelGraph data_parallel(const Graph& g, std::span<const NodeId> outputs,
                                 std::span<const NodeId> sums, const DataParallelOptions& options);
+
+// The data-parallel step as train::Session runs it and `dagrad plan
+// --data-parallel` prints it, then passes::optimize. A narrow network's
+// training step (passes::fuse_nets, when `passes` fuse nets) becomes the
+// fused kernel's two stages with its gradients G summed between them, one
+// bucket of every gradient and the cost:
+//   J_gradients = fused_net[gradients](...)   allreduce of J_gradients
+//   J = fused_net[update](..., J_gradients_sum, ...)
+// Any other step gets data_parallel(g, outputs, sums, options).
+passes::Rewritten data_parallel_step(const Graph& g, std::span<const NodeId> outputs,
+                                     std::span<const NodeId> sums, const DataParallelOptions& options,
+                                     const passes::PassOptions& passes);
 
 // Where each bucket of a scheduled data-parallel graph starts and is waited
 // for, two lines per bucket, for `dagrad plan`:

@@ -147,10 +147,17 @@ struct BucketAttrs {
   friend bool operator==(const BucketAttrs&, const BucketAttrs&) = default;
 };
 
-// fused_net: its program and the nodes it replaced (shared, immutable).
+// Which part of a narrow net's training step a fused_net node runs
+// (ops/fused_net.hpp): all of it, or, in a data-parallel step, its
+// gradients and then (once they are summed over the processes) its update.
+enum class FusedStage : std::uint8_t { step, gradients, update };
+
+// fused_net: its program and the nodes it replaced (shared, immutable), and
+// the part of the step this node runs.
 struct FusedNetAttrs {
   static constexpr std::string_view kind = "fused_net";
   std::shared_ptr<const ops::FusedNet> net;
+  FusedStage stage = FusedStage::step;
   friend bool operator==(const FusedNetAttrs&, const FusedNetAttrs&) = default;
 };
 

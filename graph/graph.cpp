@@ -76,7 +76,9 @@ std::size_t attrs_hash(const UpdateAttrs& a) {
   return mix(attrs_hash(a.hyper), std::hash<const void*>{}(a.rule));
 }
 std::size_t attrs_hash(const BucketAttrs& a) { return static_cast<std::size_t>(a.offset); }
-std::size_t attrs_hash(const FusedNetAttrs& a) { return std::hash<const void*>{}(a.net.get()); }
+std::size_t attrs_hash(const FusedNetAttrs& a) {
+  return mix(std::hash<const void*>{}(a.net.get()), static_cast<std::size_t>(a.stage));
+}
 
 std::size_t structural_hash(const Node& n) {
   std::size_t h = static_cast<std::size_t>(n.op);

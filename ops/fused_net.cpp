@@ -76,16 +76,19 @@ std::vector<std::string> FusedNet::replaced_lines() const {
 
 namespace {
 
-// Every operand in the shape the program says; the value is J (1x1).
+// Every operand in the shape the program says (its stage's operands,
+// ops/fused_net.hpp); the value is J (1x1), or G ((P + 1) x 1) for the
+// gradients stage.
 Shape fused_net_shape(const ShapeCall& c) {
-  const FusedNet* net = c.attrs.get<FusedNetAttrs>().net.get();
+  const FusedNetAttrs& attrs = c.attrs.get<FusedNetAttrs>();
+  const FusedNet* net = attrs.net.get();
   if (!net)
     throw ShapeError("fused_net: the node carries no program (it is made by passes::fuse_nets "
                      "and cannot be read from a graph file)");
-  if (c.inputs.size() != net->operand_count())
+  const FusedStage stage = attrs.stage;
+  if (c.inputs.size() != net->operand_count(stage))
     throw ShapeError(fmt::format("fused_net {}: {} operands for a program that takes {}",
-                                 net->summary(), c.inputs.size(), net->operand_count()));
-  const Shape X = c.graph.node(c.inputs[net->x_slot()]).shape;
+                                 net->summary(), c.inputs.size(), net->operand_count(stage)));
   std::vector<Shape> want;
   std::int64_t n_prev = net->inputs;
   for (const NetLayer& l : net->layers) {
@@ -94,22 +97,29 @@ Shape fused_net_shape(const ShapeCall& c) {
     n_prev = l.units;
   }
   const std::size_t params = want.size();
-  for (std::size_t p = 0; p < params * std::size_t(net->moments()); ++p)
-    want.push_back(want[p / std::size_t(net->moments())]);
-  want.push_back({net->inputs, X.cols});
-  want.push_back({n_prev, X.cols});
+  if (stage != FusedStage::gradients)
+    for (std::size_t p = 0; p < params * std::size_t(net->moments()); ++p)
+      want.push_back(want[p / std::size_t(net->moments())]);
+  const Shape G{net->parameters() + 1, 1};
+  if (stage == FusedStage::update) {
+    want.push_back(G);
+  } else {
+    const Shape X = c.graph.node(c.inputs[net->x_slot(stage)]).shape;
+    want.push_back({net->inputs, X.cols});
+    want.push_back({n_prev, X.cols});
+  }
   while (want.size() < c.inputs.size()) want.push_back({1, 1});
   for (std::size_t k = 0; k < c.inputs.size(); ++k)
     if (c.graph.node(c.inputs[k]).shape != want[k])
       throw ShapeError(fmt::format("fused_net {}: operand {} ({}) is {}, not {}", net->summary(),
                                    k + 1, c.graph.describe(c.inputs[k]),
                                    to_string(c.graph.node(c.inputs[k]).shape), to_string(want[k])));
-  return Shape{1, 1};
+  return stage == FusedStage::gradients ? G : Shape{1, 1};
 }
 
 std::size_t fused_net_writes(const Node& n) {
-  const FusedNet* net = n.attr<FusedNetAttrs>().net.get();
-  return net ? net->written() : 0;
+  const FusedNetAttrs& attrs = n.attr<FusedNetAttrs>();
+  return attrs.net ? attrs.net->written(attrs.stage) : 0;
 }
 
 }  // namespace

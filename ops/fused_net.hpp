@@ -13,6 +13,18 @@
 //   then once:  dW = 1/m dW (+ lambda/m W),  db = 1/m db,  the optimizer's
 //   update of every parameter and its moments in place;  value J.
 //
+// In a data-parallel step the node is split in two (FusedStage), so that
+// the processes sum their gradients between the backward pass and the
+// update, as the unfused step's allreduce nodes do (dist/data_parallel.hpp):
+//   G = fused_net[gradients](W1, b1, ..., X, Y)      ((P + 1) x 1)
+//       G = [1/m sum dW1, 1/m sum db1, ..., 1/m sum of the cost terms]
+//       with m the global batch (batch_of), as every op divides
+//   S = allreduce(G)                                 sum over the processes
+//   J = fused_net[update](W1, b1, ..., moments, S, alpha, ...)
+//       dW = S[dW] (+ lambda/m W), the optimizer's step;  J = S[J] (+ L2)
+// The whole step computes G and then the update in one kernel, so the split
+// step on one process gives the same bits.
+//
 // The unfused graph stays the reference (tests/passes/fuse_net_test.cpp);
 // the node keeps what it replaced (FusedNet::replaced) for `dagrad plan`
 // and `dagrad dot`.
@@ -67,14 +79,23 @@ struct FusedNet {
   std::int64_t parameters() const;
   // State tensors per parameter (the optimizer's: Adam's v and s).
   int moments() const { return rule->moments; }
-  // Operands: W1, b1, ..., WL, bL, then each parameter's moments in the
-  // optimizer's order: the `written()` operands the kernel overwrites. Then
-  // X, Y, alpha and the optimizer's step scalars (Adam's c1 = 1 - beta1^t
-  // and c2 = 1 - beta2^t).
+  // Operands of the whole step: W1, b1, ..., WL, bL, then each parameter's
+  // moments in the optimizer's order: the `written()` operands the kernel
+  // overwrites. Then X, Y, alpha and the optimizer's step scalars (Adam's
+  // c1 = 1 - beta1^t and c2 = 1 - beta2^t).
+  // FusedStage::gradients: W1, b1, ..., WL, bL, X, Y (it overwrites none).
+  // FusedStage::update: as the whole step with the summed G in place of X, Y.
   std::size_t written() const { return 2 * layers.size() * std::size_t(1 + moments()); }
-  std::size_t x_slot() const { return written(); }
-  std::size_t operand_count() const {
-    return written() + 3 + std::size_t(rule->step_scalars);
+  std::size_t written(FusedStage s) const { return s == FusedStage::gradients ? 0 : written(); }
+  std::size_t x_slot(FusedStage s = FusedStage::step) const {
+    return s == FusedStage::gradients ? 2 * layers.size() : written();
+  }
+  std::size_t g_slot() const { return written(); }  // FusedStage::update's G
+  std::size_t alpha_slot(FusedStage s) const {
+    return s == FusedStage::update ? g_slot() + 1 : x_slot(s) + 2;
+  }
+  std::size_t operand_count(FusedStage s = FusedStage::step) const {
+    return s == FusedStage::gradients ? x_slot(s) + 2 : alpha_slot(s) + 1 + std::size_t(rule->step_scalars);
   }
   // "2-4-1, tanh, binary cross-entropy, gd" (and L2, dropout when present).
   std::string summary() const;

@@ -158,10 +158,12 @@ class Step {
   Vt softmax_output(Tile<T>& t) const;
   void backward(Tile<T>& t) const;
   void derivative(Tile<T>& t, int l, Vt* g) const;
-  void update(const T* totals, double cost_sum);
+  void gradients(T* G);
+  void update(const T* G);
 
   const KernelCall& c_;
   const FusedNet& net_;
+  FusedStage stage_;
   int L_;
   std::int64_t m_;
   double divisor_;  // the 1/m's m: the ops' cost_divisor
@@ -177,15 +179,23 @@ class Step {
 };
 
 template <class T>
-Step<T>::Step(const KernelCall& c) : c_(c), net_(*c.node.attr<FusedNetAttrs>().net), L_(net_.depth()) {
-  const std::size_t xs = net_.x_slot();
-  X_ = c.in[xs].as<T>();
-  Y_ = c.in[xs + 1].as<T>();
-  m_ = c.in[xs].shape.cols;
-  // As cost_divisor (ops/op.hpp): the batch's sample count (batch_of, the
-  // global batch of a data-parallel run) when X's columns are the samples m.
-  divisor_ = c.graph.node(c.node.inputs[xs]).shape.cols == m_dim ? double(batch_of(c.run))
-                                                                 : double(m_);
+Step<T>::Step(const KernelCall& c)
+    : c_(c), net_(*c.node.attr<FusedNetAttrs>().net), stage_(c.node.attr<FusedNetAttrs>().stage),
+      L_(net_.depth()) {
+  if (stage_ == FusedStage::update) {  // reads G, not the samples
+    X_ = Y_ = nullptr;
+    m_ = 0;
+    divisor_ = 0;
+  } else {
+    const std::size_t xs = net_.x_slot(stage_);
+    X_ = c.in[xs].as<T>();
+    Y_ = c.in[xs + 1].as<T>();
+    m_ = c.in[xs].shape.cols;
+    // As cost_divisor (ops/op.hpp): the batch's sample count (batch_of, the
+    // global batch of a data-parallel run) when X's columns are the samples m.
+    divisor_ = c.graph.node(c.node.inputs[xs]).shape.cols == m_dim ? double(batch_of(c.run))
+                                                                   : double(m_);
+  }
   n_[0] = net_.inputs;
   offset_[0] = 0;
   for (int l = 1; l <= L_; ++l) {
@@ -505,14 +515,36 @@ Tile<T>& worker_tile(const FusedNet& net) {
   return tile;
 }
 
+// The stage's part of the step (ops/fused_net.hpp): G, then the update
+// from G (summed over the processes between the two in a data-parallel step).
 template <class T>
 void Step<T>::run() {
-  const std::size_t ys = net_.x_slot() + 1;
+  switch (stage_) {
+    case FusedStage::gradients:
+      gradients(c_.out.as<T>());
+      return;
+    case FusedStage::update:
+      update(c_.in[net_.g_slot()].as<T>());
+      return;
+    case FusedStage::step: {
+      static thread_local std::vector<T> G;
+      G.resize(static_cast<std::size_t>(offset_[L_] + 1));
+      gradients(G.data());
+      update(G.data());
+      return;
+    }
+  }
+}
+
+// G = [1/m sum dW1, 1/m sum db1, ..., 1/m sum of the cost terms], the
+// gradients in Tile::acc's order (each layer's W row-major, then its b).
+template <class T>
+void Step<T>::gradients(T* G) {
+  const std::size_t ys = net_.x_slot(stage_) + 1;
   if (net_.cost == NetCost::bce_logits) check_binary_labels<T>(c_, c_.in[ys], ys);
   if (net_.cost == NetCost::softmax_ce) check_label_columns<T>(c_, c_.in[ys], ys);
   const std::int64_t blocks = (m_ + block_samples - 1) / block_samples;
   const std::int64_t P = offset_[L_];
-  static thread_local std::vector<T> totals;
   // Each block's cost, then its gradient sums: the plan's workspace.
   if (c_.workspace.size() < block_workspace<T>(blocks, P))
     throw GraphError(fmt::format("fused_net: the plan gave {} bytes of workspace for {} blocks",
@@ -540,25 +572,27 @@ void Step<T>::run() {
     });
   }, 1, 1);
   if (out_of_memory) throw std::bad_alloc();
-  totals.assign(static_cast<std::size_t>(P), T(0));
+  std::fill_n(G, P, T(0));
   for (std::int64_t b = 0; b < blocks; ++b) {
     const T* sums = part + b * P;
-    for (std::int64_t p = 0; p < P; ++p) totals[std::size_t(p)] += sums[p];
+    for (std::int64_t p = 0; p < P; ++p) G[p] += sums[p];
   }
+  const T inv_m = static_cast<T>(1.0 / divisor_);
+  for (std::int64_t p = 0; p < P; ++p) G[p] = inv_m * G[p];
   CompensatedSum4 cost;
   cost.add(block_cost, blocks);
-  update(totals.data(), cost.value());
+  double cost_sum = cost.value();
+  if (net_.cost == NetCost::mse) cost_sum *= costs::mse_factor;
+  G[P] = static_cast<T>(cost_sum / divisor_);
 }
 
-// J, then dW = 1/m sum (+ lambda/m W) and the optimizer's step of every
+// J, then dW = G's 1/m sum (+ lambda/m W) and the optimizer's step of every
 // parameter and its moments, as the unfused update nodes compute them.
 template <class T>
-void Step<T>::update(const T* totals, double cost_sum) {
-  const double m = divisor_;
+void Step<T>::update(const T* G) {
   // As ops/l2_penalty.cpp: its own count, or the batch's (batch_of).
   const double count = double(net_.l2_count == m_dim ? batch_of(c_.run) : net_.l2_count);
-  if (net_.cost == NetCost::mse) cost_sum *= costs::mse_factor;
-  T J = static_cast<T>(cost_sum / m);
+  T J = G[offset_[L_]];
   if (net_.lambda > 0) {
     long double squares = 0.0L;
     for (int l = 0; l < L_; ++l)
@@ -566,22 +600,22 @@ void Step<T>::update(const T* totals, double cost_sum) {
     J += static_cast<T>(costs::l2_factor(net_.lambda, count) * squares);
   }
   c_.out.as<T>()[0] = J;
-  const std::size_t xs = net_.x_slot();
-  const T alpha = c_.in[xs + 2].as<T>()[0];
+  const std::size_t as = net_.alpha_slot(stage_);
+  const T alpha = c_.in[as].as<T>()[0];
   UpdateCoeffs<T> k{alpha, {T(1), T(1), T(1)}, static_cast<T>(net_.beta1), static_cast<T>(net_.beta2),
                     static_cast<T>(net_.epsilon)};
-  for (int i = 0; i < net_.rule->step_scalars; ++i) k.step[i] = c_.in[xs + 3 + std::size_t(i)].as<T>()[0];
-  const T inv_m = static_cast<T>(1.0 / m), l2 = static_cast<T>(net_.lambda / count);
+  for (int i = 0; i < net_.rule->step_scalars; ++i) k.step[i] = c_.in[as + 1 + std::size_t(i)].as<T>()[0];
+  const T l2 = static_cast<T>(net_.lambda / count);
   static thread_local std::vector<T> grad;
   const std::size_t params = 2 * std::size_t(L_), moments = std::size_t(net_.moments());
   for (std::size_t p = 0; p < params; ++p) {
     T* w = c_.in[p].as<T>();
     const std::int64_t n = c_.in[p].shape.size();
-    const T* sums = totals + offset_[p / 2] + (p % 2 ? n_[p / 2 + 1] * n_[p / 2] : 0);
+    const T* dw = G + offset_[p / 2] + (p % 2 ? n_[p / 2 + 1] * n_[p / 2] : 0);
     grad.resize(static_cast<std::size_t>(n));
     const bool decay = p % 2 == 0 && net_.lambda > 0;
     for (std::int64_t i = 0; i < n; ++i)
-      grad[std::size_t(i)] = decay ? inv_m * sums[i] + costs::l2_grad(l2, w[i]) : inv_m * sums[i];
+      grad[std::size_t(i)] = decay ? dw[i] + costs::l2_grad(l2, w[i]) : dw[i];
     T* v = moments ? c_.in[params + p * moments].as<T>() : nullptr;
     T* s2 = moments == 2 ? c_.in[params + p * moments + 1].as<T>() : nullptr;
     apply<T>(*net_.rule, {w, v, s2, grad.data(), n}, k);
@@ -598,10 +632,10 @@ template void fused_net_step<float>(const KernelCall&);
 template void fused_net_step<double>(const KernelCall&);
 
 std::size_t fused_net_workspace(const Graph& g, const Node& n, std::int64_t m) {
-  const FusedNet* program = n.attr<FusedNetAttrs>().net.get();
-  if (!program) return 0;  // refused by the shape rule
-  const FusedNet& net = *program;
-  const std::int64_t cols = g.node(n.inputs[net.x_slot()]).shape.at(m).cols;
+  const FusedNetAttrs& attrs = n.attr<FusedNetAttrs>();
+  if (!attrs.net || attrs.stage == FusedStage::update) return 0;  // refused by the shape rule; reads G
+  const FusedNet& net = *attrs.net;
+  const std::int64_t cols = g.node(n.inputs[net.x_slot(attrs.stage)]).shape.at(m).cols;
   const std::int64_t blocks = (cols + block_samples - 1) / block_samples, P = net.parameters();
   return n.dtype == DType::f32 ? block_workspace<float>(blocks, P) : block_workspace<double>(blocks, P);
 }

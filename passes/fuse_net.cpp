@@ -230,7 +230,7 @@ bool replaced_alone(const Graph& g, std::span<const NodeId> outputs, const std::
 
 }  // namespace
 
-std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outputs) {
+std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outputs, bool split) {
   for (NodeId J : outputs) {
     if (g.node(J).op == OpKind::assign || !g.node(J).shape.is_scalar()) continue;
     std::optional<Found> f = read_forward(g, J);
@@ -255,16 +255,33 @@ std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outpu
     net->replaced = std::move(body.graph);
     net->replaced_outputs = std::move(body.outputs);
     net->absorbed = absorbed;
-    FusedNetAttrs attrs{std::move(net)};
     std::vector<NodeId> ins;
     for (NodeId x : u->operands) ins.push_back(r.map[x]);
+    const std::string& name = g.node(J).name;
     NodeId F;
-    {
+    if (!split) {
       BuildScope scope(r.graph, Role::forward, 0);
-      F = r.graph.add(OpKind::fused_net, std::move(ins), attrs).id;
+      F = r.graph.add(OpKind::fused_net, std::move(ins), FusedNetAttrs{net, FusedStage::step}).id;
+    } else {
+      // G from the parameters, X and Y; the update from the parameters,
+      // their moments, G, alpha and the step's scalars (ops/fused_net.hpp).
+      const auto at = [&](std::size_t k) { return ins.begin() + std::ptrdiff_t(k); };
+      std::vector<NodeId> grad_ins(ins.begin(), at(2 * std::size_t(net->depth())));
+      grad_ins.insert(grad_ins.end(), at(net->x_slot()), at(net->x_slot() + 2));
+      NodeId G;
+      {
+        BuildScope scope(r.graph, Role::backward, 0);
+        G = r.graph.add(OpKind::fused_net, std::move(grad_ins), FusedNetAttrs{net, FusedStage::gradients}).id;
+      }
+      if (const std::string gname = (name.empty() ? "J" : name) + "_gradients"; !r.graph.find(gname))
+        r.graph.set_name(G, gname);
+      std::vector<NodeId> update_ins(ins.begin(), at(net->written()));
+      update_ins.push_back(G);
+      update_ins.insert(update_ins.end(), at(net->x_slot() + 2), ins.end());
+      BuildScope scope(r.graph, Role::update, 0);
+      F = r.graph.add(OpKind::fused_net, std::move(update_ins), FusedNetAttrs{net, FusedStage::update}).id;
     }
-    if (const std::string& name = g.node(J).name; !name.empty() && !r.graph.find(name))
-      r.graph.set_name(F, name);
+    if (!name.empty() && !r.graph.find(name)) r.graph.set_name(F, name);
     r.map[J] = F;
     for (std::size_t k = 0; k < u->assigns.size(); ++k) r.map[u->assigns[k]] = r.map[f->params[k]];
     r.outputs.clear();

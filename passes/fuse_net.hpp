@@ -25,6 +25,11 @@
 // In the result, J maps to the fused node (its value) and each parameter's
 // update to the parameter itself, which the node updates in place;
 // nullopt when nothing was fused.
+//
+// With `split` (a data-parallel step) the step is two fused_net nodes
+// (ops/fused_net.hpp, FusedStage): J_gradients = G, the gradients and the
+// cost divided by the global batch, and J = the update, which reads G; the
+// caller sums G over the processes between them (dist::data_parallel_step).
 #pragma once
 
 #include <optional>
@@ -33,6 +38,6 @@
 
 namespace dagrad::passes {
 
-std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outputs);
+std::optional<Rewritten> fuse_nets(const Graph& g, std::span<const NodeId> outputs, bool split = false);
 
 }  // namespace dagrad::passes

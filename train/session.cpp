@@ -41,13 +41,8 @@ Session::Session(models::Model& model, Use use, std::int64_t capacity, const pas
     std::vector<NodeId> sums{use == Use::train ? model.cost().id : model.eval_cost().id};
     if (use == Use::train)
       for (Expr d : model.updates().grads) sums.push_back(d.id);
-    dist::DataParallelGraph dp = dist::data_parallel(model.graph(), outputs, sums, *data_parallel);
-    // NOTE: no narrow-net kernel here: it would run backward and update in
-    // one sweep, with no point between them where the sums could happen.
-    passes::PassOptions dp_passes = passes;
-    dp_passes.fuse_nets = false;
-    passes::Rewritten fused = passes::optimize(dp.rewritten.graph, dp.rewritten.outputs, dp_passes);
-    compiled_ = passes::then(std::move(dp.rewritten), std::move(fused));
+    // A narrow net's fused step runs as its two stages with the sums between.
+    compiled_ = dist::data_parallel_step(model.graph(), outputs, sums, *data_parallel, passes);
   } else {
     compiled_ = passes::optimize(model.graph(), outputs, passes);
   }

@@ -119,10 +119,10 @@ TEST_CASE("mpirun -np 2 and 3 train to the parameters of one process", "[mpi][cl
   CHECK(m3.steps == m1.steps);
   CHECK(max_relative(m1, m2) <= 1e-10);
   CHECK(max_relative(m1, m3) <= 1e-10);
-  // Really summed in another order, else the test shows nothing. One process
-  // may take the narrow-net kernel (passes/fuse_net.cpp) and the
-  // data-parallel runs never do, so 1 against 2 could differ by the kernel
-  // alone: compare two data-parallel runs whose sums are grouped differently.
+  // Really summed in another order, else the test shows nothing: two
+  // data-parallel runs whose sums are grouped differently (each runs the
+  // narrow-net kernel's two stages, passes/fuse_net.cpp, as one process runs
+  // the whole kernel).
   CHECK(max_relative(m2, m3) > 0.0);
   CHECK(same_bits(m2, models::load_model(dir / "two_again.dagrad")));
   // Rank 0 alone prints: each epoch's cost line once, as one process does.

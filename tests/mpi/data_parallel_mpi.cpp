@@ -13,6 +13,13 @@
 //              split of the job) and 3 processes agree to 1e-10; after every
 //              update every process holds the same bits; two runs with the
 //              same N give the same bits.
+//   fused      narrow nets (W-tiny's 2-4-1 tanh; a softmax net at the fused
+//              kernel's width limit, 32-32-16-10 relu, as W-mb is trained:
+//              mini-batches) with every optimizer: the data-parallel step
+//              runs the fused kernel's two stages with the sums between
+//              (the plan holds them), and over N = 2 and 3 processes the
+//              parameters and costs equal one process's on the whole batch
+//              to 1e-10 (f64).
 //   evaluate   the cost and accuracy over N processes against one process.
 //   asked for  without FitOptions::comm (or evaluate's comm) each process
 //              runs alone, under mpirun too: the bits of Comm::self's run;
@@ -29,7 +36,10 @@
 #include "dagrad/dist/comm.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/models/model.hpp"
+#include "dagrad/optim/optimizer.hpp"
+#include "dagrad/optim/registry.hpp"
 #include "dagrad/train/fit.hpp"
+#include "dagrad/train/session.hpp"
 
 using namespace dagrad;
 
@@ -228,6 +238,92 @@ void asked_for(dist::Comm& world) {
   check(refused.find("shard") != std::string::npos, "evaluate: a shard was evaluated as the whole set");
 }
 
+// ---- fused ---------------------------------------------------------------------
+
+struct NetCase {
+  const char* name;
+  models::ModelSpec spec;
+  std::int64_t samples, batch;
+};
+
+io::Dataset net_data(const NetCase& c) {
+  const std::int64_t n0 = c.spec.layers.front(), K = c.spec.layers.back();
+  io::Dataset d;
+  d.origin = "generated";
+  d.X = io::Matrix({n0, c.samples});
+  d.Y = io::Matrix({K, c.samples});
+  for (std::int64_t i = 0; i < c.samples; ++i) {
+    for (std::int64_t k = 0; k < n0; ++k) d.X(k, i) = std::sin(0.9 * double(i + 1) + 1.7 * double(k));
+    if (K == 1) d.Y(0, i) = (i * 5 + 1) % 3 == 0 ? 1.0 : 0.0;
+    else d.Y((i * 7 + 2) % K, i) = 1.0;  // one-hot
+  }
+  return d;
+}
+
+// Whether a data-parallel training session of `model` runs the fused
+// kernel's gradients and update stages (and no whole fused step).
+bool fused_stages(models::Model& model, std::int64_t capacity) {
+  const dist::DataParallelOptions dp;
+  train::Session s(model, train::Use::train, capacity, {}, &dp);
+  int stages = 0;
+  for (NodeId id : s.exec().schedule())
+    if (const Node& n = s.graph().node(id); n.op == OpKind::fused_net)
+      stages += n.attr<FusedNetAttrs>().stage == FusedStage::gradients ? 1
+                : n.attr<FusedNetAttrs>().stage == FusedStage::update ? 2 : 10;
+  return stages == 3;
+}
+
+void fused(dist::Comm& world) {
+  models::ModelSpec tiny;
+  tiny.layers = {2, 4, 1};
+  tiny.hidden = models::Activation::tanh;
+  models::ModelSpec mb;
+  mb.layers = {32, 32, 16, 10};
+  mb.output = models::Output::softmax;
+  const NetCase cases[] = {{"2-4-1 tanh, full batch", tiny, 40, 0}, {"32-32-16-10 softmax, batch 16", mb, 50, 16}};
+  for (const NetCase& c : cases) {
+    const io::Dataset whole = net_data(c);
+    for (const optim::Optimizer* opt : optim::all_optimizers()) {
+      auto run = [&](dist::Comm& comm) {
+        models::Model m = models::build_mlp(c.spec, DType::f64);
+        m.init_params(3);
+        train::FitOptions o;
+        o.epochs = 2;
+        o.batch_size = c.batch;
+        o.optimizer.kind = opt->kind;
+        o.optimizer.learning_rate = 0.05;
+        o.print_every = 0;
+        o.out = nullptr;
+        o.comm = &comm;
+        train::FitResult r =
+            train::fit(m, comm.distributed() ? io::shard_of(whole, comm.rank(), comm.size()) : whole, nullptr, o);
+        return std::pair{std::move(m), std::move(r)};
+      };
+      const auto [one_model, one] = run(dist::Comm::self());
+      for (int n = 2; n <= std::min(world.size(), 3); ++n) {
+        dist::Comm comm = world.split(world.rank() < n ? 0 : -1);
+        if (world.rank() >= n) continue;
+        const std::string what = fmt::format("fused {}, {}, N = {}", c.name, opt->name, n);
+        {
+          models::Model probe = models::build_mlp(c.spec, DType::f64);
+          probe.minimize({.kind = opt->kind});
+          probe.init_params(3);
+          check(fused_stages(probe, c.batch ? c.batch : c.samples),
+                what + ": the data-parallel plan does not run the fused kernel's two stages");
+        }
+        const auto [model, r] = run(comm);
+        const double rel = max_relative(one_model, model);
+        check(rel <= 1e-10, fmt::format("{}: parameters differ from one process's by {:g} > 1e-10", what, rel));
+        check(r.costs.size() == one.costs.size() && !r.costs.empty(), what + ": not every update was made");
+        for (std::size_t k = 0; k < std::min(r.costs.size(), one.costs.size()); ++k)
+          check(std::abs(r.costs[k] - one.costs[k]) <= 1e-10 * std::abs(one.costs[k]),
+                fmt::format("{}: cost of update {} is {} here, {} on one process", what, k, r.costs[k],
+                            one.costs[k]));
+      }
+    }
+  }
+}
+
 // ---- evaluate ------------------------------------------------------------------
 
 void evaluate(dist::Comm& world) {
@@ -256,6 +352,7 @@ int main(int argc, char** argv) {
     sums(world);
     training(world);
     asked_for(world);
+    fused(world);
     evaluate(world);
   } catch (const std::exception& e) {
     fmt::print(stderr, "process {}: {}\n", world.rank(), e.what());
