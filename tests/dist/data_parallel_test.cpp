@@ -91,8 +91,9 @@ double step(models::Model& m, const io::Dataset& data, const std::vector<std::in
             ops::Collectives* c) {
   const dist::DataParallelOptions tiny{1e-5};  // a bucket per gradient or so
   const std::int64_t capacity = std::max<std::int64_t>(1, static_cast<std::int64_t>(cols.size()));
-  // A data-parallel step never takes the narrow-net kernel (train/session.cpp):
-  // the one-process reference leaves it out too, so bits compare like for like.
+  // The op-by-op step, data-parallel and on one process alike (a narrow
+  // net's data-parallel step otherwise runs the fused kernel's two stages,
+  // tests/mpi/data_parallel_mpi.cpp), so bits compare like for like.
   passes::PassOptions passes;
   passes.fuse_nets = false;
   train::Session s(m, train::Use::train, capacity, passes, batch > 0 ? &tiny : nullptr);
@@ -187,7 +188,9 @@ TEST_CASE("a data-parallel step gives the same bits on 1, 2 and 3 threads, f32 a
 TEST_CASE("a bucket starts right after its last gradient and its wait comes after them all", "[dist]") {
   models::Model m = model();
   const dist::DataParallelOptions tiny{1e-5};
-  train::Session s(m, train::Use::train, 4, {}, &tiny);
+  passes::PassOptions unfused;  // the fused step sums one bucket (its gradients G)
+  unfused.fuse_nets = false;
+  train::Session s(m, train::Use::train, 4, unfused, &tiny);
   const Graph& g = s.graph();
   const std::span<const NodeId> order = s.exec().schedule();
   std::vector<std::size_t> at(g.size(), 0);
