@@ -84,7 +84,7 @@ void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m,
   fmt::print("{}", runtime::describe_plan(g, plan));
   print_fused(g, plan.schedule);
   print_gemms(g, plan.schedule, m);
-  if (buckets) fmt::print("gradient buckets summed over the processes:\n{}", dist::describe_buckets(g, plan.schedule));
+  if (buckets) fmt::print("gradient buckets summed over the processes:\n{}", dist::describe_buckets(g, plan.schedule, m));
 }
 
 int run_plan(const PlanCmdOptions& o) {

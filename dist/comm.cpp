@@ -1,14 +1,18 @@
 #include "dagrad/dist/comm.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -77,6 +81,17 @@ struct Comm::Impl {
   std::map<NodeId, Bucket> buckets;
   std::deque<Bucket*> scattering;  // in phase 1, in the order they started
   int in_flight = 0;
+  // The progress thread (when MPI gave MPI_THREAD_MULTIPLE): while a bucket
+  // is in flight it tests the transfers every few microseconds, under `mu`,
+  // which every bucket's start and wait also hold (Bucket and the queue are
+  // shared with it).
+  std::mutex mu;
+  std::condition_variable work;
+  std::thread helper;
+  bool stopping = false;
+  std::exception_ptr helper_error;
+  void helper_loop();
+  void stop_helper();
 
   ~Impl();
   void start(NodeId id, void* data, std::int64_t count, DType dtype);
@@ -108,6 +123,8 @@ bool Environment::active() { return false; }
 void Environment::abort(int code) { std::exit(code); }
 
 Comm::Impl::~Impl() = default;
+void Comm::Impl::helper_loop() {}
+void Comm::Impl::stop_helper() {}
 void Comm::Impl::start(NodeId, void*, std::int64_t, DType) {}
 void Comm::Impl::gather_next() {}
 void Comm::Impl::wait(NodeId) {}
@@ -135,6 +152,24 @@ void Comm::progress() {}
 namespace {
 
 bool g_initialized_here = false;
+int g_thread_level = MPI_THREAD_FUNNELED;  // what MPI_Init_thread provided
+
+// How the started buckets move while the step computes (docs/scaling.md
+// has the measurements): by default a progress thread per communicator
+// tests them every DAGRAD_MPI_PROGRESS_US microseconds (50) while one is in
+// flight, as Horovod's background thread does; it needs MPI_THREAD_MULTIPLE.
+// DAGRAD_MPI_PROGRESS=inline (or an MPI without that level) leaves the
+// tests to the main thread, between kernels and between a long GEMM's
+// panels (ops/gemm_progress.hpp).
+bool progress_thread_wanted() {
+  const char* v = std::getenv("DAGRAD_MPI_PROGRESS");
+  return !v || std::string_view(v) != "inline";
+}
+std::chrono::microseconds progress_interval() {
+  const char* v = std::getenv("DAGRAD_MPI_PROGRESS_US");
+  const int us = v ? std::atoi(v) : 50;
+  return std::chrono::microseconds(us > 0 ? us : 50);
+}
 
 void check(int rc, std::string_view what) {
   if (rc == MPI_SUCCESS) return;
@@ -195,7 +230,10 @@ namespace {
 Environment::Environment(int& argc, char**& argv) {
   if (!launched_by_mpi() || active()) return;
   int provided = 0;
-  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  check(MPI_Init_thread(&argc, &argv, progress_thread_wanted() ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED,
+                        &provided),
+        "MPI_Init_thread");
+  g_thread_level = provided;
   g_initialized_here = true;
   std::set_terminate([] { abort_job("uncaught"); });
 }
@@ -219,7 +257,37 @@ void Environment::abort(int code) {
   std::exit(code);
 }
 
+void Comm::Impl::helper_loop() {
+  const auto interval = progress_interval();
+  std::unique_lock lock(mu);
+  while (!stopping) {
+    work.wait(lock, [&] { return stopping || in_flight > 0; });
+    while (!stopping && in_flight > 0) {
+      try {
+        progress();
+      } catch (...) {
+        helper_error = std::current_exception();
+        return;
+      }
+      lock.unlock();
+      std::this_thread::sleep_for(interval);
+      lock.lock();
+    }
+  }
+}
+
+void Comm::Impl::stop_helper() {
+  if (!helper.joinable()) return;
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  work.notify_one();
+  helper.join();
+}
+
 Comm::Impl::~Impl() {
+  stop_helper();
   if (!Environment::active()) return;
   for (MPI_Comm* c : {&scatter_comm, &gather_comm})
     if (*c != MPI_COMM_NULL) MPI_Comm_free(c);
@@ -228,6 +296,10 @@ Comm::Impl::~Impl() {
 
 void Comm::Impl::start(NodeId id, void* data, std::int64_t count, DType dtype) {
   if (size == 1) return;
+  std::unique_lock lock(mu);
+  if (helper_error) std::rethrow_exception(helper_error);
+  if (!helper.joinable() && progress_thread_wanted() && g_thread_level >= MPI_THREAD_MULTIPLE)
+    helper = std::thread([this] { helper_loop(); });
   if (scatter_comm == MPI_COMM_NULL) {  // collective: every process's first sum
     check(MPI_Comm_dup(comm, &scatter_comm), "MPI_Comm_dup");
     check(MPI_Comm_dup(comm, &gather_comm), "MPI_Comm_dup");
@@ -260,6 +332,8 @@ void Comm::Impl::start(NodeId id, void* data, std::int64_t count, DType dtype) {
   b.awaited = true;
   scattering.push_back(&b);
   ++in_flight;
+  lock.unlock();
+  work.notify_one();
 }
 
 // The oldest bucket in phase 1, once its slices have arrived (the request
@@ -302,6 +376,8 @@ void Comm::Impl::progress() {
 
 void Comm::Impl::wait(NodeId id) {
   if (size == 1) return;
+  std::lock_guard lock(mu);
+  if (helper_error) std::rethrow_exception(helper_error);
   const auto it = buckets.find(id);
   if (it == buckets.end() || !it->second.awaited)
     throw GraphError(fmt::format("allreduce: bucket %{} is waited for but was not started", id));
@@ -414,6 +490,7 @@ void Comm::start(NodeId start, void* data, std::int64_t count, DType dtype) {
 void Comm::wait(NodeId start) { impl_->wait(start); }
 
 void Comm::progress() {
+  if (impl_->helper.joinable()) return;  // the progress thread's work
   if (impl_->in_flight > 0) impl_->progress();
 }
 

@@ -37,9 +37,10 @@ bool built_with_mpi();
 // sets OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK in the environment.
 bool launched_by_mpi();
 
-// MPI for the length of a program: MPI_Init_thread (MPI_THREAD_FUNNELED:
-// only the main thread calls MPI) when launched by mpirun in a build with
-// MPI, MPI_Finalize at the end of its scope. Outside mpirun nothing is
+// MPI for the length of a program: MPI_Init_thread (MPI_THREAD_MULTIPLE, for
+// the progress thread that moves the bucket sums while the step computes;
+// MPI_THREAD_FUNNELED with DAGRAD_MPI_PROGRESS=inline) when launched by
+// mpirun in a build with MPI, MPI_Finalize at the end of its scope. Outside mpirun nothing is
 // initialized, so a plain run behaves as in a build without MPI. One per
 // program; leave it before main returns.
 class Environment {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/op.hpp"
 #include "dagrad/passes/fuse_net.hpp"
 
@@ -196,7 +197,7 @@ passes::Rewritten data_parallel_step(const Graph& g, std::span<const NodeId> out
   return passes::then(std::move(dp.rewritten), std::move(opt));
 }
 
-std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule) {
+std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule, std::int64_t m) {
   std::vector<std::size_t> step(g.size(), std::numeric_limits<std::size_t>::max());
   for (std::size_t s = 0; s < schedule.size(); ++s) step[schedule[s]] = s;
   std::string out;
@@ -225,7 +226,20 @@ std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule) {
                        label, start.shape.size() * static_cast<std::int64_t>(dtype_size(g.dtype())),
                        fmt::join(names, ", "), s, g.describe(last), step[wait]);
     if (first < schedule.size()) out += fmt::format(", first read at step {} by {}", first, g.describe(reader));
-    out += "\n";
+    // What its sum can hide behind: the GEMMs that run between its start
+    // and its wait (at m samples). None: the whole sum is an exposed wait.
+    double macs = 0;
+    std::vector<std::string> gemms;
+    for (std::size_t k = s + 1; k < step[wait] && k < schedule.size(); ++k)
+      if (const auto key = ops::node_gemm_key(g, schedule[k], m)) {
+        macs += double(key->M) * double(key->N) * double(key->K);
+        gemms.push_back(g.describe(schedule[k]));
+      }
+    if (gemms.empty())
+      out += "\n    no GEMM runs between its start and its wait: its whole sum is waited for\n";
+    else
+      out += fmt::format("\n    overlaps {} GEMM{} ({:.3g} M multiply-adds at m = {}): {}\n", gemms.size(),
+                         gemms.size() == 1 ? "" : "s", macs * 1e-6, m, fmt::join(gemms, ", "));
   }
   return out;
 }

@@ -65,6 +65,8 @@ passes::Rewritten data_parallel_step(const Graph& g, std::span<const NodeId> out
 // for, two lines per bucket, for `dagrad plan`:
 //   bucket 1 (4100 bytes): dW3, db3, J
 //     starts at step 41 (after db3), waited for at step 60, first read at step 61 by ...
-std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule);
+//     overlaps 2 GEMMs (537 M multiply-adds at m = 256): dA1, dW1
+// (the GEMMs its sum can hide behind, at m samples; none: the sum is all waited for).
+std::string describe_buckets(const Graph& g, std::span<const NodeId> schedule, std::int64_t m);
 
 }  // namespace dagrad::dist

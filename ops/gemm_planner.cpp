@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/gemm_progress.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/parallel.hpp"
 
@@ -173,11 +174,20 @@ void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T be
   const int saved = openblas_get_num_threads();
   if (saved != 1) openblas_set_num_threads(1);
 #endif
-  // schedule(static): whichever thread takes a panel, the panel is computed
-  // by the same call. Nothing in gemm_panel throws.
-  DAGRAD_OMP(omp parallel for num_threads(team) schedule(static))
-  for (int p = 0; p < s.panels; ++p)
-    gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+  if (Collectives* c = GemmProgress::current(); c && team == 1 && s.panels > 1) {
+    // This thread alone, with the sums moved on between the panels (outside
+    // any OpenMP region: progress() may throw).
+    for (int p = 0; p < s.panels; ++p) {
+      if (p > 0) c->progress();
+      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+    }
+  } else {
+    // schedule(static): whichever thread takes a panel, the panel is computed
+    // by the same call. Nothing in gemm_panel throws.
+    DAGRAD_OMP(omp parallel for num_threads(team) schedule(static))
+    for (int p = 0; p < s.panels; ++p)
+      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+  }
 #if !defined(_OPENMP)
   if (saved != 1) openblas_set_num_threads(saved);
   (void)team;
@@ -191,6 +201,14 @@ template void blas_gemm<double>(const Buffer&, bool, const Buffer&, bool, double
                                 const Buffer&);
 
 // ---- the public face --------------------------------------------------------
+
+namespace {
+thread_local Collectives* g_progress = nullptr;
+}
+
+GemmProgress::GemmProgress(Collectives* collectives) : saved_(g_progress) { g_progress = collectives; }
+GemmProgress::~GemmProgress() { g_progress = saved_; }
+Collectives* GemmProgress::current() { return g_progress; }
 
 int gemm_threads() { return openblas_get_num_threads(); }
 

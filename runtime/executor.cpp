@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/gemm_progress.hpp"
 
 namespace dagrad::runtime {
 
@@ -336,6 +337,8 @@ void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
   const ops::RunContext ctx{options.training, options.step,    g_threads,
                             p.m,              options.samples, options.batch,
                             options.collectives};
+  // ... and between the panels of a long GEMM (ops/gemm_progress.hpp).
+  const ops::GemmProgress panels(options.collectives);
   for (std::size_t s = 0; s < p.schedule.size(); ++s) {
     const NodeId id = p.schedule[s];
     const Node& n = graph_.node(id);
