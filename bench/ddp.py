@@ -1,16 +1,21 @@
 #!/usr/bin/python3
 """Data-parallel peer: PyTorch DDP (gloo on 127.0.0.1) against `mpirun dagrad bench`.
 
-The workload of issue 12: an MLP (default W-wide, 784,1024,1024,1 relu,
-sigmoid output, f32), plain gradient descent, a global batch of --m samples
-split over N processes as dagrad splits it (process r holds columns
-[r M / N, (r + 1) M / N)), one thread per process. Each framework runs
---steps timed steps after --warmup; a step's time is the slowest process's
-(every process times its step and the maximum is taken), and the table gives
-the median step over --rounds rounds, alternated (dagrad 1, dagrad N, DDP N,
-torch 1 per round), so a slow minute on the VM hits them all alike.
+The workloads of issues 12 and 23, each an MLP with relu hidden layers and a
+sigmoid output in f32: W-wide (784,1024,1024,1), W-course (12288,20,7,5,1)
+and W-deep (256 x 8 + 1, as bench/peer.py defines it); plain gradient
+descent, a global batch of --m samples split over N processes as dagrad
+splits it (process r holds columns [r M / N, (r + 1) M / N)), one thread
+per process. Each framework runs --steps timed steps after --warmup; a
+step's time is the slowest process's (every process times its step and the
+maximum is taken), and the table gives the median step over --rounds
+rounds, alternated (dagrad 1, dagrad N, DDP N, torch 1 per round, each
+workload in turn), so a slow minute on the VM hits them all alike. The
+ratios are printed against issue 23's targets (W-wide: N processes at least
+1.75x one process and 1.4x DDP); the load average is printed before and
+after, as the VM's other work moves every number.
 
-    /usr/bin/python3 bench/ddp.py --dagrad build/dagrad [--np 2] [--rounds 3] [--m 512]
+    /usr/bin/python3 bench/ddp.py --dagrad build/dagrad [--np 2] [--rounds 3] [--m 512] [--only W-wide]
 
 Needs Open MPI's mpirun for dagrad and torch with gloo for DDP; skips the
 part whose peer is missing, with a message. Prints markdown to stdout.
@@ -110,6 +115,16 @@ def run_ddp(np_, layers, m, steps, warmup, lr, port):
             return json.load(f)["median_ms"]
 
 
+# name: layers (bench/peer.py's definitions).
+WORKLOADS = {
+    "W-wide": [784, 1024, 1024, 1],
+    "W-course": [12288, 20, 7, 5, 1],
+    "W-deep": [256] + [256] * 8 + [1],
+}
+# Issue 23's targets, W-wide's alone: N processes against 1, and against DDP.
+TARGETS = {"W-wide": (1.75, 1.4)}
+
+
 def run_dagrad(exe, np_, layers, m, steps, warmup, bucket_mb):
     cmd = [exe, "bench", "--layers", ",".join(map(str, layers)), "--hidden", "relu", "--dtype", "f32",
            "--threads", "1", "--m", str(m), "--steps", str(steps), "--warmup", str(warmup), "--json"]
@@ -121,19 +136,33 @@ def run_dagrad(exe, np_, layers, m, steps, warmup, bucket_mb):
     return json.loads(out.strip().splitlines()[-1])["median_ms"]
 
 
+def verdict(ratio, target):
+    if target is None:
+        return "no target"
+    return f"target >= {target}x: {'met' if ratio >= target else 'NOT met'}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dagrad", default="build/dagrad")
     ap.add_argument("--np", type=int, default=2)
     ap.add_argument("--m", type=int, default=512)
-    ap.add_argument("--layers", default="784,1024,1024,1")
+    ap.add_argument("--only", help="comma-separated workloads (W-wide,W-course,W-deep)")
+    ap.add_argument("--layers", help="one other network instead, e.g. 784,1024,1024,1")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bucket-mb", type=float, default=25.0)
     ap.add_argument("--port", type=int, default=29517)
     a = ap.parse_args()
-    layers = [int(v) for v in a.layers.split(",")]
+    if a.layers:
+        work = {a.layers: [int(v) for v in a.layers.split(",")]}
+    else:
+        names = a.only.split(",") if a.only else list(WORKLOADS)
+        for n in names:
+            if n not in WORKLOADS:
+                ap.error(f"--only: unknown workload {n!r}; choose from {', '.join(WORKLOADS)}")
+        work = {n: WORKLOADS[n] for n in names}
     try:
         import torch  # noqa: F401
         import torch.distributed as dist
@@ -145,32 +174,42 @@ def main():
     have_mpi = shutil.which("mpirun") is not None and os.path.exists(a.dagrad)
     if not have_mpi:
         print(f"bench/ddp.py: mpirun or {a.dagrad} not found: dagrad not timed", file=sys.stderr)
-    rows = {}
+    load_before = os.getloadavg()
+    one_k, many_k = "dagrad, 1 process", f"dagrad, mpirun -np {a.np}"
+    ddp_k, torch_k = f"PyTorch DDP (gloo), {a.np} processes", "PyTorch, 1 process"
+    rows = {w: {} for w in work}
     for r in range(a.rounds):
-        if have_mpi:
-            rows.setdefault("dagrad, 1 process", []).append(run_dagrad(a.dagrad, 1, layers, a.m, a.steps, a.warmup, a.bucket_mb))
-            rows.setdefault(f"dagrad, mpirun -np {a.np}", []).append(
-                run_dagrad(a.dagrad, a.np, layers, a.m, a.steps, a.warmup, a.bucket_mb))
-        if have_torch:
-            rows.setdefault(f"PyTorch DDP (gloo), {a.np} processes", []).append(
-                run_ddp(a.np, layers, a.m, a.steps, a.warmup, 0.01, a.port + r))
-            rows.setdefault("PyTorch, 1 process", []).append(torch_one(layers, a.m, a.steps, a.warmup, 0.01))
-        print(f"round {r + 1}/{a.rounds}: " + ", ".join(f"{k} {v[-1]:.2f} ms" for k, v in rows.items()), file=sys.stderr)
-    med = {k: statistics.median(v) for k, v in rows.items()}
-    print(f"layers {a.layers}, f32, global batch {a.m}, 1 thread per process, median over {a.rounds} rounds\n")
+        for i, (w, layers) in enumerate(work.items()):
+            row = rows[w]
+            if have_mpi:
+                row.setdefault(one_k, []).append(run_dagrad(a.dagrad, 1, layers, a.m, a.steps, a.warmup, a.bucket_mb))
+                row.setdefault(many_k, []).append(run_dagrad(a.dagrad, a.np, layers, a.m, a.steps, a.warmup, a.bucket_mb))
+            if have_torch:
+                row.setdefault(ddp_k, []).append(
+                    run_ddp(a.np, layers, a.m, a.steps, a.warmup, 0.01, a.port + len(work) * r + i))
+                row.setdefault(torch_k, []).append(torch_one(layers, a.m, a.steps, a.warmup, 0.01))
+            print(f"round {r + 1}/{a.rounds}, {w}: " + ", ".join(f"{k} {v[-1]:.2f} ms" for k, v in row.items()),
+                  file=sys.stderr)
+    load_after = os.getloadavg()
+    print(f"f32, global batch {a.m}, 1 thread per process, median over {a.rounds} rounds; load average "
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after ({os.cpu_count()} CPUs)\n")
     if have_torch:
         print(torch_env.blas_line(sys.modules["torch"]) + "\n")
-    print("| configuration | median step (ms) | rounds (ms) |")
-    print("|---|---:|---|")
-    for k, v in med.items():
-        print(f"| {k} | {v:.2f} | {', '.join(f'{x:.2f}' for x in rows[k])} |")
-    one, many = med.get("dagrad, 1 process"), med.get(f"dagrad, mpirun -np {a.np}")
-    ddp = med.get(f"PyTorch DDP (gloo), {a.np} processes")
+    print("| workload | configuration | median step (ms) | rounds (ms) |")
+    print("|---|---|---:|---|")
+    for w, row in rows.items():
+        for k, v in row.items():
+            print(f"| {w} | {k} | {statistics.median(v):.2f} | {', '.join(f'{x:.2f}' for x in v)} |")
     print()
-    if one and many:
-        print(f"- dagrad {a.np} processes vs 1: {one / many:.2f}x faster (target >= 1.6x)")
-    if many and ddp:
-        print(f"- dagrad {a.np} processes vs DDP {a.np} processes: {ddp / many:.2f}x faster (target >= 1.2x)")
+    for w, row in rows.items():
+        med = {k: statistics.median(v) for k, v in row.items()}
+        one, many, ddp = med.get(one_k), med.get(many_k), med.get(ddp_k)
+        t_one, t_ddp = TARGETS.get(w, (None, None))
+        if one and many:
+            print(f"- {w}: dagrad {a.np} processes vs 1: {one / many:.2f}x ({verdict(one / many, t_one)})")
+        if many and ddp:
+            print(f"- {w}: dagrad {a.np} processes vs DDP {a.np} processes: {ddp / many:.2f}x "
+                  f"({verdict(ddp / many, t_ddp)})")
 
 
 if __name__ == "__main__":
