@@ -179,7 +179,9 @@ void InferencePlan::match_narrow() {
 // ---- running it -----------------------------------------------------------------
 
 void InferencePlan::reserve(Context& ctx, std::int64_t m) const {
-  if (narrow_ && ctx.tile_.empty()) ctx.tile_.resize(narrow_->scratch_bytes(dtype_ == DType::f32));
+  // A tile for each thread the call may use (runtime::threads() at the first call).
+  if (narrow_ && ctx.tile_.empty())
+    ctx.tile_.resize(std::size_t(runtime::threads()) * narrow_->scratch_bytes(dtype_ == DType::f32));
   ctx.capacity_ = std::max(ctx.capacity_, m);
   // A narrow plan runs layer by layer below narrow_min_samples only.
   const std::int64_t rows = narrow_ ? std::min(m, narrow_min_samples - 1) : m;
@@ -265,7 +267,11 @@ void InferencePlan::epilogue_rows(const Layer& l, T* z, std::int64_t m) const {
 template <class T>
 void InferencePlan::run_layers(Context& ctx, const T* x, T* y, std::int64_t m, Layout layout) const {
   const bool rows = layout == Layout::rows;
-  if (narrow_ && m >= narrow_min_samples) return narrow_forward<T>(*narrow_, x, y, m, rows, ctx.tile_.data());
+  if (narrow_ && m >= narrow_min_samples) {
+    const auto tiles = ctx.tile_.size() / narrow_->scratch_bytes(dtype_ == DType::f32);
+    const int threads = std::min(runtime::threads(), static_cast<int>(tiles));
+    return narrow_forward<T>(*narrow_, x, y, m, rows, ctx.tile_.data(), threads);
+  }
   const Graph& g = compiled_.graph;
   const ops::RunContext run = inference_run(m);
   const T* a = prepared(ctx, x, m, layout, layout);

@@ -37,9 +37,12 @@ struct NarrowNet {
 };
 
 // y := the net's outputs for the m samples of x, rows layout (x: m x inputs,
-// y: m x units) or columns (x: inputs x m, y: units x m). `scratch` holds
-// scratch_bytes(T is float) bytes, owned by the caller (one per thread).
+// y: m x units) or columns (x: inputs x m, y: units x m), the tiles shared
+// over up to `threads` threads (the same bits on any count). `scratch`
+// holds `threads` times scratch_bytes(T is float) bytes, owned by the
+// caller (one per calling thread).
 template <class T>
-void narrow_forward(const NarrowNet& net, const T* x, T* y, std::int64_t m, bool rows, unsigned char* scratch);
+void narrow_forward(const NarrowNet& net, const T* x, T* y, std::int64_t m, bool rows, unsigned char* scratch,
+                    int threads);
 
 }  // namespace dagrad::serve

@@ -11,6 +11,7 @@
 #include "dagrad/graph/error.hpp"
 #include "dagrad/models/model.hpp"
 #include "dagrad/ops/dsl.hpp"
+#include "dagrad/runtime/executor.hpp"
 #include "dagrad/serve/inference_plan.hpp"
 #include "dagrad/train/fit.hpp"
 #include "dagrad/train/session.hpp"
@@ -343,6 +344,34 @@ TEST_CASE("one plan, a context per thread: every thread gets the one-thread bits
     for (std::thread& th : threads) th.join();
     CHECK(mismatches == std::vector<int>(4, 0));
   }
+}
+
+TEST_CASE("the narrow forward gives the same bits on 1 and 2 threads", "[serve]") {
+  // 2048 samples: the tiles are shared over 2 threads (512 samples each at least).
+  const std::int64_t m = 2048;
+  const int before = runtime::threads();
+  for (DType dtype : {DType::f32, DType::f64}) {
+    models::Model model = make(nets[5], dtype);
+    const serve::InferencePlan plan(model);
+    REQUIRE(plan.narrow());
+    const std::vector<double> xd = transposed(features(3, m), 3, m);
+    const std::vector<float> xf = as<float>(xd);
+    std::vector<std::vector<unsigned char>> out;
+    for (int threads : {1, 2}) {
+      runtime::set_threads(threads);
+      serve::Context ctx(plan);  // its tiles for this thread count
+      std::vector<unsigned char> bytes;
+      auto keep = [&](const auto& y) {
+        const auto* p = reinterpret_cast<const unsigned char*>(y.data());
+        bytes.assign(p, p + y.size() * sizeof(y[0]));
+      };
+      if (dtype == DType::f32) keep(run_plan<float>(plan, ctx, xf, m, Layout::rows));
+      else keep(run_plan<double>(plan, ctx, xd, m, Layout::rows));
+      out.push_back(bytes);
+    }
+    CHECK(out[0] == out[1]);
+  }
+  runtime::set_threads(before);
 }
 
 TEST_CASE("after the first call a context allocates nothing, in either layout", "[serve]") {
