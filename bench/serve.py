@@ -4,7 +4,7 @@
   /usr/bin/python3 bench/serve.py [--build build] [--rounds 2] [--seconds 1]
 
 For each shape (W-mb 784-128-64-10 relu + softmax, W-course 12288-20-7-5-1
-relu + sigmoid, 4-16-3 tanh + softmax; f32) it trains a model for two
+relu + sigmoid, 4-16-3 relu + softmax; f32) it trains a model for two
 iterations (`dagrad train --save`), exports it (`dagrad export`), then
 times batches 1, 64 and 4096 at 1 and 2 threads:
   dagrad  build/dagrad_serve_bench (serve::InferencePlan::predict, rows layout)

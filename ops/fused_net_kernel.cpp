@@ -40,13 +40,15 @@
 #include "dagrad/ops/fused_net.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/labels.hpp"
+#include "dagrad/ops/net_tile.hpp"
 #include "dagrad/ops/update_rule.hpp"
 
 namespace dagrad::ops {
 
 namespace {
 
-constexpr int TV = 4;                      // vectors per row of a tile
+using namespace net_tile;  // the tile and its forward maths: ops/net_tile.hpp
+
 constexpr std::int64_t block_samples = 256;
 
 // The workspace of `blocks` blocks of P gradient sums: a double cost each,
@@ -55,22 +57,6 @@ template <class T>
 std::size_t block_workspace(std::int64_t blocks, std::int64_t P) {
   return static_cast<std::size_t>(blocks) * (sizeof(double) + static_cast<std::size_t>(P) * sizeof(T));
 }
-
-template <class T> struct Vec;
-template <> struct Vec<float> {
-  using V = fast::f32x8;
-  using D = double __attribute__((vector_size(64)));  // the 8 lanes in double
-};
-template <> struct Vec<double> {
-  using V = double __attribute__((vector_size(32)));
-  using D = V;
-};
-
-template <class T> using V = typename Vec<T>::V;
-template <class T> constexpr int lanes = static_cast<int>(sizeof(V<T>) / sizeof(T));
-template <class T> constexpr std::int64_t tile_samples = TV * lanes<T>;
-
-template <class T> inline V<T> splat(T v) { return V<T>{} + v; }
 
 // Whether a hidden layer's A needs rows of its own: tanh and sigmoid
 // without dropout keep g(z) in h, which is then A as well.
@@ -262,22 +248,6 @@ void Step<T>::draw_masks(Tile<T>& t, int l, std::int64_t j0, std::int64_t count)
   }
 }
 
-// out (n_out x tile) = W in + b, W row-major (n_out x n_in).
-template <class T>
-inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::int64_t n_out,
-                        std::int64_t n_in) {
-  for (std::int64_t i = 0; i < n_out; ++i) {
-    V<T> acc[TV];
-    for (int v = 0; v < TV; ++v) acc[v] = splat(b[i]);
-    const T* w = W + i * n_in;
-    for (std::int64_t k = 0; k < n_in; ++k) {
-      const V<T> wk = splat(w[k]);
-      for (int v = 0; v < TV; ++v) acc[v] += wk * in[k * TV + v];
-    }
-    for (int v = 0; v < TV; ++v) out[i * TV + v] = acc[v];
-  }
-}
-
 template <class T>
 void Step<T>::forward(Tile<T>& t) const {
   for (int l = 1; l <= L_; ++l) {
@@ -294,34 +264,7 @@ void Step<T>::activate(Tile<T>& t, int l) const {
   const std::int64_t n = n_[l] * TV;
   Vt* h = t.h[l];
   Vt* a = t.a[l];
-  switch (ly.activation) {
-    case NetActivation::relu:
-      for (std::int64_t i = 0; i < n; ++i) a[i] = act::relu(h[i]);
-      break;
-    case NetActivation::leaky_relu: {
-      const Vt slope = splat(static_cast<T>(ly.slope));
-      for (std::int64_t i = 0; i < n; ++i) a[i] = act::leaky_relu(h[i], slope);
-      break;
-    }
-    case NetActivation::tanh:
-      if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = act::tanh(h[i]);
-      } else {
-        T* p = reinterpret_cast<T*>(h);
-        act::tanh(p, p, n * lanes<T>);
-      }
-      break;
-    case NetActivation::sigmoid:
-      if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = act::sigmoid(h[i]);
-      } else {
-        T* p = reinterpret_cast<T*>(h);
-        act::sigmoid(p, p, n * lanes<T>);
-      }
-      break;
-    case NetActivation::identity:
-      break;
-  }
+  net_tile::activate<T>(ly.activation, ly.slope, h, a, n);
   if (!dropout_[l]) return;
   const Vt* d = t.d[l];
   const Vt* g = ly.activation == NetActivation::relu || ly.activation == NetActivation::leaky_relu

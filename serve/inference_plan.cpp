@@ -6,16 +6,11 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/activation_rule.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/op.hpp"
+#include "dagrad/ops/vecmath.hpp"
 #include "dagrad/passes/optimize.hpp"
-
-namespace dagrad::ops {
-// The column-wise softmax of ops/softmax.cpp, the kernel's own loop: on a
-// (K x 1) matrix it is one sample's softmax, for the rows layout.
-template <class T>
-void softmax_columns(const T* z, T* y, std::int64_t rows, std::int64_t cols);
-}  // namespace dagrad::ops
 
 namespace dagrad::serve {
 
@@ -84,13 +79,15 @@ InferencePlan::InferencePlan(const models::Model& model) : dtype_(model.dtype())
     throw GraphError(fmt::format("serve: the normalization has {} features but {} takes {}",
                                  norm_->mu.size(), X.name(), n_x_));
   const bool layered = match_layers();
+  if (layered) match_narrow();
   std::string acts;
   for (const Layer& l : layers_)
     acts += fmt::format("{}{}", acts.empty() ? "" : ", ",
                         l.has_act ? ops::op_def(compiled_.graph.node(l.act).op).name : "identity");
   std::string widths = fmt::format("{}", n_x_);
   for (const Layer& l : layers_) widths += fmt::format("-{}", l.units);
-  describe_ = layered ? fmt::format("{} layers {}: {}", layers_.size(), widths, acts)
+  describe_ = layered ? fmt::format("{} layers {}: {}{}", layers_.size(), widths, acts,
+                                    narrow_ ? " (fused narrow forward)" : "")
                       : fmt::format("a graph of {} nodes on an executor", compiled_.graph.size());
   describe_ += fmt::format("; {}; normalization: {}", dtype_name(dtype_), norm_ ? "yes" : "no");
 }
@@ -120,6 +117,14 @@ bool InferencePlan::match_layers() {
     if (is_activation(n->op)) {
       l.has_act = true;
       l.act = at;
+      if (n->op == OpKind::relu) l.g = ops::NetActivation::relu;
+      else if (n->op == OpKind::tanh) l.g = ops::NetActivation::tanh;
+      else if (n->op == OpKind::sigmoid) l.g = ops::NetActivation::sigmoid;
+      else if (n->op == OpKind::softmax) l.softmax = true;
+      else {
+        l.g = ops::NetActivation::leaky_relu;
+        l.slope = n->attr<SlopeAttrs>().slope;
+      }
       at = n->inputs[0];
       n = &g.node(at);
     }
@@ -151,22 +156,48 @@ bool InferencePlan::match_layers() {
   return true;
 }
 
+// A chain whose every width (the input's too) is at most net_max_width, with
+// hidden activations the tile has (relu, leaky_relu, tanh, sigmoid, none)
+// and any of them or a softmax last, runs as one fused narrow forward.
+void InferencePlan::match_narrow() {
+  if (n_x_ > ops::net_max_width) return;
+  NarrowNet net;
+  net.inputs = n_x_;
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const Layer& l = layers_[k];
+    if (l.units > ops::net_max_width) return;
+    if (l.softmax && k + 1 != layers_.size()) return;
+    net.layers.push_back(NarrowLayer{l.W->raw(), l.b->raw(), l.units, l.fan_in, l.g, l.slope, l.softmax});
+  }
+  if (norm_) {
+    net.mu = norm_->mu;
+    for (double s : norm_->sigma) net.inv_sigma.push_back(1.0 / s);  // as Normalizer::apply
+  }
+  narrow_ = std::move(net);
+}
+
 // ---- running it -----------------------------------------------------------------
 
 void InferencePlan::reserve(Context& ctx, std::int64_t m) const {
-  if (m <= ctx.capacity_) return;
-  // Grown to what this call needs; later calls of up to m samples reuse it.
-  if (norm_ || !layered()) ctx.input_ = runtime::Tensor(dtype_, Shape{n_x_, m});
+  // A tile for each thread the call may use (runtime::threads() at the first call).
+  if (narrow_ && ctx.tile_.empty())
+    ctx.tile_.resize(std::size_t(runtime::threads()) * narrow_->scratch_bytes(dtype_ == DType::f32));
+  ctx.capacity_ = std::max(ctx.capacity_, m);
+  // A narrow plan runs layer by layer below narrow_min_samples only.
+  const std::int64_t rows = narrow_ ? std::min(m, narrow_min_samples - 1) : m;
+  if (rows <= ctx.buffered_) return;
+  // Grown to what this call needs; later calls of up to `rows` samples reuse it.
+  if (norm_ || !layered()) ctx.input_ = runtime::Tensor(dtype_, Shape{n_x_, rows});
   if (layered()) {
-    ctx.ping_ = runtime::Tensor(dtype_, Shape{widest_, m});
-    ctx.pong_ = runtime::Tensor(dtype_, Shape{widest_, m});
+    ctx.ping_ = runtime::Tensor(dtype_, Shape{widest_, rows});
+    ctx.pong_ = runtime::Tensor(dtype_, Shape{widest_, rows});
   } else {
     runtime::ExecutorOptions eo;
-    eo.capacity = m;
+    eo.capacity = rows;
     ctx.exec_ = std::make_unique<runtime::Executor>(compiled_.graph, outputs_, eo);
     for (const auto& [id, t] : params_) ctx.exec_->bind(id, t);
   }
-  ctx.capacity_ = m;
+  ctx.buffered_ = rows;
 }
 
 // x with the model's normalization applied, in layout `to` (into the
@@ -188,11 +219,61 @@ const T* InferencePlan::prepared(Context& ctx, const T* x, std::int64_t m, Layou
   return out;
 }
 
+// Z^T (m x units, a sample per row) := g(Z^T + b^T), a block of rows at a
+// time while it is in L1: the bias, then the activation's rule
+// (ops/activation_rule.hpp; tanh and sigmoid on the vecmath arrays, as
+// their ops), or per row the softmax y_k = e^(z_k - top) / sum_j e^(z_j -
+// top), top = max_j z_j, its exponentials in one vecmath call per block.
+template <class T>
+void InferencePlan::epilogue_rows(const Layer& l, T* z, std::int64_t m) const {
+  const T* b = l.b->data<T>();
+  const std::int64_t K = l.units, block = std::max<std::int64_t>(1, 4096 / K);
+  const T slope = static_cast<T>(l.slope);
+  ops::with_simd([&] {
+    for (std::int64_t r0 = 0; r0 < m; r0 += block) {
+      const std::int64_t rows = std::min(block, m - r0);
+      T* zb = z + r0 * K;
+      for (std::int64_t r = 0; r < rows; ++r) {
+        T* row = zb + r * K;
+        switch (l.g) {
+          case ops::NetActivation::relu:
+            for (std::int64_t k = 0; k < K; ++k) row[k] = ops::act::relu(row[k] + b[k]);
+            break;
+          case ops::NetActivation::leaky_relu:
+            for (std::int64_t k = 0; k < K; ++k) row[k] = ops::act::leaky_relu(row[k] + b[k], slope);
+            break;
+          default:
+            for (std::int64_t k = 0; k < K; ++k) row[k] += b[k];
+        }
+        if (l.softmax) {
+          const T top = ops::act::column_max(row, K, 1);
+          for (std::int64_t k = 0; k < K; ++k) row[k] -= top;
+        }
+      }
+      if (l.g == ops::NetActivation::tanh) ops::act::tanh(zb, zb, rows * K);
+      if (l.g == ops::NetActivation::sigmoid) ops::act::sigmoid(zb, zb, rows * K);
+      if (!l.softmax) continue;
+      ops::vec::exp(zb, zb, rows * K);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        T* row = zb + r * K;
+        double total = 0.0;  // as ops/softmax.cpp
+        for (std::int64_t k = 0; k < K; ++k) total += row[k];
+        for (std::int64_t k = 0; k < K; ++k) row[k] = static_cast<T>(row[k] / total);
+      }
+    }
+  });
+}
+
 template <class T>
 void InferencePlan::run_layers(Context& ctx, const T* x, T* y, std::int64_t m, Layout layout) const {
+  const bool rows = layout == Layout::rows;
+  if (narrow_ && m >= narrow_min_samples) {
+    const auto tiles = ctx.tile_.size() / narrow_->scratch_bytes(dtype_ == DType::f32);
+    const int threads = std::min(runtime::threads(), static_cast<int>(tiles));
+    return narrow_forward<T>(*narrow_, x, y, m, rows, ctx.tile_.data(), threads);
+  }
   const Graph& g = compiled_.graph;
   const ops::RunContext run = inference_run(m);
-  const bool rows = layout == Layout::rows;
   const T* a = prepared(ctx, x, m, layout, layout);
   T* bufs[2] = {ctx.ping_.data<T>(), ctx.pong_.data<T>()};
   for (std::size_t k = 0; k < layers_.size(); ++k) {
@@ -207,28 +288,23 @@ void InferencePlan::run_layers(Context& ctx, const T* x, T* y, std::int64_t m, L
       (std::is_same_v<T, float> ? def.f32 : def.f64)(
           ops::KernelCall{g, l.z, g.node(l.z), in, buffer(z, l.units, m), run});
     } else {
-      // Z^T = A^T W^T + b^T: every row (sample) starts as b, one GEMM adds
-      // (an NN product on W^T, stored once: see describe()'s note in the header).
-      const T* bias = l.b->data<T>();
-      for (std::int64_t s = 0; s < m; ++s) std::copy_n(bias, l.units, z + s * l.units);
-      // One sample reads W's rows (A W^T, NT): the NN product on W^T ran
-      // 1.2 to 1.5x slower there (oneDNN, W-mb and W-course), and faster
-      // from 4 samples on (1.3x at 16, 3x at 4 for W-course).
+      // Z^T = A^T W^T, then b^T and the activation in one pass over the
+      // rows (epilogue_rows). One sample reads W's rows (A W^T, NT): the
+      // NN product on W^T ran 1.2 to 1.5x slower there (oneDNN, W-mb and
+      // W-course), and faster from 4 samples on (1.3x at 16, 3x at 4 for
+      // W-course).
       if (m == 1)
-        ops::gemm<T>(buffer(a, m, l.fan_in), false, W, true, T(1), T(1), buffer(z, m, l.units));
+        ops::gemm<T>(buffer(a, m, l.fan_in), false, W, true, T(1), T(0), buffer(z, m, l.units));
       else
         ops::gemm<T>(buffer(a, m, l.fan_in), false, buffer(l.Wt.data<T>(), l.fan_in, l.units), false, T(1),
-                     T(1), buffer(z, m, l.units));
+                     T(0), buffer(z, m, l.units));
+      epilogue_rows<T>(l, z, m);
     }
-    if (l.has_act) {
+    if (l.has_act && !rows) {
       const Node& n = g.node(l.act);
-      if (rows && n.op == OpKind::softmax) {
-        for (std::int64_t s = 0; s < m; ++s) ops::softmax_columns(z + s * l.units, z + s * l.units, l.units, 1);
-      } else {
-        const ops::Buffer zb = rows ? buffer(z, m, l.units) : buffer(z, l.units, m);
-        const ops::OpDef& def = ops::op_def(n.op);
-        (std::is_same_v<T, float> ? def.f32 : def.f64)(ops::KernelCall{g, l.act, n, {&zb, 1}, zb, run});
-      }
+      const ops::Buffer zb = buffer(z, l.units, m);
+      const ops::OpDef& def = ops::op_def(n.op);
+      (std::is_same_v<T, float> ? def.f32 : def.f64)(ops::KernelCall{g, l.act, n, {&zb, 1}, zb, run});
     }
     a = z;
   }

@@ -1,0 +1,98 @@
+// A tile of samples for the narrow-net kernels: the training step
+// (ops/fused_net_kernel.cpp) and the inference forward pass
+// (serve/narrow_forward.cpp) hold a layer's values for tile_samples<T>
+// samples as rows of TV vectors (row r, sample s at vector r TV + s / lanes,
+// lane s % lanes), small enough to stay in L1. What both compute on a tile
+// is here, once: the affine map and the hidden activations, whose formulas
+// are ops/activation_rule.hpp's.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "dagrad/ops/activation_rule.hpp"
+#include "dagrad/ops/fast_math.hpp"
+#include "dagrad/ops/fused_net.hpp"
+
+// NOTE: -Wpsabi warns that 32-byte vector arguments change the calling
+// convention without -mavx; everything here is inlined into its caller.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace dagrad::ops::net_tile {
+
+constexpr int TV = 4;  // vectors per row of a tile
+
+template <class T> struct Vec;
+template <> struct Vec<float> {
+  using V = fast::f32x8;
+  using D = double __attribute__((vector_size(64)));  // the 8 lanes in double
+};
+template <> struct Vec<double> {
+  using V = double __attribute__((vector_size(32)));
+  using D = V;
+};
+
+template <class T> using V = typename Vec<T>::V;
+template <class T> constexpr int lanes = static_cast<int>(sizeof(V<T>) / sizeof(T));
+template <class T> constexpr std::int64_t tile_samples = TV * lanes<T>;
+
+template <class T> inline V<T> splat(T v) { return V<T>{} + v; }
+
+// out (n_out x tile) = W in + b, W row-major (n_out x n_in): each unit's
+// sum starts at b and adds w_k in_k in k order.
+template <class T>
+inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::int64_t n_out,
+                        std::int64_t n_in) {
+  for (std::int64_t i = 0; i < n_out; ++i) {
+    V<T> acc[TV];
+    for (int v = 0; v < TV; ++v) acc[v] = splat(b[i]);
+    const T* w = W + i * n_in;
+    for (std::int64_t k = 0; k < n_in; ++k) {
+      const V<T> wk = splat(w[k]);
+      for (int v = 0; v < TV; ++v) acc[v] += wk * in[k * TV + v];
+    }
+    for (int v = 0; v < TV; ++v) out[i * TV + v] = acc[v];
+  }
+}
+
+// A hidden layer's activation over n vectors of z = h: relu and leaky_relu
+// write a = g(h) (h, the input, stays: their derivative reads it); tanh and
+// sigmoid replace h by g(h) (their derivative reads the output), identity
+// leaves h. a may be h. float runs the rules on vectors (ops/fast_math's
+// tanh and sigmoid), double on the arrays the unfused kernels call.
+template <class T>
+inline void activate(NetActivation g, double slope, V<T>* h, V<T>* a, std::int64_t n) {
+  switch (g) {
+    case NetActivation::relu:
+      for (std::int64_t i = 0; i < n; ++i) a[i] = act::relu(h[i]);
+      break;
+    case NetActivation::leaky_relu: {
+      const V<T> s = splat(static_cast<T>(slope));
+      for (std::int64_t i = 0; i < n; ++i) a[i] = act::leaky_relu(h[i], s);
+      break;
+    }
+    case NetActivation::tanh:
+      if constexpr (std::is_same_v<T, float>) {
+        for (std::int64_t i = 0; i < n; ++i) h[i] = act::tanh(h[i]);
+      } else {
+        T* p = reinterpret_cast<T*>(h);
+        act::tanh(p, p, n * lanes<T>);
+      }
+      break;
+    case NetActivation::sigmoid:
+      if constexpr (std::is_same_v<T, float>) {
+        for (std::int64_t i = 0; i < n; ++i) h[i] = act::sigmoid(h[i]);
+      } else {
+        T* p = reinterpret_cast<T*>(h);
+        act::sigmoid(p, p, n * lanes<T>);
+      }
+      break;
+    case NetActivation::identity:
+      break;
+  }
+}
+
+}  // namespace dagrad::ops::net_tile
+
+#pragma GCC diagnostic pop
