@@ -24,6 +24,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -494,13 +495,18 @@ void Step<T>::sweep_block(std::int64_t b, Tile<T>& t, T* partial, double* cost) 
 // (the widths and which layers own their A rows).
 template <class T>
 Tile<T>& worker_tile(const FusedNet& net) {
+  // The shape as a fixed array: comparing it allocates nothing per step.
+  using Shape = std::array<std::int64_t, net_max_depth + 2>;
   static thread_local Tile<T> tile;
-  static thread_local std::vector<std::int64_t> shape;
-  std::vector<std::int64_t> want{net.inputs};
-  for (const NetLayer& l : net.layers) want.push_back(2 * l.units + (own_rows(l) ? 1 : 0));
+  static thread_local Shape shape{-1};
+  Shape want{};
+  want[0] = net.inputs;
+  want[1] = std::int64_t(net.layers.size());
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    want[l + 2] = 2 * net.layers[l].units + (own_rows(net.layers[l]) ? 1 : 0);
   if (want != shape) {
     tile.lay_out(net);
-    shape = std::move(want);
+    shape = want;
   }
   return tile;
 }
