@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -253,10 +254,26 @@ void Step<T>::draw_masks(Tile<T>& t, int l, std::int64_t j0, std::int64_t count)
   }
 }
 
-// out (n_out x tile) = W in + b, W row-major (n_out x n_in).
-template <class T>
-inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::int64_t n_out,
-                        std::int64_t n_in) {
+// Calls f with n as a compile-time constant for the narrowest widths (the
+// loops over it then unroll, their sums held in registers), else with 0 (a
+// run-time width). The arithmetic and its order are the same either way.
+template <class F>
+inline void with_width(std::int64_t n, F&& f) {
+  switch (n) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    default: f(std::integral_constant<int, 0>{}); break;
+  }
+}
+
+// out (n_out x tile) = W in + b, W row-major (n_out x n_in); NI > 0: n_in
+// is NI.
+template <class T, int NI = 0, int NO = 0>
+inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::int64_t n_out_given,
+                        std::int64_t n_in_given) {
+  const std::int64_t n_in = NI > 0 ? NI : n_in_given, n_out = NO > 0 ? NO : n_out_given;
   for (std::int64_t i = 0; i < n_out; ++i) {
     V<T> acc[TV];
     for (int v = 0; v < TV; ++v) acc[v] = splat(b[i]);
@@ -273,7 +290,11 @@ template <class T>
 void Step<T>::forward(Tile<T>& t) const {
   for (int l = 1; l <= L_; ++l) {
     Vt* z = l == L_ ? t.a[L_] : t.h[l];
-    affine_rows<T>(W_[l - 1], b_[l - 1], t.a[l - 1], z, n_[l], n_[l - 1]);
+    with_width(n_[l - 1], [&](auto NI) {
+      with_width(n_[l], [&](auto NO) {
+        affine_rows<T, NI, NO>(W_[l - 1], b_[l - 1], t.a[l - 1], z, n_[l], n_[l - 1]);
+      });
+    });
     if (l < L_) activate(t, l);
   }
 }
@@ -409,28 +430,31 @@ void Step<T>::backward(Tile<T>& t) const {
   for (int l = L_; l >= 1; --l) {
     const Vt* dz = t.dz[cur];
     const Vt* ap = t.a[l - 1];
-    const std::int64_t n_out = n_[l], n_in = n_[l - 1];
     Vt* gw = t.acc + offset_[l - 1];
-    Vt* gb = gw + n_out * n_in;
-    for (std::int64_t i = 0; i < n_out; ++i) {
-      const Vt* g = dz + i * TV;
-      gb[i] += (g[0] + g[1]) + (g[2] + g[3]);
-      for (std::int64_t k = 0; k < n_in; ++k) {
-        const Vt* x = ap + k * TV;
-        gw[i * n_in + k] += (g[0] * x[0] + g[1] * x[1]) + (g[2] * x[2] + g[3] * x[3]);
-      }
-    }
-    if (l == 1) break;
     Vt* next = t.dz[1 - cur];
     const T* W = W_[l - 1];
-    for (std::int64_t k = 0; k < n_in; ++k) {
-      Vt s[TV] = {};
+    with_width(n_[l - 1], [&](auto NI) { with_width(n_[l], [&](auto NO) {
+      const std::int64_t n_out = NO > 0 ? std::int64_t{NO} : n_[l], n_in = NI > 0 ? std::int64_t{NI} : n_[l - 1];
+      Vt* gb = gw + n_out * n_in;
       for (std::int64_t i = 0; i < n_out; ++i) {
-        const Vt w = splat(W[i * n_in + k]);
-        for (int v = 0; v < TV; ++v) s[v] += w * dz[i * TV + v];
+        const Vt* g = dz + i * TV;
+        gb[i] += (g[0] + g[1]) + (g[2] + g[3]);
+        for (std::int64_t k = 0; k < n_in; ++k) {
+          const Vt* x = ap + k * TV;
+          gw[i * n_in + k] += (g[0] * x[0] + g[1] * x[1]) + (g[2] * x[2] + g[3] * x[3]);
+        }
       }
-      for (int v = 0; v < TV; ++v) next[k * TV + v] = s[v];
-    }
+      if (l == 1) return;
+      for (std::int64_t k = 0; k < n_in; ++k) {
+        Vt s[TV] = {};
+        for (std::int64_t i = 0; i < n_out; ++i) {
+          const Vt w = splat(W[i * n_in + k]);
+          for (int v = 0; v < TV; ++v) s[v] += w * dz[i * TV + v];
+        }
+        for (int v = 0; v < TV; ++v) next[k * TV + v] = s[v];
+      }
+    }); });
+    if (l == 1) break;
     derivative(t, l - 1, next);
     cur = 1 - cur;
   }
