@@ -317,7 +317,13 @@ void Step<T>::activate(Tile<T>& t, int l) const {
     }
     case NetActivation::tanh:
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = act::tanh(h[i]);
+        // A row's TV vectors side by side: their long dependency chains
+        // (polynomial, division) overlap. n is a multiple of TV.
+        for (std::int64_t i = 0; i < n; i += TV) {
+          Vt r[TV];
+          for (int v = 0; v < TV; ++v) r[v] = act::tanh(h[i + v]);
+          for (int v = 0; v < TV; ++v) h[i + v] = r[v];
+        }
       } else {
         T* p = reinterpret_cast<T*>(h);
         act::tanh(p, p, n * lanes<T>);
@@ -325,7 +331,11 @@ void Step<T>::activate(Tile<T>& t, int l) const {
       break;
     case NetActivation::sigmoid:
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = act::sigmoid(h[i]);
+        for (std::int64_t i = 0; i < n; i += TV) {  // as tanh
+          Vt r[TV];
+          for (int v = 0; v < TV; ++v) r[v] = act::sigmoid(h[i + v]);
+          for (int v = 0; v < TV; ++v) h[i + v] = r[v];
+        }
       } else {
         T* p = reinterpret_cast<T*>(h);
         act::sigmoid(p, p, n * lanes<T>);
@@ -359,11 +369,16 @@ typename Step<T>::Vt Step<T>::output(Tile<T>& t) const {
   switch (net_.cost) {
     case NetCost::bce_logits: {
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) {
-          const Vt ok = valid[i % TV];
-          const act::SigmoidF32x8 s = act::sigmoid_parts(z[i]);
-          dz[i] = costs::output_delta(s.y, y[i]) * ok;
-          part += costs::bce_logits_term(z[i], y[i], costs::log1p_tail(s)) * ok;
+        // A row's TV vectors side by side (as tanh), their terms then
+        // summed in order.
+        for (std::int64_t i = 0; i < n; i += TV) {
+          Vt term[TV];
+          for (int v = 0; v < TV; ++v) {
+            const act::SigmoidF32x8 s = act::sigmoid_parts(z[i + v]);
+            dz[i + v] = costs::output_delta(s.y, y[i + v]) * valid[v];
+            term[v] = costs::bce_logits_term(z[i + v], y[i + v], costs::log1p_tail(s)) * valid[v];
+          }
+          for (int v = 0; v < TV; ++v) part += term[v];
         }
       } else {
         Vt* tail = t.dz[1];
