@@ -92,7 +92,7 @@ const Pattern& pattern_for(const Optimizer& o, Shape shape, const HyperAttrs& a)
     std::array<std::uint64_t, 4> hyper;
     std::unique_ptr<Pattern> pattern;
   };
-  constexpr std::size_t capacity = 16;
+  constexpr std::size_t capacity = 64;  // a net's distinct shapes times the optimizers tried
   thread_local std::vector<Entry> cache;
   thread_local std::size_t next = 0;
   const std::array<std::uint64_t, 4> bits{std::bit_cast<std::uint64_t>(a.beta1), std::bit_cast<std::uint64_t>(a.beta2),
