@@ -139,9 +139,18 @@ Graph& Graph::operator=(const Graph& o) {
 
 std::size_t Graph::size() const { return impl_->nodes.size(); }
 
+namespace {
+
+// check_id's error, out of line so that the check itself inlines (node() is
+// called hundreds of thousands of times while a deep net compiles).
+[[noreturn, gnu::cold, gnu::noinline]] void unknown_node(NodeId id, std::size_t size) {
+  throw GraphError(fmt::format("unknown node %{} (the graph has {} nodes)", id, size));
+}
+
+}  // namespace
+
 NodeId Graph::check_id(NodeId id) const {
-  if (id >= impl_->nodes.size())
-    throw GraphError(fmt::format("unknown node %{} (the graph has {} nodes)", id, size()));
+  if (id >= impl_->nodes.size()) [[unlikely]] unknown_node(id, size());
   return id;
 }
 

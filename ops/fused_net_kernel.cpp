@@ -24,10 +24,12 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -252,7 +254,11 @@ template <class T>
 void Step<T>::forward(Tile<T>& t) const {
   for (int l = 1; l <= L_; ++l) {
     Vt* z = l == L_ ? t.a[L_] : t.h[l];
-    affine_rows<T>(W_[l - 1], b_[l - 1], t.a[l - 1], z, n_[l], n_[l - 1]);
+    with_width(n_[l - 1], [&](auto NI) {
+      with_width(n_[l], [&](auto NO) {
+        affine_rows<T, NI, NO>(W_[l - 1], b_[l - 1], t.a[l - 1], z, n_[l], n_[l - 1]);
+      });
+    });
     if (l < L_) activate(t, l);
   }
 }
@@ -290,11 +296,16 @@ typename Step<T>::Vt Step<T>::output(Tile<T>& t) const {
   switch (net_.cost) {
     case NetCost::bce_logits: {
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) {
-          const Vt ok = valid[i % TV];
-          const act::SigmoidF32x8 s = act::sigmoid_parts(z[i]);
-          dz[i] = costs::output_delta(s.y, y[i]) * ok;
-          part += costs::bce_logits_term(z[i], y[i], costs::log1p_tail(s)) * ok;
+        // A row's TV vectors side by side (as tanh), their terms then
+        // summed in order.
+        for (std::int64_t i = 0; i < n; i += TV) {
+          Vt term[TV];
+          for (int v = 0; v < TV; ++v) {
+            const act::SigmoidF32x8 s = act::sigmoid_parts(z[i + v]);
+            dz[i + v] = costs::output_delta(s.y, y[i + v]) * valid[v];
+            term[v] = costs::bce_logits_term(z[i + v], y[i + v], costs::log1p_tail(s)) * valid[v];
+          }
+          for (int v = 0; v < TV; ++v) part += term[v];
         }
       } else {
         Vt* tail = t.dz[1];
@@ -361,28 +372,31 @@ void Step<T>::backward(Tile<T>& t) const {
   for (int l = L_; l >= 1; --l) {
     const Vt* dz = t.dz[cur];
     const Vt* ap = t.a[l - 1];
-    const std::int64_t n_out = n_[l], n_in = n_[l - 1];
     Vt* gw = t.acc + offset_[l - 1];
-    Vt* gb = gw + n_out * n_in;
-    for (std::int64_t i = 0; i < n_out; ++i) {
-      const Vt* g = dz + i * TV;
-      gb[i] += (g[0] + g[1]) + (g[2] + g[3]);
-      for (std::int64_t k = 0; k < n_in; ++k) {
-        const Vt* x = ap + k * TV;
-        gw[i * n_in + k] += (g[0] * x[0] + g[1] * x[1]) + (g[2] * x[2] + g[3] * x[3]);
-      }
-    }
-    if (l == 1) break;
     Vt* next = t.dz[1 - cur];
     const T* W = W_[l - 1];
-    for (std::int64_t k = 0; k < n_in; ++k) {
-      Vt s[TV] = {};
+    with_width(n_[l - 1], [&](auto NI) { with_width(n_[l], [&](auto NO) {
+      const std::int64_t n_out = NO > 0 ? std::int64_t{NO} : n_[l], n_in = NI > 0 ? std::int64_t{NI} : n_[l - 1];
+      Vt* gb = gw + n_out * n_in;
       for (std::int64_t i = 0; i < n_out; ++i) {
-        const Vt w = splat(W[i * n_in + k]);
-        for (int v = 0; v < TV; ++v) s[v] += w * dz[i * TV + v];
+        const Vt* g = dz + i * TV;
+        gb[i] += (g[0] + g[1]) + (g[2] + g[3]);
+        for (std::int64_t k = 0; k < n_in; ++k) {
+          const Vt* x = ap + k * TV;
+          gw[i * n_in + k] += (g[0] * x[0] + g[1] * x[1]) + (g[2] * x[2] + g[3] * x[3]);
+        }
       }
-      for (int v = 0; v < TV; ++v) next[k * TV + v] = s[v];
-    }
+      if (l == 1) return;
+      for (std::int64_t k = 0; k < n_in; ++k) {
+        Vt s[TV] = {};
+        for (std::int64_t i = 0; i < n_out; ++i) {
+          const Vt w = splat(W[i * n_in + k]);
+          for (int v = 0; v < TV; ++v) s[v] += w * dz[i * TV + v];
+        }
+        for (int v = 0; v < TV; ++v) next[k * TV + v] = s[v];
+      }
+    }); });
+    if (l == 1) break;
     derivative(t, l - 1, next);
     cur = 1 - cur;
   }
@@ -447,13 +461,18 @@ void Step<T>::sweep_block(std::int64_t b, Tile<T>& t, T* partial, double* cost) 
 // (the widths and which layers own their A rows).
 template <class T>
 Tile<T>& worker_tile(const FusedNet& net) {
+  // The shape as a fixed array: comparing it allocates nothing per step.
+  using Shape = std::array<std::int64_t, net_max_depth + 2>;
   static thread_local Tile<T> tile;
-  static thread_local std::vector<std::int64_t> shape;
-  std::vector<std::int64_t> want{net.inputs};
-  for (const NetLayer& l : net.layers) want.push_back(2 * l.units + (own_rows(l) ? 1 : 0));
+  static thread_local Shape shape{-1};
+  Shape want{};
+  want[0] = net.inputs;
+  want[1] = std::int64_t(net.layers.size());
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    want[l + 2] = 2 * net.layers[l].units + (own_rows(net.layers[l]) ? 1 : 0);
   if (want != shape) {
     tile.lay_out(net);
-    shape = std::move(want);
+    shape = want;
   }
   return tile;
 }

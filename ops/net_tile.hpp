@@ -39,11 +39,27 @@ template <class T> constexpr std::int64_t tile_samples = TV * lanes<T>;
 
 template <class T> inline V<T> splat(T v) { return V<T>{} + v; }
 
+// Calls f with n as a compile-time constant for the narrowest widths (the
+// loops over it then unroll, their sums held in registers), else with 0 (a
+// run-time width). The arithmetic and its order are the same either way.
+template <class F>
+inline void with_width(std::int64_t n, F&& f) {
+  switch (n) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    default: f(std::integral_constant<int, 0>{}); break;
+  }
+}
+
 // out (n_out x tile) = W in + b, W row-major (n_out x n_in): each unit's
-// sum starts at b and adds w_k in_k in k order.
-template <class T>
-inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::int64_t n_out,
-                        std::int64_t n_in) {
+// sum starts at b and adds w_k in_k in k order. NI > 0: n_in is NI, NO > 0:
+// n_out is NO (with_width's constants).
+template <class T, int NI = 0, int NO = 0>
+inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::int64_t n_out_given,
+                        std::int64_t n_in_given) {
+  const std::int64_t n_in = NI > 0 ? NI : n_in_given, n_out = NO > 0 ? NO : n_out_given;
   for (std::int64_t i = 0; i < n_out; ++i) {
     V<T> acc[TV];
     for (int v = 0; v < TV; ++v) acc[v] = splat(b[i]);
@@ -59,8 +75,9 @@ inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::
 // A hidden layer's activation over n vectors of z = h: relu and leaky_relu
 // write a = g(h) (h, the input, stays: their derivative reads it); tanh and
 // sigmoid replace h by g(h) (their derivative reads the output), identity
-// leaves h. a may be h. float runs the rules on vectors (ops/fast_math's
-// tanh and sigmoid), double on the arrays the unfused kernels call.
+// leaves h. a may be h; n is a multiple of TV (whole rows). float runs the
+// rules on vectors (ops/fast_math's tanh and sigmoid), double on the arrays
+// the unfused kernels call.
 template <class T>
 inline void activate(NetActivation g, double slope, V<T>* h, V<T>* a, std::int64_t n) {
   switch (g) {
@@ -74,7 +91,13 @@ inline void activate(NetActivation g, double slope, V<T>* h, V<T>* a, std::int64
     }
     case NetActivation::tanh:
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = act::tanh(h[i]);
+        // A row's TV vectors side by side: their long dependency chains
+        // (polynomial, division) overlap. n is a multiple of TV.
+        for (std::int64_t i = 0; i < n; i += TV) {
+          V<T> r[TV];
+          for (int v = 0; v < TV; ++v) r[v] = act::tanh(h[i + v]);
+          for (int v = 0; v < TV; ++v) h[i + v] = r[v];
+        }
       } else {
         T* p = reinterpret_cast<T*>(h);
         act::tanh(p, p, n * lanes<T>);
@@ -82,7 +105,11 @@ inline void activate(NetActivation g, double slope, V<T>* h, V<T>* a, std::int64
       break;
     case NetActivation::sigmoid:
       if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; ++i) h[i] = act::sigmoid(h[i]);
+        for (std::int64_t i = 0; i < n; i += TV) {  // as tanh
+          V<T> r[TV];
+          for (int v = 0; v < TV; ++v) r[v] = act::sigmoid(h[i + v]);
+          for (int v = 0; v < TV; ++v) h[i + v] = r[v];
+        }
       } else {
         T* p = reinterpret_cast<T*>(h);
         act::sigmoid(p, p, n * lanes<T>);

@@ -1,6 +1,10 @@
 #include "dagrad/optim/match.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <memory>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -76,6 +80,34 @@ struct Unifier {
   }
 };
 
+// The patterns last built, by what they are built from (optimizer, shape and
+// hyper-parameters, compared bit for bit): a deep net's thousand weights share
+// a handful of them, and building one is a graph of its own (issue 23: a
+// third of optimize's time on 1000 layers). A pattern is a pure function of
+// its key, so reusing one changes no match.
+const Pattern& pattern_for(const Optimizer& o, Shape shape, const HyperAttrs& a) {
+  struct Entry {
+    const Optimizer* o;
+    Shape shape;
+    std::array<std::uint64_t, 4> hyper;
+    std::unique_ptr<Pattern> pattern;
+  };
+  constexpr std::size_t capacity = 64;  // a net's distinct shapes times the optimizers tried
+  thread_local std::vector<Entry> cache;
+  thread_local std::size_t next = 0;
+  const std::array<std::uint64_t, 4> bits{std::bit_cast<std::uint64_t>(a.beta1), std::bit_cast<std::uint64_t>(a.beta2),
+                                          std::bit_cast<std::uint64_t>(a.epsilon),
+                                          std::bit_cast<std::uint64_t>(a.weight_decay)};
+  for (const Entry& e : cache)
+    if (e.o == &o && e.shape == shape && e.hyper == bits) return *e.pattern;
+  Entry e{&o, shape, bits, std::make_unique<Pattern>(o, shape, a)};
+  if (cache.size() < capacity) return *cache.emplace_back(std::move(e)).pattern;
+  Entry& slot = cache[next];
+  next = (next + 1) % capacity;
+  slot = std::move(e);
+  return *slot.pattern;
+}
+
 }  // namespace
 
 std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& uses, NodeId assign) {
@@ -83,7 +115,7 @@ std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& 
   if (a.op != OpKind::assign || g.node(a.inputs[0]).op != OpKind::param) return std::nullopt;
   const Shape shape = g.node(a.inputs[0]).shape;
   for (const Optimizer* o : all_optimizers()) {
-    const Pattern pat(*o, shape, a.attr<HyperAttrs>());
+    const Pattern& pat = pattern_for(*o, shape, a.attr<HyperAttrs>());
     Unifier u{pat, g, uses, {}};
     if (!u.unify(pat.root, assign)) continue;
     UpdateMatch m{o, {}, {}};

@@ -25,12 +25,14 @@ bool pointwise(OpKind op) {
 // The value of `old` when all its operands are constants, or nullopt.
 std::optional<double> constant_result(RebuildContext& c, NodeId old) {
   const Node& n = c.node(old);
+  // Only these ops fold: the others need not look at their operands (the
+  // rule runs on every node of every rebuild).
+  if (n.op != OpKind::broadcast && n.op != OpKind::transpose && n.op != OpKind::sum && !pointwise(n.op))
+    return std::nullopt;
+  for (NodeId x : n.inputs)
+    if (c.out.node(c.mapped(x)).op != OpKind::constant) return std::nullopt;
   std::vector<double> v;
-  for (NodeId x : c.mapped_inputs(old)) {
-    const Node& in = c.out.node(x);
-    if (in.op != OpKind::constant) return std::nullopt;
-    v.push_back(in.attr<ConstantAttrs>().value);
-  }
+  for (NodeId x : n.inputs) v.push_back(c.out.node(c.mapped(x)).attr<ConstantAttrs>().value);
   if (v.empty()) return std::nullopt;
   if (n.op == OpKind::broadcast || n.op == OpKind::transpose) return v[0];
   if (n.op == OpKind::sum) {
@@ -66,10 +68,10 @@ std::optional<NodeId> fold_constant_rule(RebuildContext& c, NodeId old) {
 // that rules compose within one rebuild (passes/optimize.cpp).
 std::optional<NodeId> fold_transpose_rule(RebuildContext& c, NodeId old) {
   const Node& n = c.node(old);
-  const std::vector<NodeId> ins0 = c.mapped_inputs(old);
-  if (n.op == OpKind::transpose && c.out.node(ins0[0]).op == OpKind::transpose)
-    return c.out.node(ins0[0]).inputs[0];
+  if (n.op == OpKind::transpose && c.out.node(c.mapped(n.inputs[0])).op == OpKind::transpose)
+    return c.out.node(c.mapped(n.inputs[0])).inputs[0];
   if (!is_matmul(n.op)) return std::nullopt;
+  const std::vector<NodeId> ins0 = c.mapped_inputs(old);
   std::vector<NodeId> ins = ins0;
   MatmulAttrs a = n.attr<MatmulAttrs>();
   bool changed = false;

@@ -74,6 +74,8 @@ struct Executor::Impl {
   std::vector<bool> scheduled;               // per node id
   std::vector<NodeId> symbolic_leaves;       // scheduled leaves whose shape holds m
   std::vector<NodeId> written;               // leaves some scheduled node overwrites
+  std::vector<NodeId> leaves;                // the scheduled bound leaves, in schedule order
+  std::vector<bool> leaf_step;               // per scheduled step: is it a bound leaf (run skips it)
   std::unique_ptr<std::byte, FreeDeleter> arena;
   // Per scheduled step: the operand buffers, gathered at plan time and
   // refreshed when a leaf is bound or m changes.
@@ -179,6 +181,8 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
     const NodeId id = p.schedule[s];
     const Node& n = graph.node(id);
     p.scheduled[id] = true;
+    p.leaf_step.push_back(is_bound_leaf(n.op));
+    if (is_bound_leaf(n.op)) p.leaves.push_back(id);
     if (is_bound_leaf(n.op)) alias_of[id] = id;
     p.symbolic = p.symbolic || uses_m(n);
     if (is_bound_leaf(n.op)) {
@@ -310,11 +314,11 @@ void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
   if (timed && step_seconds.size() != p.schedule.size())
     throw GraphError(fmt::format("run: {} step timers for {} steps", step_seconds.size(),
                                  p.schedule.size()));
-  for (NodeId id : p.schedule) {
+  for (NodeId id : p.leaves) {
+    if (p.bound[id]) continue;
     const Node& n = graph_.node(id);
-    if (is_bound_leaf(n.op) && !p.bound[id])
-      throw InputError(fmt::format("run: {} {} {} was never bound", ops::op_def(n.op).name,
-                                   graph_.describe(id), to_string(n.shape)));
+    throw InputError(fmt::format("run: {} {} {} was never bound", ops::op_def(n.op).name,
+                                 graph_.describe(id), to_string(n.shape)));
   }
   for (NodeId leaf : p.written)
     if (!p.writable[leaf])
@@ -340,9 +344,9 @@ void Executor::run(const RunOptions& options, std::span<double> step_seconds) {
   // ... and between the panels of a long GEMM (ops/gemm_progress.hpp).
   const ops::GemmProgress panels(options.collectives);
   for (std::size_t s = 0; s < p.schedule.size(); ++s) {
+    if (p.leaf_step[s]) continue;
     const NodeId id = p.schedule[s];
     const Node& n = graph_.node(id);
-    if (is_bound_leaf(n.op)) continue;
     // A started bucket's transfer moves only inside MPI calls: one cheap
     // test per kernel lets it advance while the backward pass runs.
     if (ctx.collectives) ctx.collectives->progress();
