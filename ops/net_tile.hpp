@@ -72,6 +72,23 @@ inline void affine_rows(const T* W, const T* b, const V<T>* in, V<T>* out, std::
   }
 }
 
+// h := g(h) over n vectors for tanh and sigmoid: float on vectors, a
+// row's TV vectors side by side so that their long dependency chains
+// (polynomial, division) overlap (n is a multiple of TV); double on the
+// arrays the unfused kernels call.
+template <class T, class OnVector, class OnArray>
+inline void squash(V<T>* h, std::int64_t n, OnVector g, OnArray g_array) {
+  if constexpr (std::is_same_v<T, float>) {
+    for (std::int64_t i = 0; i < n; i += TV) {
+      V<T> r[TV];
+      for (int v = 0; v < TV; ++v) r[v] = g(h[i + v]);
+      for (int v = 0; v < TV; ++v) h[i + v] = r[v];
+    }
+  } else {
+    g_array(reinterpret_cast<T*>(h), n * lanes<T>);
+  }
+}
+
 // A hidden layer's activation over n vectors of z = h: relu and leaky_relu
 // write a = g(h) (h, the input, stays: their derivative reads it); tanh and
 // sigmoid replace h by g(h) (their derivative reads the output), identity
@@ -90,30 +107,11 @@ inline void activate(NetActivation g, double slope, V<T>* h, V<T>* a, std::int64
       break;
     }
     case NetActivation::tanh:
-      if constexpr (std::is_same_v<T, float>) {
-        // A row's TV vectors side by side: their long dependency chains
-        // (polynomial, division) overlap. n is a multiple of TV.
-        for (std::int64_t i = 0; i < n; i += TV) {
-          V<T> r[TV];
-          for (int v = 0; v < TV; ++v) r[v] = act::tanh(h[i + v]);
-          for (int v = 0; v < TV; ++v) h[i + v] = r[v];
-        }
-      } else {
-        T* p = reinterpret_cast<T*>(h);
-        act::tanh(p, p, n * lanes<T>);
-      }
+      squash<T>(h, n, [](auto x) { return act::tanh(x); }, [](T* p, std::int64_t k) { act::tanh(p, p, k); });
       break;
     case NetActivation::sigmoid:
-      if constexpr (std::is_same_v<T, float>) {
-        for (std::int64_t i = 0; i < n; i += TV) {  // as tanh
-          V<T> r[TV];
-          for (int v = 0; v < TV; ++v) r[v] = act::sigmoid(h[i + v]);
-          for (int v = 0; v < TV; ++v) h[i + v] = r[v];
-        }
-      } else {
-        T* p = reinterpret_cast<T*>(h);
-        act::sigmoid(p, p, n * lanes<T>);
-      }
+      squash<T>(h, n, [](auto x) { return act::sigmoid(x); },
+                [](T* p, std::int64_t k) { act::sigmoid(p, p, k); });
       break;
     case NetActivation::identity:
       break;
