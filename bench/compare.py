@@ -7,6 +7,7 @@ and their environment are peer.py's own (`configs`, `mb_configs`).
 
     /usr/bin/python3 bench/compare.py BEFORE/dagrad AFTER/dagrad [ROUNDS=5]
 """
+import argparse
 import json
 import os
 import statistics
@@ -30,8 +31,17 @@ def workloads(dagrad):
 
 
 def main():
-    before, after = sys.argv[1], sys.argv[2]
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("before", help="the dagrad binary before the change")
+    ap.add_argument("after", help="the dagrad binary after it")
+    ap.add_argument("rounds", nargs="?", type=int, default=5, help="alternated rounds (5)")
+    args = ap.parse_args()
+    for path in (args.before, args.after):
+        if not os.access(path, os.X_OK):
+            ap.error(f"{path}: not an executable file")
+    if args.rounds < 1:
+        ap.error(f"rounds: {args.rounds} is not >= 1")
+    before, after, rounds = args.before, args.after, args.rounds
     runs = {"before": workloads(before), "after": workloads(after)}
     times = {(w, n): [] for w in runs for n, _, _ in runs[w]}
     for r in range(rounds):
