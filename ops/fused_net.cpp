@@ -16,6 +16,18 @@ std::string_view name_of(NetActivation a) {
   constexpr std::string_view names[] = {"relu", "leaky_relu", "tanh", "sigmoid", "identity"};
   return names[static_cast<int>(a)];
 }
+bool read_activation(const Node& n, NetActivation& g, double& slope) {
+  switch (n.op) {
+    case OpKind::relu: g = NetActivation::relu; return true;
+    case OpKind::leaky_relu:
+      g = NetActivation::leaky_relu;
+      slope = n.attr<SlopeAttrs>().slope;
+      return true;
+    case OpKind::tanh: g = NetActivation::tanh; return true;
+    case OpKind::sigmoid: g = NetActivation::sigmoid; return true;
+    default: return false;
+  }
+}
 std::string_view name_of(NetCost c) {
   constexpr std::string_view names[] = {"binary cross-entropy", "softmax cross-entropy",
                                         "squared error"};

@@ -105,6 +105,12 @@ struct FusedNet {
   std::vector<std::string> replaced_lines() const;
 };
 
+// The narrow-net kernels' activation for an element-wise activation node:
+// relu, leaky_relu (its slope also set), tanh or sigmoid. False, and
+// nothing set, for any other op. The fusion pass and serving's narrow
+// forward both read a node's activation through it.
+bool read_activation(const Node& n, NetActivation& g, double& slope);
+
 std::string_view name_of(NetActivation a);
 std::string_view name_of(NetCost c);
 

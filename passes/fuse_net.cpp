@@ -12,7 +12,6 @@ namespace dagrad::passes {
 
 namespace {
 
-using ops::NetActivation;
 using ops::NetCost;
 using ops::NetLayer;
 
@@ -62,16 +61,7 @@ std::optional<NodeId> activation_layer(const Graph& g, NodeId A, NetLayer& layer
     layer.seed = D.attr<MaskAttrs>().seed;
     n = &g.node(n->inputs[0]);
   }
-  switch (n->op) {
-    case OpKind::relu: layer.activation = NetActivation::relu; break;
-    case OpKind::leaky_relu:
-      layer.activation = NetActivation::leaky_relu;
-      layer.slope = n->attr<SlopeAttrs>().slope;
-      break;
-    case OpKind::tanh: layer.activation = NetActivation::tanh; break;
-    case OpKind::sigmoid: layer.activation = NetActivation::sigmoid; break;
-    default: return std::nullopt;
-  }
+  if (!ops::read_activation(*n, layer.activation, layer.slope)) return std::nullopt;
   return n->inputs[0];
 }
 

@@ -117,14 +117,9 @@ bool InferencePlan::match_layers() {
     if (is_activation(n->op)) {
       l.has_act = true;
       l.act = at;
-      if (n->op == OpKind::relu) l.g = ops::NetActivation::relu;
-      else if (n->op == OpKind::tanh) l.g = ops::NetActivation::tanh;
-      else if (n->op == OpKind::sigmoid) l.g = ops::NetActivation::sigmoid;
-      else if (n->op == OpKind::softmax) l.softmax = true;
-      else {
-        l.g = ops::NetActivation::leaky_relu;
-        l.slope = n->attr<SlopeAttrs>().slope;
-      }
+      // The tile's activations, or the output layer's softmax (is_activation).
+      l.softmax = n->op == OpKind::softmax;
+      if (!l.softmax) ops::read_activation(*n, l.g, l.slope);
       at = n->inputs[0];
       n = &g.node(at);
     }
