@@ -181,11 +181,12 @@ Executor::Executor(const Graph& graph, std::vector<NodeId> outputs,
     const NodeId id = p.schedule[s];
     const Node& n = graph.node(id);
     p.scheduled[id] = true;
-    p.leaf_step.push_back(is_bound_leaf(n.op));
-    if (is_bound_leaf(n.op)) p.leaves.push_back(id);
-    if (is_bound_leaf(n.op)) alias_of[id] = id;
+    const bool bound_leaf = is_bound_leaf(n.op);
+    p.leaf_step.push_back(bound_leaf);
     p.symbolic = p.symbolic || uses_m(n);
-    if (is_bound_leaf(n.op)) {
+    if (bound_leaf) {
+      p.leaves.push_back(id);
+      alias_of[id] = id;
       p.readable[id] = true;
       p.buffers[id].shape = n.shape.at(1);
       if (n.shape.symbolic()) p.symbolic_leaves.push_back(id);
