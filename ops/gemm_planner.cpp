@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <type_traits>
+#include <vector>
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -67,18 +68,29 @@ bool onednn_sgemm(const float* a, bool ta, const float* b, bool tb, std::int64_t
 #endif
 }
 
-// One panel: the rows [b, e) of C (by_rows) or its columns [b, e), with
-// the rows of op(A) or the columns of op(B) they need, on `lib`, on this
+// One library call c (m x n) = alpha op(a) op(b) + beta c on `lib`, on this
 // thread alone.
 template <class T>
-void gemm_panel(GemmLibrary lib, const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha,
-                T beta, const Buffer& C, bool by_rows, std::int64_t b, std::int64_t e) {
+void library_call(GemmLibrary lib, const T* a, bool ta, const T* b, bool tb, std::int64_t m,
+                  std::int64_t n, std::int64_t k, std::int64_t lda, std::int64_t ldb,
+                  std::int64_t ldc, T alpha, T beta, T* c) {
 #if defined(_OPENMP)
-  // Inside this loop's parallel region the setting is this panel's task's
+  // Inside this loop's parallel region the setting is this part's task's
   // own: a team of one thread is not "in parallel" for OpenBLAS and oneDNN,
   // which would otherwise start the process's thread count under it.
   if (omp_get_max_threads() != 1) omp_set_num_threads(1);
 #endif
+  if constexpr (std::is_same_v<T, float>)
+    if (lib == GemmLibrary::onednn && onednn_sgemm(a, ta, b, tb, m, n, k, lda, ldb, ldc, alpha, beta, c))
+      return;
+  openblas_gemm<T>(a, ta, b, tb, m, n, k, lda, ldb, ldc, alpha, beta, c);
+}
+
+// One panel: the rows [b, e) of C (cut by rows) or its columns [b, e),
+// with the rows of op(A) or the columns of op(B) they need.
+template <class T>
+void gemm_panel(GemmLibrary lib, const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha,
+                T beta, const Buffer& C, bool by_rows, std::int64_t b, std::int64_t e) {
   const std::int64_t K = ta ? A.shape.rows : A.shape.cols;
   const std::int64_t lda = A.shape.cols, ldb = B.shape.cols, ldc = C.shape.cols;
   const T* a = A.as<T>();
@@ -94,11 +106,48 @@ void gemm_panel(GemmLibrary lib, const Buffer& A, bool ta, const Buffer& B, bool
     c += b;
     n = e - b;
   }
-  if constexpr (std::is_same_v<T, float>)
-    if (lib == GemmLibrary::onednn &&
-        onednn_sgemm(a, ta, bp, tb, m, n, K, lda, ldb, ldc, alpha, beta, c))
-      return;
-  openblas_gemm<T>(a, ta, bp, tb, m, n, K, lda, ldb, ldc, alpha, beta, c);
+  library_call<T>(lib, a, ta, bp, tb, m, n, K, lda, ldb, ldc, alpha, beta, c);
+}
+
+// One chunk of K: alpha op(A)[:, b:e) op(B)[b:e, :], the columns [b, e) of
+// op(A) and its rows of op(B), the whole of C wide. Chunk 0 goes into C with
+// the caller's beta; chunk p > 0 into its partial `part` (dense, M x N) with
+// beta 0.
+template <class T>
+void gemm_chunk(GemmLibrary lib, const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha,
+                T beta, const Buffer& C, T* part, std::int64_t b, std::int64_t e) {
+  const std::int64_t lda = A.shape.cols, ldb = B.shape.cols;
+  const T* a = A.as<T>() + (ta ? b * lda : b);   // columns b.. of op(A): rows of A when transposed
+  const T* bp = B.as<T>() + (tb ? b : b * ldb);  // rows b.. of op(B): columns of B when transposed
+  if (part)
+    library_call<T>(lib, a, ta, bp, tb, C.shape.rows, C.shape.cols, e - b, lda, ldb, C.shape.cols,
+                    alpha, T(0), part);
+  else
+    library_call<T>(lib, a, ta, bp, tb, C.shape.rows, C.shape.cols, e - b, lda, ldb, C.shape.cols,
+                    alpha, beta, C.as<T>());
+}
+
+// Row i of C plus the partials of chunks 1 .. chunks - 1, in that order:
+// each element is ((C0 + C1) + C2) + ... whichever thread adds it.
+template <class T>
+void add_partials(const Buffer& C, const T* parts, std::int64_t stride, int chunks, std::int64_t i) {
+  const std::int64_t n = C.shape.cols;
+  T* c = C.as<T>() + i * n;
+  for (int p = 1; p < chunks; ++p) {
+    const T* s = parts + (p - 1) * stride + i * n;
+    for (std::int64_t j = 0; j < n; ++j) c[j] += s[j];
+  }
+}
+
+// The partial products of this thread's product cut along K (chunks 1 ..,
+// each `stride` elements apart), grown to the largest product asked for and
+// kept for the thread's life: after the first call of a shape, no
+// allocation (serving promises none per call).
+template <class T>
+T* partials_scratch(std::size_t count) {
+  thread_local std::vector<T> scratch;
+  if (scratch.size() < count) scratch.resize(count);
+  return scratch.data();
 }
 
 std::atomic<GemmMode> g_mode{GemmMode::auto_select};
@@ -116,12 +165,42 @@ bool is_small(const GemmKey& k) { return k.M * k.N * k.K <= small_gemm_limit; }
 // panels +0-1%; 4 panels of 64 rows (256 x 256 x 512) +10% on OpenBLAS,
 // +0-3% at 128 or more; 8 panels of 32 +15-26%. Hence at least 16 P rows
 // or columns per panel: 2 panels from 64, 4 from 256, 8 from 1024.
+//
+// A product whose K is long against both M and N is cut along K instead:
+// its chunks share no operand, so none is packed twice, and the price is
+// C written once per chunk and summed, small while C is. Measured here
+// single-threaded (f32, medians of 31 alternated runs on a busy machine,
+// oneDNN NN and OpenBLAS TN), the rule's chunks over the rule's panels:
+// W-course's Z1 = W1 X (20 x 209 x 12288) 0.50 on oneDNN, 0.86 on
+// OpenBLAS, where 2 panels cost +25-100% over one call and 8 chunks +0-3%;
+// serving's X W1^T at batch 64 (64 x 20 x 12288) 0.96 and 0.80; 0.92-1.05
+// from K = 8 max(M, N) to 32 (128 x 128 x 1024 to 64 x 128 x 4096); but
+// at K = 3 max(M, N), serving's batch 4096 (4096 x 20 x 12288), 1.67 on
+// oneDNN, whose one call there is 1.6x slower than 8 panels of rows. Hence
+// K >= 8 max(M, N). Chunks of 256 cost +7% over one call (128 x 128 x
+// 512), of 512 or more 0-5%: hence at least 512 of K per chunk. A product
+// whose chunks would be one is cut as the panels' rule says.
 GemmSplit gemm_split(const GemmKey& k) {
+  using Cut = GemmSplit::Cut;
   GemmSplit s;
-  s.by_rows = k.M >= k.N;
-  s.extent = s.by_rows ? k.M : k.N;
-  if (is_small(k)) return s;
+  if (is_small(k)) {
+    s.cut = k.M >= k.N ? Cut::rows : Cut::columns;
+    s.extent = k.M >= k.N ? k.M : k.N;
+    return s;
+  }
   const double work = double(k.M) * double(k.N) * double(k.K);
+  if (k.K >= gemm_depth_ratio * std::max(k.M, k.N)) {
+    s.cut = Cut::depth;
+    s.extent = k.K;
+    for (int p = 2; p <= gemm_max_panels; p *= 2) {
+      if (work / p < double(gemm_panel_work) || k.K / p < gemm_chunk_min_depth) break;
+      s.panels = p;
+    }
+    if (s.panels > 1) return s;
+    s.panels = 1;  // too little work to share along K: the panels' rule
+  }
+  s.cut = k.M >= k.N ? Cut::rows : Cut::columns;
+  s.extent = s.cut == Cut::rows ? k.M : k.N;
   for (int p = 2; p <= gemm_max_panels; p *= 2) {
     if (work / p < double(gemm_panel_work) || s.extent / p < gemm_panel_min_extent * p) break;
     s.panels = p;
@@ -129,9 +208,10 @@ GemmSplit gemm_split(const GemmKey& k) {
   return s;
 }
 
-// Panel p starts at the multiple of gemm_panel_align nearest p/panels of the
+// Part p starts at the multiple of gemm_panel_align nearest p/panels of the
 // extent. Unrounded, each panel spans at least 2 gemm_panel_min_extent = 32
-// rows or columns; rounding moves each end by at most align / 2 = 4.
+// rows or columns, each chunk gemm_chunk_min_depth of K; rounding moves
+// each end by at most align / 2 = 4.
 std::int64_t GemmSplit::begin(int p) const {
   if (p <= 0) return 0;
   if (p >= panels) return extent;
@@ -174,19 +254,46 @@ void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T be
   const int saved = openblas_get_num_threads();
   if (saved != 1) openblas_set_num_threads(1);
 #endif
-  if (Collectives* c = GemmProgress::current(); c && team == 1 && s.panels > 1) {
+  Collectives* progress = team == 1 && s.panels > 1 ? GemmProgress::current() : nullptr;
+  if (s.cut == GemmSplit::Cut::depth) {
+    // Chunk 0 into C, chunk p > 0 into partial p - 1 of this thread's
+    // scratch, each partial on its own cache lines; then C += the partials
+    // in chunk order, row by row.
+    const std::int64_t stride = (C.shape.size() + 15) / 16 * 16;
+    T* parts = partials_scratch<T>(std::size_t(stride * (s.panels - 1)));
+    const auto part = [&](int p) { return p == 0 ? nullptr : parts + (p - 1) * stride; };
+    if (progress) {
+      // This thread alone, with the sums moved on between the chunks
+      // (outside any OpenMP region: progress() may throw).
+      for (int p = 0; p < s.panels; ++p) {
+        if (p > 0) progress->progress();
+        gemm_chunk<T>(lib, A, ta, B, tb, alpha, beta, C, part(p), s.begin(p), s.begin(p + 1));
+      }
+      for (std::int64_t i = 0; i < C.shape.rows; ++i) add_partials<T>(C, parts, stride, s.panels, i);
+    } else {
+      // Nothing in gemm_chunk or add_partials throws.
+      DAGRAD_OMP(omp parallel num_threads(team))
+      {
+        DAGRAD_OMP(omp for schedule(static))
+        for (int p = 0; p < s.panels; ++p)
+          gemm_chunk<T>(lib, A, ta, B, tb, alpha, beta, C, part(p), s.begin(p), s.begin(p + 1));
+        DAGRAD_OMP(omp for schedule(static))
+        for (std::int64_t i = 0; i < C.shape.rows; ++i) add_partials<T>(C, parts, stride, s.panels, i);
+      }
+    }
+  } else if (progress) {
     // This thread alone, with the sums moved on between the panels (outside
     // any OpenMP region: progress() may throw).
     for (int p = 0; p < s.panels; ++p) {
-      if (p > 0) c->progress();
-      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+      if (p > 0) progress->progress();
+      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.cut == GemmSplit::Cut::rows, s.begin(p), s.begin(p + 1));
     }
   } else {
     // schedule(static): whichever thread takes a panel, the panel is computed
     // by the same call. Nothing in gemm_panel throws.
     DAGRAD_OMP(omp parallel for num_threads(team) schedule(static))
     for (int p = 0; p < s.panels; ++p)
-      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.by_rows, s.begin(p), s.begin(p + 1));
+      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.cut == GemmSplit::Cut::rows, s.begin(p), s.begin(p + 1));
   }
 #if !defined(_OPENMP)
   if (saved != 1) openblas_set_num_threads(saved);
@@ -277,8 +384,10 @@ namespace {
 
 std::string split_text(const GemmSplit& s) {
   if (s.panels == 1) return "1 panel";
+  if (s.cut == GemmSplit::Cut::depth)
+    return fmt::format("{} chunks of about {} of K, summed in order", s.panels, s.extent / s.panels);
   return fmt::format("{} panels of about {} {}", s.panels, s.extent / s.panels,
-                     s.by_rows ? "rows" : "columns");
+                     s.cut == GemmSplit::Cut::rows ? "rows" : "columns");
 }
 
 std::string why_text(const GemmDecision& d) {

@@ -11,7 +11,9 @@
 // single-threaded library call; the threads take the panels in an OpenMP
 // loop. Every element is then computed by the same call on the same operands
 // whatever the thread count: 1 thread runs the same panels one after the
-// other. A library called inside a parallel region runs single-threaded
+// other. A product whose K is long against a small C is cut along K instead:
+// chunk p is one call into its own partial C, and the partials are summed
+// in the fixed order ((C0 + C1) + C2) + ..., whatever thread made each. A library called inside a parallel region runs single-threaded
 // (OpenBLAS's and oneDNN's OpenMP builds check omp_in_parallel), and each
 // panel also sets its OpenMP thread count to 1, so a team of one thread does
 // too (tests/ops/gemm_bits_test.cpp checks both against one-thread calls).
@@ -48,28 +50,35 @@ struct GemmKey {
   friend bool operator==(const GemmKey&, const GemmKey&) = default;
 };
 
-// How C is cut: `panels` bands of rows (by_rows) or of columns, panel p
-// covering [begin(p), begin(p + 1)) of the `extent` rows or columns.
-// Boundaries sit at multiples of gemm_panel_align, the panels within one
-// alignment step of each other in size.
+// How a product is cut: into `panels` bands of C's rows or columns, or
+// (depth) into `panels` chunks of K, each a whole partial C. Part p covers
+// [begin(p), begin(p + 1)) of the `extent` rows, columns or K. Boundaries
+// sit at multiples of gemm_panel_align, the parts within one alignment step
+// of each other in size.
 struct GemmSplit {
-  bool by_rows = true;
-  int panels = 1;
+  enum class Cut : std::uint8_t { rows, columns, depth };
+  Cut cut = Cut::rows;
+  int panels = 1;  // panels, or chunks of K when cut == depth
   std::int64_t extent = 0;
   std::int64_t begin(int p) const;
 };
 
-// The split of `key`: the larger of M and N is cut (rows on a tie), into
-// the most panels, a power of two up to gemm_max_panels (so 2, 4 and 8
-// threads share them evenly), that each keep at least gemm_panel_work
-// multiply-adds and gemm_panel_min_extent x panels rows or columns (the
-// more panels, the wider each: a panel's call packs the shared operand
-// again). Tiny products (the loop) are one panel.
+// The split of `key`. A K-heavy product (K >= gemm_depth_ratio x max(M, N))
+// is cut along K into the most chunks, a power of two up to
+// gemm_max_panels, that each keep at least gemm_panel_work multiply-adds
+// and gemm_chunk_min_depth of K. Any other is cut along the larger of M and
+// N (rows on a tie), into the most panels, a power of two up to
+// gemm_max_panels (so 2, 4 and 8 threads share them evenly), that each keep
+// at least gemm_panel_work multiply-adds and gemm_panel_min_extent x panels
+// rows or columns (the more panels, the wider each: a panel's call packs the
+// shared operand again). Tiny products (the loop) are one panel.
 GemmSplit gemm_split(const GemmKey& key);
 inline constexpr int gemm_max_panels = 8;
 inline constexpr std::int64_t gemm_panel_work = std::int64_t{1} << 21;
 inline constexpr std::int64_t gemm_panel_min_extent = 16;
 inline constexpr std::int64_t gemm_panel_align = 8;
+inline constexpr std::int64_t gemm_depth_ratio = 8;
+inline constexpr std::int64_t gemm_chunk_min_depth = 512;
 
 struct GemmDecision {
   enum class Why : std::uint8_t {
@@ -112,7 +121,8 @@ GemmDecision plan_gemm(const GemmKey& key);
 // The key of a matmul or matmul_bias node at m samples; nullopt for other ops.
 std::optional<GemmKey> node_gemm_key(const Graph& graph, NodeId id, std::int64_t m = 1);
 
-// "onednn (rule: ...); 4 panels of about 128 columns", ...
+// "onednn (rule: ...); 4 panels of about 128 columns", "...; 4 chunks of
+// about 3072 of K, summed in order", ...
 std::string describe(const GemmDecision& d);
 std::string_view library_name(GemmLibrary lib);
 

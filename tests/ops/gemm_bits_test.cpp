@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -14,9 +15,11 @@
 #include <vector>
 
 #include "dagrad/ops/gemm_planner.hpp"
+#include "dagrad/ops/gemm_progress.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/runtime/executor.hpp"
 #include "tests/ops/op_test_util.hpp"
+#include "tests/support/alloc_counter.hpp"
 #include "tests/support/dependency.hpp"
 
 using namespace dagrad;
@@ -217,24 +220,21 @@ TEST_CASE("the panels of a product depend on its shape alone and cover C once", 
   // 128 x 600 x 256: N > M, so columns. 19.7M multiply-adds; 4 panels keep
   // 4.9M >= 2^21 each and 150 >= 16 x 4 columns; 8 would be 75 < 16 x 8
   // wide. Boundaries at the multiples of 8 nearest 150 p (300 rounds up).
+  using Cut = ops::GemmSplit::Cut;
   const ops::GemmSplit s = ops::gemm_split({DType::f64, false, false, 128, 600, 256});
-  CHECK_FALSE(s.by_rows);
+  CHECK(s.cut == Cut::columns);
   CHECK(s.extent == 600);
   REQUIRE(s.panels == 4);
   const std::vector<std::int64_t> want{0, 152, 304, 448, 600};
   for (int p = 0; p <= 4; ++p) CHECK(s.begin(p) == want[std::size_t(p)]);
-  // 256 x 600 x 128 (the same work): 4 again; 20 x 209 x 12288: 209
-  // columns allow 2 panels (4 would be 52 < 64 wide); 1024 x 1024 x 256
-  // rows: 8 of 128.
+  // 256 x 600 x 128 (the same work): 4 again; 1024 x 1024 x 256 rows: 8
+  // of 128.
   CHECK(ops::gemm_split({DType::f32, true, false, 256, 600, 128}).panels == 4);
-  const ops::GemmSplit course = ops::gemm_split({DType::f32, false, false, 20, 209, 12288});
-  CHECK(course.panels == 2);
-  CHECK_FALSE(course.by_rows);
   const ops::GemmSplit wide = ops::gemm_split({DType::f32, false, true, 1024, 1024, 256});
-  CHECK(wide.by_rows);
+  CHECK(wide.cut == Cut::rows);
   CHECK(wide.panels == 8);
   // M >= N: rows. 48 x 48 x 1000 (2.3M): two panels would hold 1.15M < 2^21.
-  CHECK(ops::gemm_split({DType::f32, false, false, 600, 128, 300}).by_rows);
+  CHECK(ops::gemm_split({DType::f32, false, false, 600, 128, 300}).cut == Cut::rows);
   CHECK(ops::gemm_split({DType::f32, false, false, 48, 48, 1000}).panels == 1);
   // A tiny product is one panel; every split is a power of two up to 8 whose
   // panels are non-empty and in order.
@@ -245,7 +245,7 @@ TEST_CASE("the panels of a product depend on its shape alone and cover C once", 
         const ops::GemmSplit t = ops::gemm_split({DType::f32, false, false, M, N, K});
         INFO(M << "x" << N << "x" << K << ": " << t.panels << " panels");
         CHECK((t.panels == 1 || t.panels == 2 || t.panels == 4 || t.panels == 8));
-        CHECK(t.extent == (t.by_rows ? M : N));
+        CHECK(t.extent == (t.cut == Cut::rows ? M : t.cut == Cut::columns ? N : K));
         CHECK(t.begin(0) == 0);
         CHECK(t.begin(t.panels) == t.extent);
         for (int p = 0; p < t.panels; ++p) CHECK(t.begin(p) < t.begin(p + 1));
@@ -266,4 +266,109 @@ TEST_CASE("oneDNN products have the same bits on 1, 2 and 3 threads", "[ops][gem
 
 TEST_CASE("products under --gemm auto have the same bits on 1, 2 and 3 threads", "[ops][gemm][gemm_bits]") {
   check_all_cases(ops::GemmMode::auto_select);
+}
+
+namespace {
+
+// C = 0.75 op(A) op(B) + beta C for a K-heavy case at `threads`, through
+// the progress path when `progress` is set (one thread, the sums moved on
+// between the chunks).
+struct CountingCollectives final : ops::Collectives {
+  int calls = 0;
+  void start(NodeId, void*, std::int64_t, DType) override {}
+  void wait(NodeId) override {}
+  void progress() override { ++calls; }
+};
+
+template <class T>
+void check_depth_case(const Case& c, double beta) {
+  const ops::GemmSplit split = ops::gemm_split({c.dtype, c.ta, c.tb, c.M, c.N, c.K});
+  REQUIRE(split.cut == ops::GemmSplit::Cut::depth);
+  REQUIRE(split.panels > 1);
+  const std::vector<T> one = product<T>(c, beta, 1);
+  // Against a double loop on the same T operands, every element, within
+  // the worst-case rounding of a sum of K + 2 terms in any order (Higham,
+  // Accuracy and Stability, (3.5)): |error| <= (K + 2) u (sum |0.75 a b| +
+  // |beta c|), u the unit roundoff of T. A chunk lost, counted twice or
+  // misplaced moves an element by about sqrt(K / chunks) / 3, far beyond.
+  const Shape as = c.ta ? Shape{c.K, c.M} : Shape{c.M, c.K}, bs = c.tb ? Shape{c.N, c.K} : Shape{c.K, c.N};
+  const auto a = random_values(as.size(), 1), b = random_values(bs.size(), 2), c0 = random_values(c.M * c.N, 3);
+  const double u = std::is_same_v<T, float> ? 0x1p-24 : 0x1p-53;
+  for (std::int64_t i = 0; i < c.M; ++i)
+    for (std::int64_t j = 0; j < c.N; ++j) {
+      double s = 0, mag = 0;
+      for (std::int64_t k = 0; k < c.K; ++k) {
+        const double x = double(T(c.ta ? a[k * c.M + i] : a[i * c.K + k])) * double(T(c.tb ? b[j * c.K + k] : b[k * c.N + j]));
+        s += x;
+        mag += std::abs(x);
+      }
+      const double cij = beta * double(T(c0[i * c.N + j]));
+      const double want = 0.75 * s + cij;
+      const double tol = double(c.K + 2) * u * (0.75 * mag + std::abs(cij));
+      const double got = double(one[std::size_t(i * c.N + j)]);
+      if (!(std::abs(got - want) <= tol)) FAIL("C(" << i << ", " << j << ") = " << got << ", want " << want << " within " << tol);
+    }
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads against 1");
+    const std::vector<T> more = product<T>(c, beta, threads);
+    CHECK(std::memcmp(one.data(), more.data(), one.size() * sizeof(T)) == 0);
+  }
+  // One thread with a data-parallel run's sums to move: the same chunks,
+  // the same bits, a progress call between each two.
+  CountingCollectives sums;
+  std::vector<T> with_progress;
+  {
+    const ops::GemmProgress progress(&sums);
+    with_progress = product<T>(c, beta, 1);
+  }
+  CHECK(sums.calls == split.panels - 1);
+  CHECK(std::memcmp(one.data(), with_progress.data(), one.size() * sizeof(T)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("a K-heavy product is cut along K: within the rounding bound of a double loop, the same bits on 1, 2 "
+          "and 3 threads", "[ops][gemm][gemm_bits]") {
+  test::GemmModeGuard guard;
+  // W-course's first layer in the notes' layout (Z1 = W1 X) and serving's
+  // rows layout at batch 64 (X W1^T, on W1 or on its transpose), a double
+  // TN product and odd sizes with both operands transposed.
+  const std::vector<Case> heavy = {
+      {DType::f32, 20, 209, 12288, false, false}, {DType::f32, 64, 20, 12288, false, false},
+      {DType::f32, 64, 20, 12288, false, true},   {DType::f64, 17, 40, 9001, true, false},
+      {DType::f32, 33, 19, 20011, true, true},
+  };
+  std::vector<ops::GemmMode> modes = {ops::GemmMode::openblas, ops::GemmMode::auto_select};
+  if (ops::onednn_built()) modes.push_back(ops::GemmMode::onednn);
+  for (ops::GemmMode mode : modes) {
+    ops::set_gemm_mode(mode);
+    for (const Case& c : heavy)
+      for (double beta : {0.0, 1.0}) {
+        const ops::GemmKey key{c.dtype, c.ta, c.tb, c.M, c.N, c.K};
+        INFO(ops::gemm_mode_name(mode) << " " << c.M << "x" << c.N << "x" << c.K << " " << (c.ta ? 'T' : 'N')
+                                       << (c.tb ? 'T' : 'N') << " " << dtype_name(c.dtype) << " beta " << beta
+                                       << ": " << ops::describe(ops::plan_gemm(key)));
+        if (c.dtype == DType::f32) check_depth_case<float>(c, beta);
+        else check_depth_case<double>(c, beta);
+      }
+  }
+}
+
+TEST_CASE("after its first call a product cut along K allocates nothing", "[ops][gemm][gemm_bits][serve]") {
+  const ops::GemmKey key{DType::f32, false, false, 64, 20, 12288};
+  REQUIRE(ops::gemm_split(key).cut == ops::GemmSplit::Cut::depth);
+  std::vector<float> A(std::size_t(64 * 12288), 0.5f), B(std::size_t(12288 * 20), 0.25f), C(64 * 20);
+  for (int threads : {1, 2}) {
+    runtime::set_threads(threads);
+    const auto call = [&] {
+      ops::blas_gemm<float>({A.data(), {64, 12288}}, false, {B.data(), {12288, 20}}, false, 1.0f, 0.0f,
+                            {C.data(), {64, 20}});
+    };
+    call();  // grows this thread's partials
+    const long before = test::allocation_count();
+    call();
+    call();
+    CHECK(test::allocation_count() - before == 0);
+    CHECK(C[0] == 12288 * 0.125f);  // exact: every partial and sum is a multiple of 1/8 below 2^24
+  }
 }
