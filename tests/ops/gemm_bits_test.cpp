@@ -372,3 +372,50 @@ TEST_CASE("after its first call a product cut along K allocates nothing", "[ops]
     CHECK(C[0] == 12288 * 0.125f);  // exact: every partial and sum is a multiple of 1/8 below 2^24
   }
 }
+
+TEST_CASE("a product is cut along K when K >= 8 max(M, N), by its key alone", "[ops][gemm][gemm_bits]") {
+  using Cut = ops::GemmSplit::Cut;
+  test::GemmModeGuard guard;
+  // 20 x 209 x 12288: 12288 >= 8 x 209. 51.4M multiply-adds: 8 chunks keep
+  // 6.4M >= 2^21 each and 1536 >= 512 of K; boundaries at 1536 p.
+  const ops::GemmKey course{DType::f32, false, false, 20, 209, 12288};
+  const ops::GemmSplit s = ops::gemm_split(course);
+  CHECK(s.cut == Cut::depth);
+  CHECK(s.extent == 12288);
+  REQUIRE(s.panels == 8);
+  for (int p = 0; p <= 8; ++p) CHECK(s.begin(p) == 1536 * p);
+  // 64 x 20 x 12288 (15.7M) and its transpose 20 x 64: 8 chunks would hold
+  // 1.97M < 2^21, so 4. 4096 x 20 x 12288: K < 8 x 4096, rows as before
+  // (8 panels of 512).
+  for (const ops::GemmKey& k : {ops::GemmKey{DType::f32, false, false, 64, 20, 12288},
+                                ops::GemmKey{DType::f32, false, true, 20, 64, 12288},
+                                ops::GemmKey{DType::f64, true, true, 64, 20, 12288}}) {
+    CHECK(ops::gemm_split(k).cut == Cut::depth);
+    CHECK(ops::gemm_split(k).panels == 4);
+  }
+  const ops::GemmSplit batch = ops::gemm_split({DType::f32, false, false, 4096, 20, 12288});
+  CHECK(batch.cut == Cut::rows);
+  CHECK(batch.panels == 8);
+  // At the edge: 200 x 100 x 1599 is below 8 x 200 (rows, 2 panels; 4 would
+  // be 50 < 64 rows); 200 x 100 x 1600 is 2 chunks (4 would be 400 < 512 of
+  // K). 100 x 100 x 1000 is K-heavy but 2 chunks would be 500 < 512 of K,
+  // so the panels' rule: 2 panels of 50 rows.
+  CHECK(ops::gemm_split({DType::f32, false, false, 200, 100, 1599}).cut == Cut::rows);
+  CHECK(ops::gemm_split({DType::f32, false, false, 200, 100, 1599}).panels == 2);
+  CHECK(ops::gemm_split({DType::f32, false, false, 200, 100, 1600}).cut == Cut::depth);
+  CHECK(ops::gemm_split({DType::f32, false, false, 200, 100, 1600}).panels == 2);
+  CHECK(ops::gemm_split({DType::f32, false, false, 100, 100, 1000}).cut == Cut::rows);
+  CHECK(ops::gemm_split({DType::f32, false, false, 100, 100, 1000}).panels == 2);
+  // The same split and the same words on any thread count.
+  ops::set_gemm_mode(ops::GemmMode::openblas);
+  runtime::set_threads(1);
+  const std::string at1 = ops::describe(ops::plan_gemm(course));
+  CHECK(at1 == "openblas (pinned by --gemm); 8 chunks of about 1536 of K, summed in order");
+  for (int t : {2, 3}) {
+    runtime::set_threads(t);
+    const ops::GemmDecision d = ops::plan_gemm(course);
+    CHECK(d.split.cut == Cut::depth);
+    CHECK(d.split.panels == 8);
+    CHECK(ops::describe(d) == at1);
+  }
+}
