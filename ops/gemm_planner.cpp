@@ -169,17 +169,18 @@ bool is_small(const GemmKey& k) { return k.M * k.N * k.K <= small_gemm_limit; }
 // A product whose K is long against both M and N is cut along K instead:
 // its chunks share no operand, so none is packed twice, and the price is
 // C written once per chunk and summed, small while C is. Measured here
-// single-threaded (f32, medians of 31 alternated runs on a busy machine,
-// oneDNN NN and OpenBLAS TN), the rule's chunks over the rule's panels:
-// W-course's Z1 = W1 X (20 x 209 x 12288) 0.50 on oneDNN, 0.86 on
-// OpenBLAS, where 2 panels cost +25-100% over one call and 8 chunks +0-3%;
-// serving's X W1^T at batch 64 (64 x 20 x 12288) 0.96 and 0.80; 0.92-1.05
-// from K = 8 max(M, N) to 32 (128 x 128 x 1024 to 64 x 128 x 4096); but
-// at K = 3 max(M, N), serving's batch 4096 (4096 x 20 x 12288), 1.67 on
-// oneDNN, whose one call there is 1.6x slower than 8 panels of rows. Hence
-// K >= 8 max(M, N). Chunks of 256 cost +7% over one call (128 x 128 x
-// 512), of 512 or more 0-5%: hence at least 512 of K per chunk. A product
-// whose chunks would be one is cut as the panels' rule says.
+// single-threaded (f32, medians of 31-61 alternated runs on a busy 2-core
+// AMD EPYC, oneDNN NN and OpenBLAS TN), the rule's chunks over the rule's
+// panels: W-course's Z1 = W1 X (20 x 209 x 12288) 0.92 on oneDNN and 0.88
+// on OpenBLAS, where 2 panels cost +15-17% over one call and 8 chunks
+// +3-6%; serving's X W1^T at batch 64 (64 x 20 x 12288) 0.96 and 0.85;
+// 0.82-1.05 from K = 4 max(M, N) to 32 (128 x 128 x 512 to 64 x 128 x
+// 4096); but at K = 3 max(M, N), serving's batch 4096 (4096 x 20 x 12288),
+// 1.60 on oneDNN, whose one call there is 1.6x slower than 8 panels of
+// rows. Hence K >= 8 max(M, N), a margin above the loss. Chunks of 256
+// cost +7% over one call (128 x 128 x 512), of 512 or more 0-5%: hence at
+// least 512 of K per chunk. A product whose chunks would be one is cut as
+// the panels' rule says.
 GemmSplit gemm_split(const GemmKey& k) {
   using Cut = GemmSplit::Cut;
   GemmSplit s;
