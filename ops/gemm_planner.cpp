@@ -239,6 +239,24 @@ GemmLibrary choose_library(const GemmKey& k) {
 
 std::string_view gemm_rule() { return rule_summary; }
 
+namespace {
+// The partials' spacing: each on its own cache lines (16 floats, 8 doubles
+// and more), so threads writing neighbouring partials share none.
+std::int64_t partial_stride(std::int64_t elements) { return (elements + 15) / 16 * 16; }
+}  // namespace
+
+void reserve_gemm_partials(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k) {
+  // Only products with K >= gemm_depth_ratio x max(m', n) are cut along K.
+  std::int64_t most = 0;
+  for (std::int64_t r = 1; r <= std::min(m, k / gemm_depth_ratio); ++r)
+    for (const GemmKey& key : {GemmKey{dtype, false, false, r, n, k}, GemmKey{dtype, false, false, n, r, k}})
+      if (const GemmSplit s = gemm_split(key); s.cut == GemmSplit::Cut::depth)
+        most = std::max(most, partial_stride(r * n) * (s.panels - 1));
+  if (most == 0) return;
+  if (dtype == DType::f32) partials_scratch<float>(std::size_t(most));
+  else partials_scratch<double>(std::size_t(most));
+}
+
 template <class T>
 void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T beta,
                const Buffer& C) {
@@ -260,7 +278,7 @@ void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T be
     // Chunk 0 into C, chunk p > 0 into partial p - 1 of this thread's
     // scratch, each partial on its own cache lines; then C += the partials
     // in chunk order, row by row.
-    const std::int64_t stride = (C.shape.size() + 15) / 16 * 16;
+    const std::int64_t stride = partial_stride(C.shape.size());
     T* parts = partials_scratch<T>(std::size_t(stride * (s.panels - 1)));
     const auto part = [&](int p) { return p == 0 ? nullptr : parts + (p - 1) * stride; };
     if (progress) {

@@ -80,6 +80,16 @@ inline constexpr std::int64_t gemm_panel_align = 8;
 inline constexpr std::int64_t gemm_depth_ratio = 8;
 inline constexpr std::int64_t gemm_chunk_min_depth = 512;
 
+// Grows the calling thread's scratch for the partial products of every
+// product of up to `m` samples against an n x k weight, (m' x n) or
+// (n x m') by k for m' <= m, that gemm_split cuts along K. A product cut
+// along K keeps its partials in scratch of the thread that calls it, grown
+// at its first such call and then kept; a caller that promises no
+// allocation after its first call (serving's Context) calls this when it
+// grows, since a product of fewer samples can be cut along K where one of
+// m is not.
+void reserve_gemm_partials(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k);
+
 struct GemmDecision {
   enum class Why : std::uint8_t {
     small,      // M N K <= small_gemm_limit: dagrad's own loop, no library

@@ -7,6 +7,7 @@
 
 #include "dagrad/graph/error.hpp"
 #include "dagrad/ops/activation_rule.hpp"
+#include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/op.hpp"
 #include "dagrad/ops/vecmath.hpp"
@@ -186,6 +187,9 @@ void InferencePlan::reserve(Context& ctx, std::int64_t m) const {
   if (layered()) {
     ctx.ping_ = runtime::Tensor(dtype_, Shape{widest_, rows});
     ctx.pong_ = runtime::Tensor(dtype_, Shape{widest_, rows});
+    // The partial products of the GEMMs cut along K (ops/gemm_planner.hpp),
+    // kept by this thread, for every batch up to `rows`.
+    for (const Layer& l : layers_) ops::reserve_gemm_partials(dtype_, rows, l.units, l.fan_in);
   } else {
     runtime::ExecutorOptions eo;
     eo.capacity = rows;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dagrad/ops/gemm_planner.hpp"
@@ -372,6 +373,23 @@ TEST_CASE("after its first call a product cut along K allocates nothing", "[ops]
     CHECK(test::allocation_count() - before == 0);
     CHECK(C[0] == 12288 * 0.125f);  // exact: every partial and sum is a multiple of 1/8 below 2^24
   }
+  // A thread that reserved for up to 4096 samples of a 20 x 12288 weight
+  // (4096 x 20 x 12288 is cut by rows, 64 x 20 x 12288 along K) allocates
+  // nothing at its first product of 64, in either orientation.
+  runtime::set_threads(1);
+  long during = -1;
+  std::thread fresh([&] {
+    ops::reserve_gemm_partials(DType::f32, 4096, 20, 12288);
+    std::vector<float> Ct(20 * 64);
+    const long before = test::allocation_count();
+    ops::blas_gemm<float>({A.data(), {64, 12288}}, false, {B.data(), {12288, 20}}, false, 1.0f, 0.0f,
+                          {C.data(), {64, 20}});
+    ops::blas_gemm<float>({B.data(), {12288, 20}}, true, {A.data(), {64, 12288}}, true, 1.0f, 0.0f,
+                          {Ct.data(), {20, 64}});
+    during = test::allocation_count() - before;
+  });
+  fresh.join();
+  CHECK(during == 0);
 }
 
 TEST_CASE("a product is cut along K when K >= 8 max(M, N), by its key alone", "[ops][gemm][gemm_bits]") {
