@@ -3,8 +3,9 @@
 // tests the buckets between kernels, but a backward GEMM of a wide layer
 // (W-wide's dA1 = W2^T dZ2, dW1 = dZ1 A0^T) runs for milliseconds without
 // one. While a GemmProgress is alive on a thread, a product that thread
-// runs alone and that is cut into panels (ops/gemm_planner.hpp) calls
-// progress() between its panels. The panels, and so the bits, are the same.
+// runs alone and that is cut into panels or chunks of K
+// (ops/gemm_planner.hpp) calls progress() between them. The parts, and so
+// the bits, are the same.
 #pragma once
 
 #include "dagrad/ops/op.hpp"
