@@ -35,7 +35,7 @@ namespace dagrad::passes {
 
 inline constexpr std::int64_t by_sample_min_features = 8192;
 inline constexpr std::int64_t by_sample_max_units = 32;
-inline constexpr std::int64_t by_sample_min_samples = 128;
+inline constexpr std::int64_t by_sample_min_samples = 96;
 
 // nullopt when no input qualifies (the graph is then not copied).
 std::optional<Rewritten> store_samples_by_row(const Graph& g, std::span<const NodeId> outputs,
