@@ -57,6 +57,14 @@ void print_gemms(const Graph& g, std::span<const NodeId> schedule, std::int64_t 
   }
 }
 
+// Each input the graph takes stored by sample (passes/sample_layout.hpp).
+void print_layouts(const Graph& g, std::span<const NodeId> schedule) {
+  for (NodeId id : schedule)
+    if (const Node& n = g.node(id); n.op == OpKind::input && n.shape.rows == m_dim && n.shape.cols != m_dim)
+      fmt::print("{} is stored by sample, {}: its products read whole samples (passes/sample_layout.hpp)\n",
+                 g.describe(id), to_string(n.shape));
+}
+
 // Each fused_net node of the schedule: the network it runs and the nodes
 // of the unfused step it stands for (--no-opt plans those).
 void print_fused(const Graph& g, std::span<const NodeId> schedule) {
@@ -82,6 +90,7 @@ void print_plan(const Graph& g, std::span<const NodeId> outputs, std::int64_t m,
   const runtime::MemoryPlan plan = runtime::plan_memory(g, outputs, {}, m);
   runtime::check_plan(g, plan);
   fmt::print("{}", runtime::describe_plan(g, plan));
+  print_layouts(g, plan.schedule);
   print_fused(g, plan.schedule);
   print_gemms(g, plan.schedule, m);
   if (buckets) fmt::print("gradient buckets summed over the processes:\n{}", dist::describe_buckets(g, plan.schedule, m));
@@ -105,7 +114,8 @@ int run_plan(const PlanCmdOptions& o) {
     if (!model.minimized()) model.minimize(optimizer_of(o.optimizer).value_or(train::OptimizerConfig{}));
     for (Expr a : model.updates().assigns) outputs.push_back(a.id);
   }
-  const passes::PassOptions passes = o.no_opt ? passes::PassOptions::none() : passes::PassOptions{};
+  passes::PassOptions passes = o.no_opt ? passes::PassOptions::none() : passes::PassOptions{};
+  passes.capacity = o.m;  // the inputs' layout as a session of capacity m stores them
   if (!(o.data_parallel || dist::Comm::world().distributed()) || o.forward_only) {
     const passes::Rewritten r = passes::optimize(model.graph(), outputs, passes);
     print_plan(r.graph, r.outputs, o.m);

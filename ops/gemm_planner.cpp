@@ -230,10 +230,26 @@ std::int64_t GemmSplit::begin(int p) const {
 // at 256 x 512 x 256 (W-deep's dA), faster on smaller TN ones. So TN and TT
 // go to OpenBLAS. Known cost of a rule this simple: NN products with M = 20,
 // K >= 4096 and panels of 100-200 columns ran 11-26% faster on OpenBLAS.
-constexpr std::string_view rule_summary = "f32 NN and NT on oneDNN, TN and TT (op(A) transposed) on OpenBLAS";
+//
+// A sample input stored by sample (passes/sample_layout.hpp) makes two
+// products with few rows and long contiguous rows: the cat network's
+// Z1 = W1 Xs^T (NT, 20 x m x 12288) and dW1 = dZ1 Xs (NN, 20 x 12288 x m).
+// There OpenBLAS won at every m measured (64 to 512): Z1 2.3 against 3.1 ms
+// and dW1 1.9 against 3.4 ms at m = 209, with 64 rows too.
+constexpr std::string_view rule_summary =
+    "f32 NN and NT on oneDNN, except NN with M <= 64 and N >= 8192 and NT with M <= 64 and K >= 8192; "
+    "TN and TT (op(A) transposed) on OpenBLAS";
+
+namespace {
+bool few_rows_long_rows(const GemmKey& k) {
+  if (k.M > 64) return false;
+  return k.trans_b ? k.K >= 8192 : k.N >= 8192;
+}
+}  // namespace
 
 GemmLibrary choose_library(const GemmKey& k) {
   if (k.dtype != DType::f32 || k.trans_a) return GemmLibrary::openblas;
+  if (few_rows_long_rows(k)) return GemmLibrary::openblas;
   return GemmLibrary::onednn;
 }
 
@@ -413,7 +429,9 @@ std::string why_text(const GemmDecision& d) {
   using Why = GemmDecision::Why;
   switch (d.why) {
     case Why::small: return fmt::format("M N K <= {}: no library call", small_gemm_limit);
-    case Why::rule: return fmt::format("rule: {}{}", d.key.trans_a ? 'T' : 'N', d.key.trans_b ? 'T' : 'N');
+    case Why::rule:
+      return fmt::format("rule: {}{}{}", d.key.trans_a ? 'T' : 'N', d.key.trans_b ? 'T' : 'N',
+                         few_rows_long_rows(d.key) && !d.key.trans_a ? ", few rows of long rows" : "");
     case Why::pinned: return "pinned by --gemm";
     case Why::no_onednn: return "built without oneDNN";
     case Why::f64: return "oneDNN has no f64 GEMM";

@@ -6,6 +6,7 @@
 #include "dagrad/passes/fold.hpp"
 #include "dagrad/passes/fuse.hpp"
 #include "dagrad/passes/fuse_net.hpp"
+#include "dagrad/passes/sample_layout.hpp"
 
 namespace dagrad::passes {
 
@@ -35,6 +36,16 @@ Rewritten apply_rules(const Graph& g, std::span<const NodeId> outputs, const Pas
   return then(std::move(r), std::move(last));
 }
 
+// The sample inputs' layout, then the rules.
+Rewritten lay_out_and_apply(const Graph& g, std::span<const NodeId> outputs, const PassOptions& options) {
+  if (options.store_by_sample && options.capacity > 0)
+    if (std::optional<Rewritten> s = store_samples_by_row(g, outputs, options.capacity)) {
+      Rewritten rest = apply_rules(s->graph, s->outputs, options);
+      return then(std::move(*s), std::move(rest));
+    }
+  return apply_rules(g, outputs, options);
+}
+
 }  // namespace
 
 Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOptions& options) {
@@ -43,10 +54,10 @@ Rewritten optimize(const Graph& g, std::span<const NodeId> outputs, const PassOp
   // decay, Adam's bias corrections).
   if (options.fuse_nets)
     if (std::optional<Rewritten> f = fuse_nets(g, outputs)) {
-      Rewritten rest = apply_rules(f->graph, f->outputs, options);
+      Rewritten rest = lay_out_and_apply(f->graph, f->outputs, options);
       return then(std::move(*f), std::move(rest));
     }
-  return apply_rules(g, outputs, options);
+  return lay_out_and_apply(g, outputs, options);
 }
 
 }  // namespace dagrad::passes

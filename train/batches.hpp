@@ -10,6 +10,7 @@
 // same permutation.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -74,6 +75,28 @@ void gather_columns(const T* src, std::int64_t rows, std::int64_t m,
     T* out = dst + r * b;
     for (std::int64_t j = 0; j < b; ++j) out[j] = row[idx[static_cast<std::size_t>(j)]];
   }
+}
+
+// dst (m x rows) = src (rows x m) transposed: the data sample by sample, in
+// 32 x 32 blocks so that neither side is read or written a cache line per
+// element.
+template <class T>
+void store_by_sample(const T* src, std::int64_t rows, std::int64_t m, T* dst) {
+  constexpr std::int64_t block = 32;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += block)
+    for (std::int64_t s0 = 0; s0 < m; s0 += block) {
+      const std::int64_t r1 = std::min(rows, r0 + block), s1 = std::min(m, s0 + block);
+      for (std::int64_t r = r0; r < r1; ++r)
+        for (std::int64_t s = s0; s < s1; ++s) dst[s * rows + r] = src[r * m + s];
+    }
+}
+
+// The batch's samples as rows: dst (idx.size() x rows), row j = sample
+// idx[j] of by_sample (m x rows), one contiguous copy each.
+template <class T>
+void gather_rows(const T* by_sample, std::int64_t rows, std::span<const std::int64_t> idx, T* dst) {
+  for (std::size_t j = 0; j < idx.size(); ++j)
+    std::copy_n(by_sample + idx[j] * rows, rows, dst + static_cast<std::int64_t>(j) * rows);
 }
 
 // The same batch from the data stored sample by sample (by_sample is

@@ -29,12 +29,16 @@ std::vector<NodeId> outputs_for(const models::Model& model, Use use) {
 
 }  // namespace
 
-Session::Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes,
+Session::Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes_in,
                  const dist::DataParallelOptions* data_parallel)
     : model_(model), epoch_(model.dtype(), {1, 1}) {
   if (use == Use::train && !model.minimized())
     throw GraphError("session: the model has no optimizer to train with (Model::minimize)");
   const std::vector<NodeId> outputs = outputs_for(model, use);
+  // The Feeder feeds K-heavy inputs sample by sample where the pass chose to.
+  passes::PassOptions laid_out = passes_in;
+  laid_out.capacity = capacity;
+  const passes::PassOptions& passes = laid_out;
   if (use != Use::predict && data_parallel) {
     // J and every gradient the updates read (or the evaluation cost) are
     // summed over the processes.
@@ -67,6 +71,13 @@ NodeId Session::map(Expr model_node) const {
   return compiled_.map[model_node.id];
 }
 
+bool Session::by_sample(Expr input) const {
+  const NodeId id = map(input);
+  if (id == passes::no_node) return false;
+  const Shape declared = input.shape(), compiled = compiled_.graph.node(id).shape;
+  return declared.rows != declared.cols && compiled == Shape{declared.cols, declared.rows};
+}
+
 void Session::set_epoch(std::int64_t epoch) { epoch_.set(0, static_cast<double>(epoch)); }
 
 Feeder::Feeder(Session& session, std::vector<std::pair<Expr, runtime::Tensor>> data,
@@ -79,8 +90,16 @@ Feeder::Feeder(Session& session, std::vector<std::pair<Expr, runtime::Tensor>> d
       throw InputError(fmt::format("the data for input {} has {} samples, the others {}",
                                    node.name(), values.shape().cols, samples_));
     if (id == passes::no_node) continue;
-    const Shape batch{values.shape().rows, std::min(capacity, samples_)};
-    inputs_.push_back({id, std::move(values), runtime::Tensor(session.graph().dtype(), batch), {}});
+    const std::int64_t rows = values.shape().rows, b = std::min(capacity, samples_);
+    const DType dtype = session.graph().dtype();
+    if (session.by_sample(node)) {
+      runtime::Tensor rows_first(dtype, Shape{samples_, rows});
+      if (dtype == DType::f32) store_by_sample(std::as_const(values).data<float>(), rows, samples_, rows_first.data<float>());
+      else store_by_sample(std::as_const(values).data<double>(), rows, samples_, rows_first.data<double>());
+      inputs_.push_back({id, std::move(rows_first), runtime::Tensor(dtype, Shape{b, rows}), {}, true});
+      continue;
+    }
+    inputs_.push_back({id, std::move(values), runtime::Tensor(dtype, Shape{rows, b}), {}, false});
   }
 }
 
@@ -111,19 +130,31 @@ void gather(runtime::Tensor& by_sample, const runtime::Tensor& from,
 }  // namespace
 
 void Feeder::feed(std::span<const std::int64_t> idx) {
+  for (Input& in : inputs_) feed(in, idx);
+}
+
+void Feeder::feed(Input& in, std::span<const std::int64_t> idx) {
   const auto b = static_cast<std::int64_t>(idx.size());
-  for (Input& in : inputs_) {
-    if (b > in.batch.shape().cols)
-      throw InputError(fmt::format("a batch of {} samples is more than the {} planned for", b,
-                                   in.batch.shape().cols));
-    if (in.all.dtype() == DType::f32) gather<float>(in.by_sample, in.all, idx, in.batch);
-    else gather<double>(in.by_sample, in.all, idx, in.batch);
-    // The batch's columns are packed at the front of the buffer: (rows x b).
-    const Shape s{in.all.shape().rows, b};
-    const runtime::Tensor& batch = in.batch;
-    if (batch.dtype() == DType::f32) session_.exec().bind(in.node, batch.data<float>(), s);
-    else session_.exec().bind(in.node, batch.data<double>(), s);
+  const std::int64_t planned = in.rows_layout ? in.batch.shape().rows : in.batch.shape().cols;
+  if (b > planned)
+    throw InputError(fmt::format("a batch of {} samples is more than the {} planned for", b, planned));
+  const bool f32 = in.all.dtype() == DType::f32;
+  if (in.rows_layout) {
+    // The batch's samples are the buffer's first b rows: (b x rows).
+    const std::int64_t rows = in.all.shape().cols;
+    if (f32) gather_rows(std::as_const(in.all).data<float>(), rows, idx, in.batch.data<float>());
+    else gather_rows(std::as_const(in.all).data<double>(), rows, idx, in.batch.data<double>());
+    return bind(in, in.batch, 0, Shape{b, rows});
   }
+  if (f32) gather<float>(in.by_sample, in.all, idx, in.batch);
+  else gather<double>(in.by_sample, in.all, idx, in.batch);
+  // The batch's columns are packed at the front of the buffer: (rows x b).
+  bind(in, in.batch, 0, Shape{in.all.shape().rows, b});
+}
+
+void Feeder::bind(const Input& in, const runtime::Tensor& t, std::int64_t offset, Shape shape) {
+  if (t.dtype() == DType::f32) session_.exec().bind(in.node, t.data<float>() + offset, shape);
+  else session_.exec().bind(in.node, t.data<double>() + offset, shape);
 }
 
 void Feeder::feed_range(std::int64_t begin, std::int64_t end) {
@@ -133,7 +164,12 @@ void Feeder::feed_range(std::int64_t begin, std::int64_t end) {
   }
   std::vector<std::int64_t> idx(static_cast<std::size_t>(end - begin));
   std::iota(idx.begin(), idx.end(), begin);
-  feed(idx);
+  // An input stored by sample binds the range's rows in place.
+  for (Input& in : inputs_) {
+    const std::int64_t rows = in.all.shape().cols;
+    if (in.rows_layout) bind(in, in.all, begin * rows, Shape{end - begin, rows});
+    else feed(in, idx);
+  }
 }
 
 io::Matrix targets_for(const models::Model& model, const io::Matrix& Y, std::string_view origin) {

@@ -40,6 +40,9 @@ class Session {
   // The compiled graph's node for a node of the model's graph, or
   // passes::no_node when the compiled graph does not need it.
   NodeId map(Expr model_node) const;
+  // True when the compiled graph takes the sample input (n x m) stored by
+  // sample, as its transpose (m x n) (passes/sample_layout.hpp).
+  bool by_sample(Expr input) const;
   // Sets the epoch the learning rate decays by (when it does).
   void set_epoch(std::int64_t epoch);
   void run(const runtime::RunOptions& options) { exec_->run(options); }
@@ -55,7 +58,9 @@ class Session {
 
 // Feeds the sample inputs of a session: each input's whole data (rows x M),
 // and a batch buffer of the session's capacity that the columns of a batch
-// are gathered into. Nothing is allocated per batch.
+// are gathered into. An input the session stores by sample
+// (Session::by_sample) is kept as (M x rows): a batch is whole rows, and a
+// range of samples binds in place. Nothing is allocated per batch.
 class Feeder {
  public:
   // `data` pairs a sample input of the model with its data (rows x M); all
@@ -71,9 +76,17 @@ class Feeder {
  private:
   struct Input {
     NodeId node;
+    // The data and a batch buffer, as the compiled graph takes them: (rows x
+    // M) and (rows x capacity), or, when the session stores the input by
+    // sample (rows_layout), (M x rows) and (capacity x rows).
     runtime::Tensor all, batch;
     runtime::Tensor by_sample;  // `all` transposed, made at the first feed() of a wide input
+    bool rows_layout = false;
   };
+  void feed(Input& in, std::span<const std::int64_t> idx);
+  // Binds (shape) at element `offset` of t, one of in's tensors.
+  void bind(const Input& in, const runtime::Tensor& t, std::int64_t offset, Shape shape);
+
   Session& session_;
   std::vector<Input> inputs_;
   std::int64_t samples_ = 0;
