@@ -252,7 +252,7 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   n.op = op;
   n.inputs = std::move(inputs);
   // A node given no attributes carries its op's type with its defaults.
-  const std::size_t kind = ops::attrs_kind(op);
+  const std::size_t kind = def.attrs;  // ops::attrs_kind(op), without a second look-up
   if (attrs.index() == kind) n.attrs = attrs;
   else if (attrs.is<NoAttrs>()) n.attrs = default_attrs(kind);
   else
