@@ -207,7 +207,7 @@ std::string describe_within(const Graph& g, NodeId id, int depth) {
 
 std::string Graph::describe(NodeId id) const { return describe_within(*this, id, 2); }
 
-NodeId Graph::insert(Node n) {
+NodeId Graph::insert(Node&& n) {
   const auto id = static_cast<NodeId>(nodes_.size());
   impl_->consumers.add_node();
   for (NodeId in : n.inputs) impl_->consumers.add(in, id);

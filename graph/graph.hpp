@@ -118,7 +118,7 @@ class Graph {
     return id;
   }
   [[noreturn, gnu::cold]] void unknown_node(NodeId id) const;
-  NodeId insert(Node node);
+  NodeId insert(Node&& node);
   // (reader, writer) pairs: reader must run before writer overwrites a leaf.
   std::vector<std::pair<NodeId, NodeId>> write_constraints(const std::vector<bool>& needed) const;
 

@@ -26,7 +26,7 @@ class NodeStore {
  public:
   NodeStore() = default;
   NodeStore(const NodeStore& o) {
-    for (std::size_t i = 0; i < o.size_; ++i) push_back(o[i]);
+    for (std::size_t i = 0; i < o.size_; ++i) push_back(Node(o[i]));
   }
   NodeStore(NodeStore&& o) noexcept
       : segments_(std::exchange(o.segments_, {})), size_(std::exchange(o.size_, 0)) {}
@@ -50,7 +50,7 @@ class NodeStore {
     const std::size_t s = segment(i);
     return segments_[s][i - start(s)];
   }
-  void push_back(Node n) {
+  void push_back(Node&& n) {  // moved once, into its slot
     const std::size_t s = segment(size_);
     if (s == segments_.size()) segments_.push_back(std::allocator<Node>().allocate(capacity(s)));
     new (segments_[s] + (size_ - start(s))) Node(std::move(n));
