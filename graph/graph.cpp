@@ -16,9 +16,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "dagrad/graph/edges.hpp"
 #include "dagrad/graph/error.hpp"
 #include "dagrad/graph/id_table.hpp"
-#include "dagrad/graph/node_store.hpp"
 #include "dagrad/ops/op.hpp"
 
 namespace dagrad {
@@ -36,7 +36,6 @@ std::size_t name_hash(std::string_view name) { return std::hash<std::string_view
 }  // namespace
 
 struct Graph::Impl {
-  NodeStore nodes;  // index = NodeId
   Edges consumers;
   IdTable by_hash;  // hash-consing: structural hash -> nodes
   IdTable by_name;  // hash of the name -> the node that has it
@@ -131,48 +130,37 @@ Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;
 Graph::Graph(const Graph& o)
     : dtype_(o.dtype_), role_(o.role_), layer_(o.layer_),
-      impl_(std::make_unique<Impl>(*o.impl_)) {}
+      nodes_(o.nodes_), impl_(std::make_unique<Impl>(*o.impl_)) {}
 Graph& Graph::operator=(const Graph& o) {
   if (this != &o) *this = Graph(o);
   return *this;
 }
 
-std::size_t Graph::size() const { return impl_->nodes.size(); }
-
-namespace {
-
 // check_id's error, out of line so that the check itself inlines (node() is
 // called hundreds of thousands of times while a deep net compiles).
-[[noreturn, gnu::cold, gnu::noinline]] void unknown_node(NodeId id, std::size_t size) {
-  throw GraphError(fmt::format("unknown node %{} (the graph has {} nodes)", id, size));
+void Graph::unknown_node(NodeId id) const {
+  throw GraphError(fmt::format("unknown node %{} (the graph has {} nodes)", id, size()));
 }
-
-}  // namespace
-
-NodeId Graph::check_id(NodeId id) const {
-  if (id >= impl_->nodes.size()) [[unlikely]] unknown_node(id, size());
-  return id;
-}
-
-const Node& Graph::node(NodeId id) const { return impl_->nodes[check_id(id)]; }
 
 void Graph::set_name(NodeId id, std::string name) {
   check_id(id);
+  const std::size_t h = name.empty() ? 0 : name_hash(name);  // hashed once: a deep net names thousands
   if (!name.empty()) {
-    const std::optional<NodeId> owner = find(name);
+    const std::optional<NodeId> owner =
+        impl_->by_name.find(h, [&](NodeId other) { return nodes_[other].name == name; });
     if (owner && *owner != id)
       throw GraphError(fmt::format("name '{}' is already used by node %{}", name, *owner));
     if (owner) return;  // already this node's name
   }
-  Node& n = impl_->nodes[id];
+  Node& n = nodes_[id];
   if (!n.name.empty()) impl_->by_name.erase(name_hash(n.name), id);
-  if (!name.empty()) impl_->by_name.insert(name_hash(name), id);
+  if (!name.empty()) impl_->by_name.insert(h, id);
   n.name = std::move(name);
 }
 
 std::optional<NodeId> Graph::find(std::string_view name) const {
   return impl_->by_name.find(name_hash(name),
-                             [&](NodeId id) { return impl_->nodes[id].name == name; });
+                             [&](NodeId id) { return nodes_[id].name == name; });
 }
 
 void Graph::reserve(std::size_t nodes) {
@@ -181,12 +169,24 @@ void Graph::reserve(std::size_t nodes) {
   impl_->by_name.reserve(nodes / 2);  // Z1, A1, dZ1, ...: about half the nodes of a model
 }
 
+namespace {
+
+// Calls f(c) for each distinct consumer c of `id`, in increasing id order.
+// NOTE: no sort is needed: an edge is added when its consumer is inserted,
+// and ids only grow, so each chain already lists its consumers in id order
+// (a node that reads an operand twice adds two adjacent edges).
+template <class F>
+void for_each_consumer(const Edges& c, NodeId id, F f) {
+  NodeId last = Edges::none;
+  for (NodeId e = c.first[id]; e != Edges::none; e = c.next[e])
+    if (c.target[e] != last) f(last = c.target[e]);
+}
+
+}  // namespace
+
 std::vector<NodeId> Graph::consumers(NodeId id) const {
   std::vector<NodeId> out;
-  const Edges& c = impl_->consumers;
-  for (NodeId e = c.first[check_id(id)]; e != Edges::none; e = c.next[e]) out.push_back(c.target[e]);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  for_each_consumer(impl_->consumers, check_id(id), [&](NodeId c) { out.push_back(c); });
   return out;
 }
 
@@ -207,12 +207,12 @@ std::string describe_within(const Graph& g, NodeId id, int depth) {
 
 std::string Graph::describe(NodeId id) const { return describe_within(*this, id, 2); }
 
-NodeId Graph::insert(Node n) {
-  const auto id = static_cast<NodeId>(impl_->nodes.size());
+NodeId Graph::insert(Node&& n) {
+  const auto id = static_cast<NodeId>(nodes_.size());
   impl_->consumers.add_node();
   for (NodeId in : n.inputs) impl_->consumers.add(in, id);
   std::string name = std::move(n.name);
-  impl_->nodes.push_back(std::move(n));
+  nodes_.push_back(std::move(n));
   if (!name.empty()) set_name(id, std::move(name));
   return id;
 }
@@ -252,7 +252,7 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   n.op = op;
   n.inputs = std::move(inputs);
   // A node given no attributes carries its op's type with its defaults.
-  const std::size_t kind = ops::attrs_kind(op);
+  const std::size_t kind = def.attrs;  // ops::attrs_kind(op), without a second look-up
   if (attrs.index() == kind) n.attrs = attrs;
   else if (attrs.is<NoAttrs>()) n.attrs = default_attrs(kind);
   else
@@ -274,7 +274,7 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   if (is_leaf_with_identity(op)) return Expr{this, insert(std::move(n))};
   const std::size_t h = structural_hash(n);
   const auto same = impl_->by_hash.find(h, [&](NodeId id) {
-    const Node& old = impl_->nodes[id];
+    const Node& old = nodes_[id];
     return old.op == n.op && old.inputs == n.inputs && old.attrs == n.attrs &&
            old.shape == n.shape;
   });
@@ -282,6 +282,28 @@ Expr Graph::add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs, Shape
   const NodeId id = insert(std::move(n));
   impl_->by_hash.insert(h, id);
   return Expr{this, id};
+}
+
+Graph Graph::subgraph(std::span<const NodeId> order, std::vector<NodeId>& map) const {
+  constexpr NodeId left_out = ~NodeId{0};
+  map.assign(size(), left_out);
+  Graph out(dtype_);
+  out.reserve(order.size());
+  for (NodeId old : order) {
+    Node n = node(old);
+    if (map[old] != left_out) throw GraphError(fmt::format("subgraph: {} is listed twice", describe(old)));
+    for (NodeId& in : n.inputs) {
+      if (map[in] == left_out)
+        throw GraphError(fmt::format("subgraph: {} is listed before its operand {}, or without it",
+                                     describe(old), describe(in)));
+      in = map[in];
+    }
+    const bool merges = !is_leaf_with_identity(n.op);
+    const NodeId id = out.insert(std::move(n));
+    if (merges) out.impl_->by_hash.insert(structural_hash(out.nodes_[id]), id);
+    map[old] = id;
+  }
+  return out;
 }
 
 namespace {
@@ -330,7 +352,7 @@ std::vector<NodeId> Graph::topological_order() const {
 
 std::vector<bool> Graph::ancestors_of(std::span<const NodeId> targets) const {
   for (NodeId t : targets) check_id(t);
-  return reachable(Backward{&impl_->nodes}, targets);
+  return reachable(Backward{&nodes_}, targets);
 }
 
 std::vector<bool> Graph::descendants_of(std::span<const NodeId> sources) const {
@@ -344,7 +366,9 @@ std::vector<std::pair<NodeId, NodeId>> Graph::write_constraints(
   std::vector<NodeId> writer_of(size(), no_writer);
   for (NodeId u = 0; u < size(); ++u) {
     if (!needed[u]) continue;
-    const Node& n = node(u);
+    const Node& n = nodes_[u];
+    const ops::OpDef& def = ops::op_def(n.op);
+    if (def.writes == 0 && !def.writes_first) continue;  // most nodes: one look-up, not one per operand
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {
       if (!ops::writes_operand(n, k)) continue;
       const NodeId target = n.inputs[k];
@@ -352,8 +376,9 @@ std::vector<std::pair<NodeId, NodeId>> Graph::write_constraints(
         throw GraphError(fmt::format("{} is written by both {} and {}", describe(target),
                                      describe(writer_of[target]), describe(u)));
       writer_of[target] = u;
-      for (NodeId reader : consumers(target))
+      for_each_consumer(impl_->consumers, target, [&](NodeId reader) {
         if (reader != u && needed[reader]) before.emplace_back(reader, u);
+      });
     }
   }
   return before;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dagrad/graph/node.hpp"
+#include "dagrad/graph/node_store.hpp"
 
 namespace dagrad {
 
@@ -62,12 +63,12 @@ class Graph {
   Expr add(OpKind op, std::vector<NodeId> inputs, const Attrs& attrs = {},
            Shape given = {});
 
-  std::size_t size() const;
+  std::size_t size() const { return nodes_.size(); }
   // Makes room for `nodes` nodes in all: the edge arrays and the
   // hash-consing table are sized once instead of growing as nodes come (a
   // rebuild knows its size in advance). Ids and results do not change.
   void reserve(std::size_t nodes);
-  const Node& node(NodeId id) const;
+  const Node& node(NodeId id) const { return nodes_[check_id(id)]; }
   Expr expr(NodeId id) { return Expr{this, check_id(id)}; }
   void set_name(NodeId id, std::string name);
   std::optional<NodeId> find(std::string_view name) const;
@@ -95,6 +96,15 @@ class Graph {
   // Per node: is it reachable from one of `sources` (a descendant or source)?
   std::vector<bool> descendants_of(std::span<const NodeId> sources) const;
 
+  // A new graph of the nodes `order` lists, each after its operands,
+  // numbered densely in that order; map[old id] is the new id (~0 for a node
+  // left out). Nodes are copied as they are, with their names, roles and
+  // layers: nothing is merged and no shape is checked again, since this
+  // graph's nodes are already distinct (Graph::add) and checked, and so are
+  // those of any part of it. A GraphError names an operand that `order`
+  // lists after its consumer or not at all.
+  Graph subgraph(std::span<const NodeId> order, std::vector<NodeId>& map) const;
+
   // Rebuilds a graph from a node list whose inputs may refer to any index
   // (a graph file). Rejects dangling edges and cycles with a GraphError, then
   // re-checks every shape in topological order.
@@ -103,14 +113,19 @@ class Graph {
  private:
   struct Impl;
   static constexpr NodeId no_writer = ~NodeId{0};
-  NodeId check_id(NodeId id) const;
-  NodeId insert(Node node);
+  NodeId check_id(NodeId id) const {
+    if (id >= nodes_.size()) [[unlikely]] unknown_node(id);
+    return id;
+  }
+  [[noreturn, gnu::cold]] void unknown_node(NodeId id) const;
+  NodeId insert(Node&& node);
   // (reader, writer) pairs: reader must run before writer overwrites a leaf.
   std::vector<std::pair<NodeId, NodeId>> write_constraints(const std::vector<bool>& needed) const;
 
   DType dtype_;
   Role role_ = Role::forward;
   int layer_ = 0;
+  detail::NodeStore nodes_;  // index = NodeId
   std::unique_ptr<Impl> impl_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,13 @@ std::uint64_t memory_limit();
 // InputError "<what> needs 512 GB (512000000000 bytes), more than this
 // machine's memory (23.4 GB)" when `bytes` exceeds memory_limit().
 void check_memory(std::uint64_t bytes, std::string_view what);
+// The same, with `what()` formatted only when the check fails: a deep net
+// makes thousands of tensors, and formatting each one's description cost
+// more than making it.
+template <std::invocable What>
+void check_memory(std::uint64_t bytes, What what) {
+  if (bytes > memory_limit()) check_memory(bytes, std::string_view(what()));
+}
 
 // rows * cols of a Matrix of doubles, after check_memory: the size a reader
 // or a caller asks for is refused with its size rather than ending in

@@ -5,9 +5,10 @@
 #include <bit>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "dagrad/graph/error.hpp"
 
 namespace dagrad::optim {
 
@@ -55,20 +56,20 @@ struct Unifier {
   const Pattern& pat;
   const Graph& g;
   const std::vector<int>& uses;
-  std::unordered_map<NodeId, NodeId> bound;
+  static constexpr NodeId unbound = ~NodeId{0};
+  // The graph's node bound to each placeholder (pat.slots' order), or unbound.
+  std::vector<NodeId> bound = std::vector<NodeId>(pat.slots.size(), unbound);
 
-  bool placeholder(NodeId p) const {
-    return std::find(pat.slots.begin(), pat.slots.end(), p) != pat.slots.end();
-  }
   bool unify(NodeId p, NodeId x) {
     const Node& pn = pat.t.node(p);
     const Node& xn = g.node(x);
-    if (placeholder(p)) {
-      if (auto it = bound.find(p); it != bound.end()) return it->second == x;
+    if (const auto slot = std::find(pat.slots.begin(), pat.slots.end(), p); slot != pat.slots.end()) {
+      NodeId& b = bound[std::size_t(slot - pat.slots.begin())];
+      if (b != unbound) return b == x;
       // A moment is a state leaf; the other placeholders are computed
       // values, never another update's assign (gd's dW is not momentum's v).
       if (pn.op == OpKind::state ? xn.op != OpKind::state : xn.op == OpKind::assign) return false;
-      bound.emplace(p, x);
+      b = x;
       return true;
     }
     if (pn.op != xn.op || !(pn.attrs == xn.attrs) || pn.inputs.size() != xn.inputs.size()) return false;
@@ -116,10 +117,13 @@ std::optional<UpdateMatch> match_update(const Graph& g, const std::vector<int>& 
   const Shape shape = g.node(a.inputs[0]).shape;
   for (const Optimizer* o : all_optimizers()) {
     const Pattern& pat = pattern_for(*o, shape, a.attr<HyperAttrs>());
-    Unifier u{pat, g, uses, {}};
+    Unifier u{pat, g, uses};
     if (!u.unify(pat.root, assign)) continue;
     UpdateMatch m{o, {}, {}};
-    for (NodeId s : pat.slots) m.operands.push_back(u.bound.at(s));
+    for (NodeId b : u.bound) {
+      if (b == Unifier::unbound) throw GraphError("match_update: a placeholder of the update was never bound");
+      m.operands.push_back(b);
+    }
     for (std::size_t k = 0; k < m.operands.size(); ++k) {
       const Shape s = g.node(m.operands[k]).shape;
       if (k < pat.moments + 2 ? s != shape : !s.is_scalar()) return std::nullopt;

@@ -1,9 +1,12 @@
-// Structural passes: both are a plain rebuild (passes/rebuild.hpp).
+// Structural passes.
 //   cse:     identical nodes (same op, operands, attributes) become one; a
 //            rewrite can create duplicates that construction-time
-//            hash-consing never saw.
+//            hash-consing never saw. A plain rebuild (passes/rebuild.hpp).
 //   compact: drops every node that reaches no output and renumbers the rest
-//            densely (Graph::schedule only skips them; this removes them).
+//            densely in schedule order (Graph::schedule only skips them; this
+//            removes them). The same graph as a plain rebuild gives, made by
+//            copying the nodes (Graph::subgraph): a graph's nodes are already
+//            distinct and their shapes checked.
 #pragma once
 
 #include "dagrad/passes/rebuild.hpp"

@@ -3,8 +3,10 @@
 namespace dagrad::passes {
 
 std::vector<NodeId> RebuildContext::mapped_inputs(NodeId old) const {
+  const std::vector<NodeId>& olds = in.node(old).inputs;
   std::vector<NodeId> ins;
-  for (NodeId x : in.node(old).inputs) ins.push_back(map[x]);
+  ins.reserve(olds.size());
+  for (NodeId x : olds) ins.push_back(map[x]);
   return ins;
 }
 

@@ -9,7 +9,7 @@ namespace dagrad::runtime {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(shape) {
   io::check_memory(checked_bytes(shape, dtype, "tensor"),
-                   fmt::format("a {} {} tensor", to_string(shape), dtype_name(dtype)));
+                   [&] { return fmt::format("a {} {} tensor", to_string(shape), dtype_name(dtype)); });
   const auto n = static_cast<std::size_t>(shape.size());
   if (dtype == DType::f32) f32_.assign(n, 0.0f);
   else f64_.assign(n, 0.0);

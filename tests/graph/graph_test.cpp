@@ -160,3 +160,64 @@ TEST_CASE("a name moves with set_name, and a name another node holds is refused"
   CHECK_FALSE(g.find("N0"));
   CHECK(g.find("B") == A.id);
 }
+
+TEST_CASE("subgraph copies the listed nodes in that order, renumbered, and still merges", "[graph]") {
+  Graph g;
+  auto X = g.input("X", {2, 3});
+  auto W = g.param("W", {4, 2});
+  auto Z = (W * X).named("Z1");
+  auto dead = exp(X);
+  Expr A;
+  {
+    BuildScope scope(g, Role::backward, 7);
+    A = tanh(Z).named("A1");
+  }
+  const NodeId order[] = {W.id, X.id, Z.id, A.id};
+  std::vector<NodeId> map;
+  Graph s = g.subgraph(order, map);
+  REQUIRE(s.size() == 4);
+  CHECK(map[W.id] == 0);
+  CHECK(map[X.id] == 1);
+  CHECK(map[Z.id] == 2);
+  CHECK(map[A.id] == 3);
+  CHECK(map[dead.id] == ~NodeId{0});
+  CHECK(s.node(2).inputs == std::vector<NodeId>{0, 1});
+  CHECK(s.node(2).op == OpKind::matmul);
+  CHECK(s.node(2).shape == Shape{4, 3});
+  CHECK(s.node(3).role == Role::backward);
+  CHECK(s.node(3).layer == 7);
+  CHECK(s.node(0).role == Role::param);
+  CHECK(s.find("Z1") == std::optional<NodeId>(2));
+  CHECK(s.find("A1") == std::optional<NodeId>(3));
+  CHECK(s.find("W") == std::optional<NodeId>(0));
+  CHECK(s.consumers(0) == std::vector<NodeId>{2});
+  CHECK(s.consumers(2) == std::vector<NodeId>{3});
+  // The copy hash-conses as the original does: the same tanh is found, not added.
+  CHECK(tanh(s.expr(2)).id == 3);
+  CHECK(s.size() == 4);
+}
+
+TEST_CASE("subgraph refuses an operand listed after its consumer, left out, or a node listed twice", "[graph]") {
+  Graph g;
+  auto X = g.input("X", {2, 3});
+  auto A = tanh(X);
+  std::vector<NodeId> map;
+  const NodeId late[] = {A.id, X.id};
+  CHECK_THROWS_WITH(g.subgraph(late, map), Catch::Contains("is listed before its operand X"));
+  const NodeId missing[] = {A.id};
+  CHECK_THROWS_WITH(g.subgraph(missing, map), Catch::Contains("is listed before its operand X"));
+  const NodeId twice[] = {X.id, X.id};
+  CHECK_THROWS_WITH(g.subgraph(twice, map), Catch::Contains("X is listed twice"));
+}
+
+TEST_CASE("consumers are listed once each, in increasing id order", "[graph]") {
+  Graph g;
+  auto X = g.input("X", {2, 2});
+  auto Y = g.input("Y", {2, 2});
+  auto P = mul(X, X);  // reads X twice
+  auto Q = exp(Y);
+  auto R = Y + X;
+  CHECK(g.consumers(X.id) == std::vector<NodeId>{P.id, R.id});
+  CHECK(g.consumers(Y.id) == std::vector<NodeId>{Q.id, R.id});
+  CHECK(g.consumers(R.id).empty());
+}
