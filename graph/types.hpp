@@ -11,8 +11,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace dagrad {
 
@@ -49,5 +51,15 @@ std::string to_string_dim(std::int64_t d);
 // bytes, naming `what`. Called before anything is allocated. A symbolic shape
 // is checked per sample (m = 1).
 std::size_t checked_bytes(Shape s, DType t, std::string_view what);
+// The bytes when checked_bytes would accept the shape, else nullopt.
+std::optional<std::size_t> bytes_within_limit(Shape s, DType t);
+// The same check, with the name made by what() only when it throws: for a
+// caller whose name costs a format on every call (the memory planner).
+template <class What>
+  requires std::is_invocable_r_v<std::string, What>
+std::size_t checked_bytes(Shape s, DType t, What what) {
+  if (const std::optional<std::size_t> bytes = bytes_within_limit(s, t)) return *bytes;
+  return checked_bytes(s, t, std::string_view(what()));
+}
 
 }  // namespace dagrad

@@ -64,7 +64,7 @@ void form_groups(const Graph& g, MemoryPlan& plan, const std::vector<std::size_t
     const Node& n = g.node(id);
     PlannedValue v{id, 0, s, std::min(last[id], plan.schedule.size() - 1), no_slot};
     if (!in_caller_memory(n.op)) {
-      v.bytes = round_up_to_alignment(checked_bytes(n.shape.at(m), n.dtype, g.describe(id)));
+      v.bytes = round_up_to_alignment(checked_bytes(n.shape.at(m), n.dtype, [&] { return g.describe(id); }));
       if (opt.in_place && opt.share && elementwise(n.op)) {
         for (NodeId in : n.inputs) {
           const std::size_t gi = group_of[in];
