@@ -235,15 +235,18 @@ std::int64_t GemmSplit::begin(int p) const {
 // products with few rows and long contiguous rows: the cat network's
 // Z1 = W1 Xs^T (NT, 20 x m x 12288) and dW1 = dZ1 Xs (NN, 20 x 12288 x m).
 // There OpenBLAS won at every m measured (64 to 512): Z1 2.3 against 3.1 ms
-// and dW1 1.9 against 3.4 ms at m = 209, with 64 rows too.
+// and dW1 1.9 against 3.4 ms at m = 209, with 64 rows too. Serving's first
+// layer in rows, X W1^T (NT, batch x 20 x 12288), is not one of them: there
+// oneDNN won (480 against 625 us at batch 64, 18 against 99 us at batch 1),
+// hence at least 64 columns for NT.
 constexpr std::string_view rule_summary =
-    "f32 NN and NT on oneDNN, except NN with M <= 64 and N >= 8192 and NT with M <= 64 and K >= 8192; "
-    "TN and TT (op(A) transposed) on OpenBLAS";
+    "f32 NN and NT on oneDNN, except NN with M <= 64 and N >= 8192 and NT with M <= 64, N >= 64 "
+    "and K >= 8192; TN and TT (op(A) transposed) on OpenBLAS";
 
 namespace {
 bool few_rows_long_rows(const GemmKey& k) {
   if (k.M > 64) return false;
-  return k.trans_b ? k.K >= 8192 : k.N >= 8192;
+  return k.trans_b ? k.N >= 64 && k.K >= 8192 : k.N >= 8192;
 }
 }  // namespace
 

@@ -126,14 +126,17 @@ TEST_CASE("auto mode: the library is a fixed rule of the key, never of the threa
     }
     CHECK(ops::plan_gemm(f64).why == Why::f64);
     // The exception for few rows of long contiguous rows (an input stored
-    // by sample): NT with K >= 8192 and NN with N >= 8192, at most 64 rows.
+    // by sample): NT with N >= 64 and K >= 8192 and NN with N >= 8192, at
+    // most 64 rows. Serving's first layer in rows (batch x 20 x 12288 NT) stays.
     const ops::GemmKey z1s{DType::f32, false, true, 20, 209, 12288};
     const ops::GemmKey dw1s{DType::f32, false, false, 64, 8192, 209};
     CHECK(ops::plan_gemm(z1s).library == ops::GemmLibrary::openblas);
     CHECK(ops::plan_gemm(dw1s).library == ops::GemmLibrary::openblas);
     for (const ops::GemmKey& k : {ops::GemmKey{DType::f32, false, true, 65, 209, 12288},
                                   ops::GemmKey{DType::f32, false, true, 20, 209, 8191},
-                                  ops::GemmKey{DType::f32, false, false, 20, 8191, 209}}) {
+                                  ops::GemmKey{DType::f32, false, false, 20, 8191, 209},
+                                  ops::GemmKey{DType::f32, false, true, 1, 20, 12288},
+                                  ops::GemmKey{DType::f32, false, true, 64, 63, 12288}}) {
       INFO(k.M << "x" << k.N << "x" << k.K << " " << k.trans_b);
       CHECK(ops::plan_gemm(k).library == ops::GemmLibrary::onednn);
     }
