@@ -14,6 +14,7 @@
 #include "dagrad/dagrad.hpp"
 #include "dagrad/graph/graph_file.hpp"
 #include "dagrad/ops/op.hpp"
+#include "tests/support/same_node.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;
@@ -68,17 +69,7 @@ TEST_CASE("graph file: save -> load -> save gives the same bytes and the same gr
     CHECK(read_text(dir / "a.json") == read_text(dir / "b.json"));
     REQUIRE(back.size() == g.size());
     CHECK(back.dtype() == dtype);
-    for (NodeId id = 0; id < g.size(); ++id) {
-      const Node &a = g.node(id), &b = back.node(id);
-      INFO("node " << id << " " << a.name);
-      CHECK(a.op == b.op);
-      CHECK(a.inputs == b.inputs);
-      CHECK(a.attrs == b.attrs);
-      CHECK(a.shape == b.shape);
-      CHECK(a.name == b.name);
-      CHECK(a.role == b.role);
-      CHECK(a.layer == b.layer);
-    }
+    for (NodeId id = 0; id < g.size(); ++id) test::check_same_node(g, back, id);
   }
   // no temporary files are left behind by the atomic writes
   std::size_t files = 0;

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "dagrad/ops/gemm_planner.hpp"
 #include "dagrad/ops/gemm_progress.hpp"
 #include "dagrad/ops/kernels.hpp"
@@ -88,15 +90,19 @@ void check_case(const Case& c, double beta) {
   }
 }
 
+// "onednn 20x209x12288 NN f32 beta 1: <the plan's decision>", for INFO.
+std::string case_text(ops::GemmMode mode, const Case& c, double beta) {
+  const ops::GemmKey key{c.dtype, c.ta, c.tb, c.M, c.N, c.K};
+  return fmt::format("{} {}x{}x{} {}{} {} beta {}: {}", ops::gemm_mode_name(mode), c.M, c.N, c.K, c.ta ? 'T' : 'N',
+                     c.tb ? 'T' : 'N', dtype_name(c.dtype), beta, ops::describe(ops::plan_gemm(key)));
+}
+
 void check_all_cases(ops::GemmMode mode) {
   test::GemmModeGuard guard;
   ops::set_gemm_mode(mode);
   for (const Case& c : cases())
     for (double beta : {0.0, 1.0}) {
-      const ops::GemmKey key{c.dtype, c.ta, c.tb, c.M, c.N, c.K};
-      INFO(ops::gemm_mode_name(mode) << " " << c.M << "x" << c.N << "x" << c.K << " " << (c.ta ? 'T' : 'N')
-                                     << (c.tb ? 'T' : 'N') << " " << dtype_name(c.dtype) << " beta " << beta
-                                     << ": " << ops::describe(ops::plan_gemm(key)));
+      INFO(case_text(mode, c, beta));
       if (c.dtype == DType::f32) check_case<float>(c, beta);
       else check_case<double>(c, beta);
     }
@@ -346,10 +352,7 @@ TEST_CASE("a K-heavy product is cut along K: within the rounding bound of a doub
     ops::set_gemm_mode(mode);
     for (const Case& c : heavy)
       for (double beta : {0.0, 1.0}) {
-        const ops::GemmKey key{c.dtype, c.ta, c.tb, c.M, c.N, c.K};
-        INFO(ops::gemm_mode_name(mode) << " " << c.M << "x" << c.N << "x" << c.K << " " << (c.ta ? 'T' : 'N')
-                                       << (c.tb ? 'T' : 'N') << " " << dtype_name(c.dtype) << " beta " << beta
-                                       << ": " << ops::describe(ops::plan_gemm(key)));
+        INFO(case_text(mode, c, beta));
         if (c.dtype == DType::f32) check_depth_case<float>(c, beta);
         else check_depth_case<double>(c, beta);
       }

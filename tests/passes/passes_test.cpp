@@ -12,6 +12,7 @@
 #include "dagrad/passes/fold.hpp"
 #include "dagrad/passes/fuse.hpp"
 #include "dagrad/passes/optimize.hpp"
+#include "tests/support/same_node.hpp"
 
 using namespace dagrad;
 
@@ -259,16 +260,7 @@ TEST_CASE("compact gives the graph that re-adding every scheduled node gives", "
     CHECK(fast.outputs == slow.outputs);
     CHECK(fast.map == slow.map);
     for (NodeId id = 0; id < fast.graph.size(); ++id) {
-      const Node &a = fast.graph.node(id), &b = slow.graph.node(id);
-      INFO("node " << id);
-      CHECK(a.op == b.op);
-      CHECK(a.inputs == b.inputs);
-      CHECK(a.attrs == b.attrs);
-      CHECK(a.shape == b.shape);
-      CHECK(a.dtype == b.dtype);
-      CHECK(a.name == b.name);
-      CHECK(a.role == b.role);
-      CHECK(a.layer == b.layer);
+      test::check_same_node(fast.graph, slow.graph, id);
       CHECK(fast.graph.consumers(id) == slow.graph.consumers(id));
     }
   }
