@@ -7,6 +7,7 @@
 #include "dagrad/ops/dsl.hpp"
 #include "dagrad/ops/kernels.hpp"
 #include "dagrad/ops/shape_rules.hpp"
+#include "dagrad/ops/transpose.hpp"
 
 namespace dagrad::ops {
 
@@ -19,11 +20,7 @@ Shape transpose_shape(const ShapeCall& c) {
 
 template <class T>
 void transpose_kernel(const KernelCall& c) {
-  const T* x = c.in[0].as<T>();
-  T* y = c.out.as<T>();
-  const std::int64_t rows = c.in[0].shape.rows, cols = c.in[0].shape.cols;
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t j = 0; j < cols; ++j) y[j * rows + r] = x[r * cols + j];
+  transpose_matrix(c.in[0].as<T>(), c.in[0].shape.rows, c.in[0].shape.cols, c.out.as<T>());
 }
 
 std::vector<Expr> transpose_grad(const GradCall& c) { return {transpose(c.g)}; }

@@ -77,20 +77,6 @@ void gather_columns(const T* src, std::int64_t rows, std::int64_t m,
   }
 }
 
-// dst (m x rows) = src (rows x m) transposed: the data sample by sample, in
-// 32 x 32 blocks so that neither side is read or written a cache line per
-// element.
-template <class T>
-void store_by_sample(const T* src, std::int64_t rows, std::int64_t m, T* dst) {
-  constexpr std::int64_t block = 32;
-  for (std::int64_t r0 = 0; r0 < rows; r0 += block)
-    for (std::int64_t s0 = 0; s0 < m; s0 += block) {
-      const std::int64_t r1 = std::min(rows, r0 + block), s1 = std::min(m, s0 + block);
-      for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t s = s0; s < s1; ++s) dst[s * rows + r] = src[r * m + s];
-    }
-}
-
 // The batch's samples as rows: dst (idx.size() x rows), row j = sample
 // idx[j] of by_sample (m x rows), one contiguous copy each.
 template <class T>

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dagrad/graph/error.hpp"
+#include "dagrad/ops/transpose.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/train/batches.hpp"
 
@@ -27,6 +28,15 @@ std::vector<NodeId> outputs_for(const models::Model& model, Use use) {
   return out;
 }
 
+// The data `from` (rows x M) stored by sample: its transpose (M x rows).
+runtime::Tensor stored_by_sample(const runtime::Tensor& from) {
+  const Shape s = from.shape();
+  runtime::Tensor t(from.dtype(), Shape{s.cols, s.rows});
+  if (from.dtype() == DType::f32) ops::transpose_matrix(from.data<float>(), s.rows, s.cols, t.data<float>());
+  else ops::transpose_matrix(from.data<double>(), s.rows, s.cols, t.data<double>());
+  return t;
+}
+
 }  // namespace
 
 Session::Session(models::Model& model, Use use, std::int64_t capacity, const passes::PassOptions& passes_in,
@@ -36,9 +46,8 @@ Session::Session(models::Model& model, Use use, std::int64_t capacity, const pas
     throw GraphError("session: the model has no optimizer to train with (Model::minimize)");
   const std::vector<NodeId> outputs = outputs_for(model, use);
   // The Feeder feeds K-heavy inputs sample by sample where the pass chose to.
-  passes::PassOptions laid_out = passes_in;
-  laid_out.capacity = capacity;
-  const passes::PassOptions& passes = laid_out;
+  passes::PassOptions passes = passes_in;
+  passes.capacity = capacity;
   if (use != Use::predict && data_parallel) {
     // J and every gradient the updates read (or the evaluation cost) are
     // summed over the processes.
@@ -93,10 +102,7 @@ Feeder::Feeder(Session& session, std::vector<std::pair<Expr, runtime::Tensor>> d
     const std::int64_t rows = values.shape().rows, b = std::min(capacity, samples_);
     const DType dtype = session.graph().dtype();
     if (session.by_sample(node)) {
-      runtime::Tensor rows_first(dtype, Shape{samples_, rows});
-      if (dtype == DType::f32) store_by_sample(std::as_const(values).data<float>(), rows, samples_, rows_first.data<float>());
-      else store_by_sample(std::as_const(values).data<double>(), rows, samples_, rows_first.data<double>());
-      inputs_.push_back({id, std::move(rows_first), runtime::Tensor(dtype, Shape{b, rows}), {}, true});
+      inputs_.push_back({id, stored_by_sample(values), runtime::Tensor(dtype, Shape{b, rows}), {}, true});
       continue;
     }
     inputs_.push_back({id, std::move(values), runtime::Tensor(dtype, Shape{rows, b}), {}, false});
@@ -117,13 +123,7 @@ void gather(runtime::Tensor& by_sample, const runtime::Tensor& from,
     gather_columns(from.data<T>(), rows, m, idx, to.data<T>());
     return;
   }
-  if (by_sample.size() != from.size()) {
-    by_sample = runtime::Tensor(from.dtype(), Shape{m, rows});
-    const T* src = from.data<T>();
-    T* dst = by_sample.data<T>();
-    for (std::int64_t r = 0; r < rows; ++r)
-      for (std::int64_t s = 0; s < m; ++s) dst[s * rows + r] = src[r * m + s];
-  }
+  if (by_sample.size() != from.size()) by_sample = stored_by_sample(from);
   gather_samples(std::as_const(by_sample).data<T>(), rows, idx, to.data<T>());
 }
 

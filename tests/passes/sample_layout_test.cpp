@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dagrad/models/mlp.hpp"
+#include "dagrad/ops/transpose.hpp"
 #include "dagrad/passes/optimize.hpp"
 #include "dagrad/passes/sample_layout.hpp"
 #include "dagrad/train/batches.hpp"
@@ -154,11 +155,11 @@ TEST_CASE("inputs stay as declared where the rule does not hold", "[passes][samp
   CHECK_FALSE(none.by_sample(model.features()));
 }
 
-TEST_CASE("store_by_sample and gather_rows move whole samples", "[train][batches]") {
+TEST_CASE("transpose_matrix and gather_rows move whole samples", "[train][batches]") {
   const std::int64_t rows = 45, m = 70;  // not multiples of the 32 x 32 blocks
   std::vector<double> src(static_cast<std::size_t>(rows * m)), by_sample(src.size());
   std::iota(src.begin(), src.end(), 0.0);
-  train::store_by_sample(src.data(), rows, m, by_sample.data());
+  ops::transpose_matrix(src.data(), rows, m, by_sample.data());
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t s = 0; s < m; ++s) REQUIRE(by_sample[std::size_t(s * rows + r)] == double(r * m + s));
   const std::vector<std::int64_t> idx{69, 0, 33, 33};
