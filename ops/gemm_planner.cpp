@@ -119,12 +119,8 @@ void gemm_chunk(GemmLibrary lib, const Buffer& A, bool ta, const Buffer& B, bool
   const std::int64_t lda = A.shape.cols, ldb = B.shape.cols;
   const T* a = A.as<T>() + (ta ? b * lda : b);   // columns b.. of op(A): rows of A when transposed
   const T* bp = B.as<T>() + (tb ? b : b * ldb);  // rows b.. of op(B): columns of B when transposed
-  if (part)
-    library_call<T>(lib, a, ta, bp, tb, C.shape.rows, C.shape.cols, e - b, lda, ldb, C.shape.cols,
-                    alpha, T(0), part);
-  else
-    library_call<T>(lib, a, ta, bp, tb, C.shape.rows, C.shape.cols, e - b, lda, ldb, C.shape.cols,
-                    alpha, beta, C.as<T>());
+  library_call<T>(lib, a, ta, bp, tb, C.shape.rows, C.shape.cols, e - b, lda, ldb, C.shape.cols,
+                  alpha, part ? T(0) : beta, part ? part : C.as<T>());
 }
 
 // Row i of C plus the partials of chunks 1 .. chunks - 1, in that order:
@@ -292,46 +288,42 @@ void blas_gemm(const Buffer& A, bool ta, const Buffer& B, bool tb, T alpha, T be
   const int saved = openblas_get_num_threads();
   if (saved != 1) openblas_set_num_threads(1);
 #endif
-  Collectives* progress = team == 1 && s.panels > 1 ? GemmProgress::current() : nullptr;
-  if (s.cut == GemmSplit::Cut::depth) {
-    // Chunk 0 into C, chunk p > 0 into partial p - 1 of this thread's
-    // scratch, each partial on its own cache lines; then C += the partials
-    // in chunk order, row by row.
-    const std::int64_t stride = partial_stride(C.shape.size());
-    T* parts = partials_scratch<T>(std::size_t(stride * (s.panels - 1)));
-    const auto part = [&](int p) { return p == 0 ? nullptr : parts + (p - 1) * stride; };
-    if (progress) {
-      // This thread alone, with the sums moved on between the chunks
-      // (outside any OpenMP region: progress() may throw).
-      for (int p = 0; p < s.panels; ++p) {
-        if (p > 0) progress->progress();
-        gemm_chunk<T>(lib, A, ta, B, tb, alpha, beta, C, part(p), s.begin(p), s.begin(p + 1));
-      }
+  // Cut along K, chunk 0 goes into C and chunk p > 0 into partial p - 1 of
+  // this thread's scratch, each partial on its own cache lines; then C +=
+  // the partials in chunk order, row by row.
+  const bool depth = s.cut == GemmSplit::Cut::depth;
+  const std::int64_t stride = depth ? partial_stride(C.shape.size()) : 0;
+  T* parts = depth ? partials_scratch<T>(std::size_t(stride * (s.panels - 1))) : nullptr;
+  // Part p (a panel or a chunk), on this thread alone. Nothing in it throws.
+  const auto run_part = [&](int p) {
+    if (depth)
+      gemm_chunk<T>(lib, A, ta, B, tb, alpha, beta, C, p == 0 ? nullptr : parts + (p - 1) * stride,
+                    s.begin(p), s.begin(p + 1));
+    else
+      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.cut == GemmSplit::Cut::rows, s.begin(p),
+                    s.begin(p + 1));
+  };
+  if (Collectives* progress = team == 1 && s.panels > 1 ? GemmProgress::current() : nullptr) {
+    // This thread alone, with the sums moved on between the parts (outside
+    // any OpenMP region: progress() may throw).
+    for (int p = 0; p < s.panels; ++p) {
+      if (p > 0) progress->progress();
+      run_part(p);
+    }
+    if (depth)
       for (std::int64_t i = 0; i < C.shape.rows; ++i) add_partials<T>(C, parts, stride, s.panels, i);
-    } else {
-      // Nothing in gemm_chunk or add_partials throws.
-      DAGRAD_OMP(omp parallel num_threads(team))
-      {
-        DAGRAD_OMP(omp for schedule(static))
-        for (int p = 0; p < s.panels; ++p)
-          gemm_chunk<T>(lib, A, ta, B, tb, alpha, beta, C, part(p), s.begin(p), s.begin(p + 1));
+  } else {
+    // schedule(static): whichever thread takes a part, the part is computed
+    // by the same call, and each row's partials are added in chunk order.
+    DAGRAD_OMP(omp parallel num_threads(team))
+    {
+      DAGRAD_OMP(omp for schedule(static))
+      for (int p = 0; p < s.panels; ++p) run_part(p);
+      if (depth) {
         DAGRAD_OMP(omp for schedule(static))
         for (std::int64_t i = 0; i < C.shape.rows; ++i) add_partials<T>(C, parts, stride, s.panels, i);
       }
     }
-  } else if (progress) {
-    // This thread alone, with the sums moved on between the panels (outside
-    // any OpenMP region: progress() may throw).
-    for (int p = 0; p < s.panels; ++p) {
-      if (p > 0) progress->progress();
-      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.cut == GemmSplit::Cut::rows, s.begin(p), s.begin(p + 1));
-    }
-  } else {
-    // schedule(static): whichever thread takes a panel, the panel is computed
-    // by the same call. Nothing in gemm_panel throws.
-    DAGRAD_OMP(omp parallel for num_threads(team) schedule(static))
-    for (int p = 0; p < s.panels; ++p)
-      gemm_panel<T>(lib, A, ta, B, tb, alpha, beta, C, s.cut == GemmSplit::Cut::rows, s.begin(p), s.begin(p + 1));
   }
 #if !defined(_OPENMP)
   if (saved != 1) openblas_set_num_threads(saved);
